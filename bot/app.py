@@ -1,0 +1,71 @@
+"""Wiring: settings + database -> a Bolt AsyncApp with every listener registered."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.listeners import register
+from bot.runtime import Deps, UserDirectory, build_turn
+from storage.db import Database
+
+log = logging.getLogger("casusbot")
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def make_deps(settings: Settings, db: Database) -> Deps:
+    return Deps(settings=settings, db=db, users=UserDirectory(settings.language))
+
+
+def build_app(deps: Deps) -> AsyncApp:
+    settings = deps.settings
+    app = AsyncApp(
+        client=make_client(settings),
+        signing_secret=settings.slack_signing_secret or "",
+        # Listeners ack first and hand the work to a task (bot.runtime), so Bolt can answer
+        # Slack as soon as the listener returns instead of polling for the ack.
+        process_before_response=True,
+        request_verification_enabled=not settings.socket_mode,
+        logger=logging.getLogger("casusbot.bolt"),
+    )
+    register(app, deps)
+
+    @app.error
+    async def on_error(
+        error: Exception, body: dict[str, Any], client: AsyncWebClient
+    ) -> BoltResponse:
+        """Errors that escape before the ack: log with context, tell the user, answer 200."""
+        ref = secrets.token_hex(4)
+        log.error(
+            "request failed before ack (ref=%s, type=%s)", ref, body.get("type"), exc_info=error
+        )
+        try:
+            turn = await build_turn(deps, client, body, None)
+            await turn.tell(turn.t("errors.generic", ref=ref))
+        except Exception:
+            log.exception("could not tell the user about failure ref=%s", ref)
+        return BoltResponse(status=200, body="")
+
+    return app

@@ -1,0 +1,251 @@
+"""Settings: read once from the environment (and `.env`), validated, immutable.
+
+A bad setting must stop start-up with one line that names it and says what to do, so every
+parser here raises `SettingsError(name, advice)` instead of letting a ValueError escape.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+LANGUAGES = ("nl", "en")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ENVIRONMENTS = ("production", "development")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `str()` is the one line shown to the admin."""
+
+    def __init__(self, name: str, advice: str) -> None:
+        super().__init__(f"{name}: {advice}")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    days: frozenset[int]  # 0 = Monday, as datetime.weekday()
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        days = ",".join(DAYS[d] for d in sorted(self.days))
+        return f"{days} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    database_schema: str | None
+    data_dir: Path
+    timezone: ZoneInfo
+    language: str
+    working_hours: WorkingHours
+    log_level: str
+    host: str
+    port: int
+    environment: str
+    encryption_keys: str | None
+    maatwerk_file: Path | None
+    reminder_poll_seconds: float
+    spread_threshold: int
+    retention_days: int
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def require_slack(self) -> None:
+        """Raise when the credentials needed to talk to Slack are not all there."""
+        if not self.slack_bot_token:
+            raise SettingsError("SLACK_BOT_TOKEN", NO_SLACK_ADVICE)
+        if not self.socket_mode and not self.slack_signing_secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET",
+                "is required in HTTP mode (copy it from Basic Information in your app's settings),"
+                " or set SLACK_APP_TOKEN to use Socket Mode.",
+            )
+
+
+NO_SLACK_ADVICE = (
+    "is not set, so Casusbot cannot connect to Slack. Create the app from manifest.yml"
+    " (see README, 'Connect a Slack workspace'), put its tokens in .env, or try it without"
+    " Slack: python -m bot sandbox"
+)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = None
+) -> Settings:
+    """Build settings from `environ` (default: os.environ over the values in `.env`)."""
+    if environ is None:
+        file_values = dotenv_values(env_file or Path(".env"))
+        environ = {**{k: v for k, v in file_values.items() if v is not None}, **os.environ}
+    env = {k: v.strip() for k, v in environ.items()}
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value or None
+
+    data_dir = Path(get("CASUSBOT_DATA_DIR") or "data").expanduser()
+    return Settings(
+        slack_bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=_token(get("SLACK_APP_TOKEN"), "SLACK_APP_TOKEN", "xapp-"),
+        slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+        database_url=_database_url(get("DATABASE_URL"), data_dir),
+        database_schema=_schema(get("CASUSBOT_DATABASE_SCHEMA")),
+        data_dir=data_dir,
+        timezone=_timezone(get("CASUSBOT_TIMEZONE") or "Europe/Amsterdam"),
+        language=_choice(
+            "CASUSBOT_LANGUAGE", (get("CASUSBOT_LANGUAGE") or "nl").lower(), LANGUAGES
+        ),
+        working_hours=parse_working_hours(get("CASUSBOT_WORKING_HOURS") or "mon-fri 08:00-18:00"),
+        log_level=_choice(
+            "CASUSBOT_LOG_LEVEL", (get("CASUSBOT_LOG_LEVEL") or "INFO").upper(), LOG_LEVELS
+        ),
+        host=get("CASUSBOT_HOST") or "0.0.0.0",
+        port=_int("CASUSBOT_PORT", get("CASUSBOT_PORT") or "3000", 1, 65535),
+        environment=_choice(
+            "CASUSBOT_ENV", (get("CASUSBOT_ENV") or "production").lower(), ENVIRONMENTS
+        ),
+        encryption_keys=get("CASUSBOT_ENCRYPTION_KEYS"),
+        maatwerk_file=_existing_file("CASUSBOT_MAATWERK_FILE", get("CASUSBOT_MAATWERK_FILE")),
+        reminder_poll_seconds=float(
+            _int(
+                "CASUSBOT_REMINDER_POLL_SECONDS",
+                get("CASUSBOT_REMINDER_POLL_SECONDS") or "30",
+                1,
+                3600,
+            )
+        ),
+        spread_threshold=_int(
+            "CASUSBOT_SPREAD_THRESHOLD", get("CASUSBOT_SPREAD_THRESHOLD") or "3", 1, 9
+        ),
+        retention_days=_int(
+            "CASUSBOT_RETENTION_DAYS", get("CASUSBOT_RETENTION_DAYS") or "365", 1, 36500
+        ),
+    )
+
+
+def _token(value: str | None, name: str, prefix: str) -> str | None:
+    if value is not None and not value.startswith(prefix):
+        raise SettingsError(
+            name, f"must start with '{prefix}'; check that you copied the right token."
+        )
+    return value
+
+
+def _api_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise SettingsError(
+            "SLACK_API_URL", "must be an http(s) URL such as https://slack.com/api/"
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def _database_url(value: str | None, data_dir: Path) -> str:
+    if value is None:
+        return f"sqlite+aiosqlite:///{data_dir / 'casusbot.sqlite3'}"
+    # Accept the plain scheme people copy from their hosting panel, use the async driver.
+    for plain, asynchronous in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if value.startswith(plain):
+            return asynchronous + value[len(plain) :]
+    if value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        return value
+    raise SettingsError(
+        "DATABASE_URL",
+        "must be postgresql://user@host:5432/db or sqlite:///path/file.sqlite3 (or leave it empty"
+        " for a SQLite file in the data dir).",
+    )
+
+
+def _schema(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+        raise SettingsError(
+            "CASUSBOT_DATABASE_SCHEMA",
+            "must be a PostgreSQL schema name: lowercase letters, digits, _.",
+        )
+    return value
+
+
+def _timezone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            "CASUSBOT_TIMEZONE", f"'{value}' is not a time zone name such as Europe/Amsterdam."
+        ) from None
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise SettingsError(name, f"'{value}' is not one of: {', '.join(allowed)}.")
+    return value
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(name, f"'{value}' is not a whole number.") from None
+    if not low <= number <= high:
+        raise SettingsError(name, f"{number} is outside {low}..{high}.")
+    return number
+
+
+def _existing_file(name: str, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(
+            name, f"file '{path}' does not exist; fix the path or remove the setting."
+        )
+    return path
+
+
+_HOURS = re.compile(
+    r"^(?P<d1>[a-z]{3})(?:-(?P<d2>[a-z]{3}))?\s+(?P<h1>\d{2}):(?P<m1>\d{2})-(?P<h2>\d{2}):(?P<m2>\d{2})$"
+)
+
+
+def parse_working_hours(value: str) -> WorkingHours:
+    """Parse 'mon-fri 08:00-18:00' (days as a range of three-letter English names)."""
+    advice = f"'{value}' should look like 'mon-fri 08:00-18:00'."
+    match = _HOURS.match(value.strip().lower())
+    if not match or match["d1"] not in DAYS or (match["d2"] and match["d2"] not in DAYS):
+        raise SettingsError("CASUSBOT_WORKING_HOURS", advice)
+    first = DAYS.index(match["d1"])
+    last = DAYS.index(match["d2"]) if match["d2"] else first
+    try:
+        start = time(int(match["h1"]), int(match["m1"]))
+        end = time(int(match["h2"]), int(match["m2"]))
+    except ValueError:
+        raise SettingsError("CASUSBOT_WORKING_HOURS", advice) from None
+    if first > last or start >= end:
+        raise SettingsError(
+            "CASUSBOT_WORKING_HOURS", advice + " The start must come before the end."
+        )
+    return WorkingHours(days=frozenset(range(first, last + 1)), start=start, end=end)

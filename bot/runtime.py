@@ -1,0 +1,192 @@
+"""How a Slack request becomes work: ack at once, then run the handler as a tracked task.
+
+Bolt's default makes every ack wait for a 10 ms poll; acking first and working afterwards
+answers Slack in about a millisecond. Handlers are plain `async def handler(turn)` functions
+that tests can call; they get everything they need on the `Turn`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.i18n import language_for, t
+from storage.db import Database
+
+log = logging.getLogger("casusbot")
+
+LOCALE_CACHE_SECONDS = 3600
+
+
+class UserDirectory:
+    """Slack locale per user, cached: one users.info call per user per hour."""
+
+    def __init__(self, default_language: str) -> None:
+        self._default = default_language
+        self._cache: dict[str, tuple[float, str]] = {}
+
+    async def language(self, client: AsyncWebClient, user_id: str | None) -> str:
+        if not user_id:
+            return self._default
+        hit = self._cache.get(user_id)
+        now = time.monotonic()
+        if hit and now - hit[0] < LOCALE_CACHE_SECONDS:
+            return hit[1]
+        try:
+            info = await client.users_info(user=user_id, include_locale=True)
+            lang = language_for(info["user"].get("locale"), self._default)
+        except SlackApiError as error:
+            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+            lang = self._default
+        self._cache[user_id] = (now, lang)
+        return lang
+
+
+class Tasks:
+    """Background work started after an ack; kept referenced and drained on shutdown."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    async def drain(self, grace_seconds: float = 10.0) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace_seconds)
+
+
+@dataclass
+class Deps:
+    """What every handler may use; built once at start."""
+
+    settings: Settings
+    db: Database
+    users: UserDirectory
+    tasks: Tasks = field(default_factory=Tasks)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """One request from a user, as a handler sees it."""
+
+    deps: Deps
+    client: AsyncWebClient
+    body: Mapping[str, Any]
+    user_id: str | None
+    channel_id: str | None
+    lang: str
+    respond: Callable[..., Awaitable[Any]] | None
+
+    def t(self, key: str, /, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    async def tell(self, text: str, *, blocks: list[dict[str, Any]] | None = None) -> None:
+        """A private answer to the user: in the channel they acted in, else as a DM."""
+        await tell_user(self.client, self.user_id, self.channel_id, text, blocks=blocks)
+
+
+Handler = Callable[[Turn], Awaitable[None]]
+
+
+def user_and_channel(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Who acted and where, for commands, interactions and events alike."""
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    event = body.get("event")
+    if isinstance(event, Mapping):
+        user = user or event.get("user")
+        channel = channel or event.get("channel")
+    if not channel and isinstance(body.get("container"), Mapping):
+        channel = body["container"].get("channel_id")
+    return user, channel
+
+
+async def tell_user(
+    client: AsyncWebClient,
+    user_id: str | None,
+    channel_id: str | None,
+    text: str,
+    *,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    if not user_id:
+        return
+    if channel_id and not channel_id.startswith("D"):
+        try:
+            await client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=text, blocks=blocks
+            )
+            return
+        except SlackApiError as error:
+            # Not a member of that channel (or it is gone): fall back to a DM.
+            log.info(
+                "ephemeral to %s in %s failed: %s", user_id, channel_id, error.response.get("error")
+            )
+    opened = await client.conversations_open(users=user_id)
+    await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+
+
+async def build_turn(
+    deps: Deps, client: AsyncWebClient, body: Mapping[str, Any], respond: Any
+) -> Turn:
+    user_id, channel_id = user_and_channel(body)
+    lang = await deps.users.language(client, user_id)
+    return Turn(deps, client, body, user_id, channel_id, lang, respond)
+
+
+async def run_handler(handler: Handler, turn: Turn) -> None:
+    """Run one handler; a failure is logged with context and the user is told, never dropped."""
+    try:
+        await handler(turn)
+    except Exception:
+        ref = secrets.token_hex(4)
+        log.exception(
+            "handler %s failed (ref=%s, user=%s, channel=%s, type=%s)",
+            handler.__name__,
+            ref,
+            turn.user_id,
+            turn.channel_id,
+            turn.body.get("type"),
+        )
+        try:
+            await turn.tell(turn.t("errors.generic", ref=ref))
+        except Exception:
+            log.exception("could not tell user %s about failure ref=%s", turn.user_id, ref)
+
+
+def acked(deps: Deps, handler: Handler) -> Callable[..., Awaitable[None]]:
+    """A Bolt listener that acks at once and runs `handler` afterwards."""
+
+    async def listener(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any = None
+    ) -> None:
+        await ack()
+        deps.tasks.spawn(_start(deps, handler, client, body, respond), name=handler.__name__)
+
+    listener.__name__ = f"acked_{handler.__name__}"
+    return listener
+
+
+async def _start(
+    deps: Deps, handler: Handler, client: AsyncWebClient, body: dict[str, Any], respond: Any
+) -> None:
+    turn = await build_turn(deps, client, body, respond)
+    await run_handler(handler, turn)

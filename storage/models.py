@@ -1,0 +1,83 @@
+"""Tables. Everything needed to resume a meeting lives here (DESIGN §4).
+
+Times are aware UTC (`UTCDateTime`); free text is encrypted at rest (`EncryptedText`, added
+with the tables that hold free text). Enumerations are stored as short strings so a
+PostgreSQL and a SQLite database look the same.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    PROCESREGISSEUR = "procesregisseur"
+    CASUSREGISSEUR = "casusregisseur"
+    DEELNEMER = "deelnemer"
+    GAST = "gast"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    phase: str = Field(max_length=40)
+    status: str = Field(default=CaseStatus.OPEN, max_length=10)
+    channel_id: str = Field(max_length=32, index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("case_id", "user_id", name="uq_participant_case_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    user_id: str = Field(max_length=32, index=True)
+    role: str = Field(max_length=20)
+    organisation: str = Field(default="", max_length=80)
+    confidentiality_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Meeting(SQLModel, table=True):
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_case_status", "case_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    phase: str = Field(max_length=40)
+    status: str = Field(default=MeetingStatus.PLANNED, max_length=10)
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    planned_by: str = Field(max_length=32)
+    # The meeting's parent message; its ts is also the thread's ts.
+    channel_id: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32, index=True)
+    # flows.meeting.MeetingState as JSON: where the meeting is, so a restart resumes there.
+    state: str = Field(default="{}")
+    # Bumped on every state change; a move based on an older version is refused (stale click).
+    version: int = Field(default=0)

@@ -1,0 +1,85 @@
+"""Shared fixtures: settings, and a migrated database on SQLite and on PostgreSQL.
+
+PostgreSQL tests read their URL from CASUSBOT_TEST_POSTGRES_URL. Unset, they skip; set (as CI
+does), an unreachable server fails them. Each test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.config import Settings, load_settings
+from storage.db import Database, make_engine
+from storage.migrate import migrate
+
+POSTGRES_URL = os.environ.get("CASUSBOT_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def async_pg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def build(**env: str) -> Settings:
+        values = {"CASUSBOT_DATA_DIR": str(tmp_path / "data"), "CASUSBOT_ENV": "development"}
+        values.update(env)
+        return load_settings(values)
+
+    return build
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema: yields (url, schema) and drops the schema afterwards.
+
+    Sync on purpose (its own short event loop), so sync and async fixtures can both use it.
+    """
+    if not POSTGRES_URL:
+        pytest.skip("CASUSBOT_TEST_POSTGRES_URL is not set (CI sets it)")
+    url = async_pg_url(POSTGRES_URL)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_execute(url, f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url, schema
+    finally:
+        asyncio.run(_pg_execute(url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+async def _pg_execute(url: str, statement: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """Settings that point at an empty database on each backend."""
+    if request.param == "sqlite":
+        return {"DATABASE_URL": f"sqlite:///{tmp_path / 'casusbot.sqlite3'}"}
+    url, schema = request.getfixturevalue("pg_schema_url")
+    return {"DATABASE_URL": url, "CASUSBOT_DATABASE_SCHEMA": schema}
+
+
+@pytest.fixture
+async def db(
+    database_env: dict[str, str], make_settings: Callable[..., Settings]
+) -> AsyncIterator[Database]:
+    """A migrated, empty database on each backend."""
+    settings = make_settings(**database_env)
+    database = Database(make_engine(settings.database_url, schema=settings.database_schema))
+    await migrate(database.engine)
+    yield database
+    await database.dispose()
