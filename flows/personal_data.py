@@ -1,0 +1,352 @@
+"""Spot personal data in free text, and check pseudonymous case codes.
+
+DESIGN §6: free text containing a BSN is never stored; phone numbers, e-mail addresses and
+IBANs only earn a private warning. Case codes must be pseudonymous. This module only *detects*:
+the bot decides what to block and explains it in the user's language.
+
+Privacy: the public API answers "is there a BSN / which kinds of data" and never hands the
+matched values back (except `find_bsn`, kept for tests), so callers cannot log them by accident.
+
+Pure standard library (DESIGN §2: flows/ does no I/O and imports nothing else).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import groupby, pairwise
+
+
+class WarningKind(StrEnum):
+    """Stable codes for data that is allowed but deserves a warning."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    IBAN = "iban"
+
+
+class CaseCodeProblem(StrEnum):
+    """Stable reason codes for refusing a case code; the bot maps each to a Dutch sentence."""
+
+    LENGTH = "length"
+    CHARACTERS = "characters"
+    NO_DIGIT = "no_digit"
+    LOOKS_LIKE_NAME = "looks_like_name"
+    BSN = "bsn"
+    DATE = "date"
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What `scan` found: a BSN blocks the message, warnings are shown privately."""
+
+    bsn: bool
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.bsn and not self.warnings
+
+
+# --------------------------------------------------------------------------------------------
+# BSN
+
+
+def is_valid_bsn(digits: str) -> bool:
+    """True when `digits` is exactly nine ASCII digits passing the BSN 11-proef."""
+    if len(digits) != 9 or not (digits.isascii() and digits.isdigit()):
+        return False
+    if digits == "000000000":
+        return False
+    weighted = sum(weight * int(d) for weight, d in zip(range(9, 1, -1), digits[:8], strict=True))
+    return (weighted - int(digits[8])) % 11 == 0
+
+
+# Numbers people write: digits joined by single dots, dashes or (non-breaking) spaces.
+_CHAIN_SEPARATORS = " .-\u00a0"
+_DIGIT_CHAIN = re.compile(r"[0-9]+(?:[ .\-\u00a0][0-9]+)*")
+_SPLIT_CHAIN = re.compile(r"([ .\-\u00a0])")
+# How a BSN is commonly grouped: 123 456 782 and 1234.56.782 (plus nine digits in one go).
+_BSN_GROUPINGS = frozenset({(3, 3, 3), (4, 2, 3)})
+
+
+def _bsn_candidates(text: str) -> Iterator[tuple[int, str]]:
+    """Yield (position, nine digits) for every BSN-shaped number in `text`.
+
+    A nine-digit group counts wherever it stands: phone numbers, dates and IBANs are not
+    written with a nine-digit group, and missing a BSN is worse than a false alarm. A grouped
+    form counts only when its separator does not continue ("123 456 782 12" is a longer number).
+    """
+    for chain in _DIGIT_CHAIN.finditer(text):
+        parts = _SPLIT_CHAIN.split(chain.group())
+        groups, separators = parts[0::2], parts[1::2]
+        offsets = []
+        offset = chain.start()
+        for index, group in enumerate(groups):
+            offsets.append(offset)
+            offset += len(group) + (1 if index < len(separators) else 0)
+        for index, group in enumerate(groups):
+            if len(group) == 9:
+                yield offsets[index], group
+        position = 0
+        for _separator, run in groupby(separators):
+            run_length = len(list(run))
+            first, last = position, position + run_length  # groups first..last are joined
+            position += run_length
+            if run_length != 2:
+                continue
+            shape = tuple(len(groups[i]) for i in range(first, last + 1))
+            if shape in _BSN_GROUPINGS:
+                yield offsets[first], "".join(groups[first : last + 1])
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    # Overwrite with a character that is neither digit nor separator, so masked numbers
+    # cannot glue onto their neighbours and offsets stay the same.
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "#" * (end - start)
+    return "".join(chars)
+
+
+def find_bsn(text: str) -> list[str]:
+    """Every BSN in `text`, as nine digits, in order of appearance (for tests and tooling)."""
+    return _find_bsn_in(_mask(text, _iban_spans(text)))
+
+
+def _find_bsn_in(iban_masked: str) -> list[str]:
+    # "+31 612345678" holds a nine-digit group that passes the 11-proef one time in eleven:
+    # a number with an international prefix is a phone number, so it is taken out first.
+    masked = _mask(iban_masked, _international_phone_spans(iban_masked))
+    found = sorted(_bsn_candidates(masked))
+    return [digits for _, digits in found if is_valid_bsn(digits)]
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings: phone numbers, e-mail addresses, IBANs
+
+# Between two digits of a phone number people put one space, dot, dash or slash, or close
+# the area code with ")" as in "(020) 123 4567".
+_PHONE_SEP = r"(?:[ .\-/]|\) ?)?"
+# Dutch national numbers have ten digits and start with 0 (but not 00, the international prefix).
+_NATIONAL_PHONE = re.compile(
+    rf"(?<![\w+])(?<![0-9][.\-])\(?0{_PHONE_SEP}[1-9](?:{_PHONE_SEP}[0-9]){{8}}"
+    r"(?![0-9])(?![.\-/][0-9])"
+)
+# International: +CC or 00CC followed by the rest; E.164 allows at most 15 digits. "(0)" as in
+# "+31 (0)6 ..." is common and ignored.
+_INTERNATIONAL_PHONE = re.compile(
+    r"(?<![\w+])(?:\+|00)[1-9](?:[ .\-]?(?:\(0\) ?)?[0-9]){7,14}(?![0-9])(?![.\-][0-9])"
+)
+# "01-03-2024 12:30" has ten digits starting with 0 but is a date and a time.
+_LEADING_DATE = re.compile(
+    r"\(?(?:0?[1-9]|[12][0-9]|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)[0-9]{2}(?![0-9])"
+)
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
+# IBANs are written in one go or in groups of four; letters may be typed in lower case.
+_IBAN_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?"
+    r"(?![A-Za-z0-9])"
+)
+
+
+def _international_phone_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _INTERNATIONAL_PHONE.finditer(text)]
+
+
+def _has_phone(text: str) -> bool:
+    if _INTERNATIONAL_PHONE.search(text):
+        return True
+    return any(not _LEADING_DATE.match(m.group()) for m in _NATIONAL_PHONE.finditer(text))
+
+
+def is_valid_iban(candidate: str) -> bool:
+    """Mod-97 check (ISO 13616) on an IBAN with or without spaces, any letter case."""
+    compact = candidate.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34 or not compact.isascii() or not compact.isalnum():
+        return False
+    if not (compact[:2].isalpha() and compact[2:4].isdigit()):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _iban_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in _IBAN_CANDIDATE.finditer(text):
+        # A spaced IBAN can swallow a following four-letter word ("... 7034 voor"), so try
+        # shorter prefixes of the groups until one validates.
+        groups = match.group().split(" ")
+        for count in range(len(groups), 0, -1):
+            prefix = " ".join(groups[:count])
+            if is_valid_iban(prefix):
+                spans.append((match.start(), match.start() + len(prefix)))
+                break
+    return spans
+
+
+def scan(text: str) -> Findings:
+    """Check free text before it is stored: `bsn` blocks it, `warnings` are shown privately.
+
+    Only the kinds of data are returned, never the values, so nothing sensitive can leak
+    into logs through the result.
+    """
+    ibans = _iban_spans(text)
+    # The digits of an IBAN ("NL91 ABNA 0417 1643 00") would otherwise read as a phone number.
+    without_ibans = _mask(text, ibans)
+    warnings: list[str] = []
+    if _has_phone(without_ibans):
+        warnings.append(WarningKind.PHONE)
+    if _EMAIL.search(text):
+        warnings.append(WarningKind.EMAIL)
+    if ibans:
+        warnings.append(WarningKind.IBAN)
+    return Findings(bsn=bool(_find_bsn_in(without_ibans)), warnings=tuple(warnings))
+
+
+# --------------------------------------------------------------------------------------------
+# Case codes
+
+CASE_CODE_MIN_LENGTH = 3
+CASE_CODE_MAX_LENGTH = 32
+_CASE_CODE_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")
+
+# Words that sit before a surname ("Jan de Vries", "Fatima El Amrani").
+_NAME_PARTICLES = frozenset(
+    "VAN VON DE DER DEN HET TER TEN TE EL AL LA LE DU DA DI BEN BIN".split()
+)
+# Place names that start with a particle are fine in a regional code ("ZVH-DEN-HAAG-14").
+_PLACES_WITH_PARTICLE = frozenset(
+    tuple(place.split())
+    for place in (
+        "DEN HAAG",
+        "DEN HELDER",
+        "DEN BOSCH",
+        "DEN HAM",
+        "DE BILT",
+        "DE WOLDEN",
+        "DE LIER",
+        "DE RONDE",
+        "TER APEL",
+        "TER AAR",
+        "TEN BOER",
+    )
+)
+# Ordinary words admins capitalise in codes; without this list "Casus-17" would look like a name.
+_CODE_WORDS = frozenset({"CASUS", "ZAAK", "DOSSIER", "ZVH", "BOB", "REGIO", "CODE", "OVERLEG"})
+
+_LETTERS_OR_DIGITS = re.compile(r"[^\W\d_]+|[0-9]+")
+_DMY_DATE = re.compile(r"(?<![0-9])([0-9]{1,2})([-./ ])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9])")
+_YMD_DATE = re.compile(r"(?<![0-9])([0-9]{4})([-./ ])([0-9]{1,2})\2([0-9]{1,2})(?![0-9])")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def normalise_case_code(code: str) -> str:
+    """The stored form of a case code: surrounding whitespace removed, upper case."""
+    return code.strip().upper()
+
+
+def _is_day_month(day: str, month: str) -> bool:
+    try:
+        _dt.date(2000, int(month), int(day))  # 2000 is a leap year, so 29-02 counts
+    except ValueError:
+        return False
+    return True
+
+
+def _is_full_year(year: str) -> bool:
+    return len(year) == 4 and 1900 <= int(year) <= 2099
+
+
+def _contains_date(code: str) -> bool:
+    for match in _DMY_DATE.finditer(code):
+        day, _, month, year = match.groups()
+        if _is_day_month(day, month) and (len(year) == 2 or _is_full_year(year)):
+            return True
+    for match in _YMD_DATE.finditer(code):
+        year, _, month, day = match.groups()
+        if _is_full_year(year) and _is_day_month(day, month):
+            return True
+    for run in _DIGIT_RUN.findall(code):
+        if len(run) == 8 and (
+            (_is_day_month(run[:2], run[2:4]) and _is_full_year(run[4:]))
+            or (_is_full_year(run[:4]) and _is_day_month(run[6:], run[4:6]))
+        ):
+            return True
+        if len(run) == 6 and _is_day_month(run[:2], run[2:4]):
+            return True
+    return False
+
+
+def _tokens(code: str) -> list[str]:
+    """Letter words and digit runs, with "deVries" split into "de" + "Vries"."""
+    tokens: list[str] = []
+    for token in _LETTERS_OR_DIGITS.findall(code):
+        start = 0
+        for i in range(1, len(token)):
+            if token[i - 1].islower() and token[i].isupper():
+                tokens.append(token[start:i])
+                start = i
+        tokens.append(token[start:])
+    return tokens
+
+
+def _looks_like_name(code: str) -> bool:
+    tokens = _tokens(code)
+    words = [t for t in tokens if not t.isdigit()]
+    # Written like a name: capital then lower case, e.g. "Jansen", "Vries" in "M.deVries".
+    if any(
+        len(w) >= 3 and w[0].isupper() and w[1:].islower() and w.upper() not in _CODE_WORDS
+        for w in words
+    ):
+        return True
+    # A name particle directly followed by another word: "van Dijk", "VAN-DIJK-7", "EL AMRANI".
+    for first, second in pairwise(tokens):
+        pair = (first.upper(), second.upper())
+        if (
+            pair[0] in _NAME_PARTICLES
+            and not second.isdigit()
+            and len(second) >= 2
+            and pair not in _PLACES_WITH_PARTICLE
+        ):
+            return True
+    # No digits and typed like ordinary writing (lower case, spaces, dots): "jansen", "J. Jansen".
+    if not any(ch.isdigit() for ch in code) and words:
+        return any(ch.islower() for ch in code) or any(ch in code for ch in " .'")
+    return False
+
+
+def validate_case_code(code: str) -> str | None:
+    """Return a `CaseCodeProblem` code when `code` is not an acceptable pseudonymous code.
+
+    Validate what the user typed (case matters for spotting names), then store
+    `normalise_case_code(code)`. Checks run in order of severity, the first one that fails wins:
+
+    - length: 3 to 32 characters (ignoring surrounding spaces).
+    - bsn: it contains a BSN (nine digits passing the 11-proef).
+    - date: it contains a full date (day, month and year), which could be a date of birth.
+    - looks_like_name: it is written like a person's name — a word with a capital followed by
+      lower case, a name particle (van, de, el, ...) before another word, or letters only typed
+      in lower case or with spaces or dots.
+    - characters: only letters A–Z, digits and dashes are allowed.
+    - no_digit: it must contain a digit (a code of letters only reads like a name or a word).
+    """
+    stripped = code.strip()
+    if not CASE_CODE_MIN_LENGTH <= len(stripped) <= CASE_CODE_MAX_LENGTH:
+        return CaseCodeProblem.LENGTH
+    if find_bsn(stripped):
+        return CaseCodeProblem.BSN
+    if _contains_date(stripped):
+        return CaseCodeProblem.DATE
+    if _looks_like_name(stripped):
+        return CaseCodeProblem.LOOKS_LIKE_NAME
+    if not _CASE_CODE_CHARACTERS.fullmatch(stripped):
+        return CaseCodeProblem.CHARACTERS
+    if not any(ch.isdigit() for ch in stripped):
+        return CaseCodeProblem.NO_DIGIT
+    return None
