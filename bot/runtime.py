@@ -1,8 +1,7 @@
-"""How a Slack request becomes work: ack at once, then run the handler as a tracked task.
+"""What a handler works with: the dependencies, the request as a `Turn`, background tasks.
 
-Bolt's default makes every ack wait for a 10 ms poll; acking first and working afterwards
-answers Slack in about a millisecond. Handlers are plain `async def handler(turn)` functions
-that tests can call; they get everything they need on the `Turn`.
+Handlers are plain `async def handler(turn)` functions that tests can call; they get
+everything they need on the `Turn`.
 """
 
 from __future__ import annotations
@@ -94,6 +93,11 @@ class Turn:
     channel_id: str | None
     lang: str
     respond: Callable[..., Awaitable[Any]] | None
+    # Filled in by the access guard (bot.access) before the handler runs.
+    ref: Any = None
+    case: Any = None
+    meeting: Any = None
+    member: Any = None
 
     def t(self, key: str, /, **values: object) -> str:
         return t(self.lang, key, **values)
@@ -170,23 +174,3 @@ async def run_handler(handler: Handler, turn: Turn) -> None:
             await turn.tell(turn.t("errors.generic", ref=ref))
         except Exception:
             log.exception("could not tell user %s about failure ref=%s", turn.user_id, ref)
-
-
-def acked(deps: Deps, handler: Handler) -> Callable[..., Awaitable[None]]:
-    """A Bolt listener that acks at once and runs `handler` afterwards."""
-
-    async def listener(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any = None
-    ) -> None:
-        await ack()
-        deps.tasks.spawn(_start(deps, handler, client, body, respond), name=handler.__name__)
-
-    listener.__name__ = f"acked_{handler.__name__}"
-    return listener
-
-
-async def _start(
-    deps: Deps, handler: Handler, client: AsyncWebClient, body: dict[str, Any], respond: Any
-) -> None:
-    turn = await build_turn(deps, client, body, respond)
-    await run_handler(handler, turn)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.crypto import EncryptedText
 from storage.types import UTCDateTime, utcnow
 
 
@@ -81,3 +82,58 @@ class Meeting(SQLModel, table=True):
     state: str = Field(default="{}")
     # Bumped on every state change; a move based on an older version is refused (stale click).
     version: int = Field(default=0)
+    # The message that shows the current question (its buttons are removed when we move on).
+    question_ts: str | None = Field(default=None, max_length=32)
+    planning_ts: str | None = Field(default=None, max_length=32)
+    decision: str | None = Field(default=None, max_length=60)
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MeetingInvitee(SQLModel, table=True):
+    __tablename__ = "meeting_invitee"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id", name="uq_invitee_meeting_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: str = Field(max_length=32)
+
+
+class Contribution(SQLModel, table=True):
+    """A thread reply, stored as the minutes of the question that was current."""
+
+    __tablename__ = "contribution"
+    __table_args__ = (UniqueConstraint("meeting_id", "message_ts", name="uq_contribution_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    step_key: str = Field(max_length=120)
+    user_id: str = Field(max_length=32)
+    message_ts: str = Field(max_length=32)
+    text: str | None = Field(default=None, sa_type=EncryptedText)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what and when — never the content (DESIGN §6)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=60)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    detail: str = Field(default="", max_length=200)
+
+
+class ProcessedDelivery(SQLModel, table=True):
+    """Slack retries events and users double-click: each delivery key is handled once."""
+
+    __tablename__ = "processed_delivery"
+
+    key: str = Field(primary_key=True, max_length=120)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

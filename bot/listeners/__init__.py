@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.access import Access
 from bot.ids import Command
 from bot.listeners import commands, home
-from bot.runtime import Deps, acked
+from bot.listeners.wiring import acked
+from bot.runtime import Deps
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    app.command(Command.CASUS)(acked(deps, commands.casus_command))
-    app.event("app_home_opened")(acked(deps, home.publish_home))
+    app.command(Command.CASUS)(acked(deps, commands.casus_command, Access.ANYONE))
+    app.event("app_home_opened")(acked(deps, home.publish_home, Access.ANYONE))

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.config import Settings
 from storage.db import Database, make_engine
-from storage.migrate import migrate
+from storage.migrate import alembic_config, migrate
 from storage.models import Case, Meeting, Participant, Role
 
 
@@ -71,7 +72,7 @@ async def test_migrating_twice_is_harmless(db: Database) -> None:
     await migrate(db.engine)
     async with db.engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0001"
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(

@@ -1,0 +1,78 @@
+"""Cases and their participants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Case, CaseStatus, Participant, Role
+from storage.types import utcnow
+
+STEERING_ROLES = frozenset({Role.PROCESREGISSEUR, Role.CASUSREGISSEUR})
+
+
+async def create_case(
+    session: AsyncSession,
+    *,
+    code: str,
+    phase: str,
+    channel_id: str,
+    created_by: str,
+    members: Iterable[tuple[str, Role, str]],
+) -> Case:
+    """A new case with its participants as (user_id, role, organisation); one role per user."""
+    case = Case(code=code, phase=phase, channel_id=channel_id, created_by=created_by)
+    session.add(case)
+    await session.flush()
+    seen: set[str] = set()
+    for user_id, role, organisation in members:
+        if user_id in seen:
+            continue  # the first (most senior) role given for a user wins
+        seen.add(user_id)
+        session.add(
+            Participant(case_id=case.id, user_id=user_id, role=role, organisation=organisation)
+        )
+    await session.flush()
+    return case
+
+
+async def case_by_code(session: AsyncSession, *, code: str) -> Case | None:
+    return (await session.exec(select(Case).where(Case.code == code))).first()
+
+
+async def case_by_id(session: AsyncSession, *, case_id: int) -> Case | None:
+    return await session.get(Case, case_id)
+
+
+async def open_case_in_channel(session: AsyncSession, *, channel_id: str) -> Case | None:
+    query = select(Case).where(Case.channel_id == channel_id, Case.status == CaseStatus.OPEN)
+    return (await session.exec(query.order_by(col(Case.id).desc()))).first()
+
+
+async def participants(session: AsyncSession, *, case_id: int) -> list[Participant]:
+    query = select(Participant).where(
+        Participant.case_id == case_id, col(Participant.removed_at).is_(None)
+    )
+    return list((await session.exec(query.order_by(col(Participant.id)))).all())
+
+
+async def participant(session: AsyncSession, *, case_id: int, user_id: str) -> Participant | None:
+    query = select(Participant).where(
+        Participant.case_id == case_id,
+        Participant.user_id == user_id,
+        col(Participant.removed_at).is_(None),
+    )
+    return (await session.exec(query)).first()
+
+
+async def set_phase(session: AsyncSession, *, case: Case, phase: str) -> None:
+    case.phase = phase
+    session.add(case)
+
+
+async def close_case(session: AsyncSession, *, case: Case) -> None:
+    case.status = CaseStatus.CLOSED
+    case.closed_at = utcnow()
+    session.add(case)

@@ -1,0 +1,77 @@
+"""Thread replies as the minutes of a meeting; edits and deletions follow Slack."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Contribution
+from storage.types import utcnow
+
+
+async def add_contribution(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    step_key: str,
+    user_id: str,
+    message_ts: str,
+    text: str,
+) -> bool:
+    """Store a reply once (Slack may deliver the same event twice); True when new."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Contribution)
+        .values(
+            meeting_id=meeting_id,
+            step_key=step_key,
+            user_id=user_id,
+            message_ts=message_ts,
+            text=text,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["meeting_id", "message_ts"])
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def edit_contribution(
+    session: AsyncSession, *, meeting_id: int, message_ts: str, text: str
+) -> bool:
+    statement = (
+        update(Contribution)
+        .where(
+            col(Contribution.meeting_id) == meeting_id,
+            col(Contribution.message_ts) == message_ts,
+            col(Contribution.deleted_at).is_(None),
+        )
+        .values(text=text, edited_at=utcnow())
+    )
+    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+
+
+async def delete_contribution(session: AsyncSession, *, meeting_id: int, message_ts: str) -> bool:
+    """Deleted in Slack means gone here too: the text is erased, the fact is kept for order."""
+    statement = (
+        update(Contribution)
+        .where(
+            col(Contribution.meeting_id) == meeting_id,
+            col(Contribution.message_ts) == message_ts,
+        )
+        .values(text=None, deleted_at=utcnow())
+    )
+    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+
+
+async def contributions(session: AsyncSession, *, meeting_id: int) -> list[Contribution]:
+    query = (
+        select(Contribution)
+        .where(Contribution.meeting_id == meeting_id, col(Contribution.deleted_at).is_(None))
+        .order_by(col(Contribution.message_ts))
+    )
+    return list((await session.exec(query)).all())

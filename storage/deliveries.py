@@ -1,0 +1,28 @@
+"""Idempotency: remember each delivery key (event_id, action_ts) and refuse repeats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ProcessedDelivery
+from storage.types import utcnow
+
+KEEP = timedelta(days=2)  # Slack retries within minutes; two days is plenty
+
+
+async def first_delivery(session: AsyncSession, *, key: str) -> bool:
+    """True the first time `key` is seen; a single statement, so concurrent repeats agree."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ProcessedDelivery).values(key=key, at=utcnow()).on_conflict_do_nothing()
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def forget_old_deliveries(session: AsyncSession) -> None:
+    await session.exec(delete(ProcessedDelivery).where(ProcessedDelivery.at < utcnow() - KEEP))  # type: ignore[call-overload,arg-type]

@@ -1,0 +1,92 @@
+"""Meetings: planning, starting, and moving through the questions with optimistic locking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Meeting, MeetingInvitee, MeetingStatus
+
+
+async def plan_meeting(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    phase: str,
+    scheduled_at: datetime,
+    planned_by: str,
+    invitees: Iterable[str],
+    state: str,
+) -> Meeting:
+    meeting = Meeting(
+        case_id=case_id,
+        phase=phase,
+        scheduled_at=scheduled_at,
+        planned_by=planned_by,
+        state=state,
+    )
+    session.add(meeting)
+    await session.flush()
+    for user_id in dict.fromkeys(invitees):
+        session.add(MeetingInvitee(meeting_id=meeting.id, user_id=user_id))
+    await session.flush()
+    return meeting
+
+
+async def meeting_by_id(session: AsyncSession, *, meeting_id: int) -> Meeting | None:
+    return await session.get(Meeting, meeting_id)
+
+
+async def next_planned(session: AsyncSession, *, case_id: int) -> Meeting | None:
+    query = (
+        select(Meeting)
+        .where(Meeting.case_id == case_id, Meeting.status == MeetingStatus.PLANNED)
+        .order_by(col(Meeting.scheduled_at), col(Meeting.id))
+    )
+    return (await session.exec(query)).first()
+
+
+async def running_meeting(session: AsyncSession, *, case_id: int) -> Meeting | None:
+    query = select(Meeting).where(
+        Meeting.case_id == case_id, Meeting.status == MeetingStatus.RUNNING
+    )
+    return (await session.exec(query)).first()
+
+
+async def meeting_by_thread(
+    session: AsyncSession, *, channel_id: str, thread_ts: str
+) -> Meeting | None:
+    query = select(Meeting).where(Meeting.channel_id == channel_id, Meeting.thread_ts == thread_ts)
+    return (await session.exec(query)).first()
+
+
+async def meetings_of_case(session: AsyncSession, *, case_id: int) -> list[Meeting]:
+    query = select(Meeting).where(Meeting.case_id == case_id).order_by(col(Meeting.id))
+    return list((await session.exec(query)).all())
+
+
+async def invitees(session: AsyncSession, *, meeting_id: int) -> list[str]:
+    query = select(MeetingInvitee.user_id).where(MeetingInvitee.meeting_id == meeting_id)
+    return list((await session.exec(query.order_by(col(MeetingInvitee.id)))).all())
+
+
+async def update_meeting(
+    session: AsyncSession, *, meeting_id: int, expected_version: int, **values: Any
+) -> bool:
+    """Apply `values` only if nobody moved the meeting since `expected_version` was read.
+
+    One UPDATE ... WHERE version = expected: of two concurrent clicks exactly one wins, and
+    the loser learns it (False) instead of overwriting the winner's move.
+    """
+    statement = (
+        update(Meeting)
+        .where(col(Meeting.id) == meeting_id, col(Meeting.version) == expected_version)
+        .values(version=expected_version + 1, **values)
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount)
