@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(serve(settings))
         elif command == "migrate":
+            from bot.server import activate_encryption
+
+            activate_encryption(settings)
             asyncio.run(_migrate(settings.database_url, settings.database_schema))
         elif command == "sandbox":
             from bot.sandbox_runner import run_sandbox

@@ -20,8 +20,9 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from bot.app import build_app, make_deps
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.runtime import Deps
+from storage.crypto import KeyConfigError, load_key_ring, set_active_key_ring
 from storage.db import Database, make_engine
 from storage.migrate import migrate
 
@@ -91,11 +92,25 @@ class RunningBot:
         await self.deps.db.dispose()
 
 
+def activate_encryption(settings: Settings) -> None:
+    """Free text is encrypted at rest; production refuses to start without a configured key."""
+    try:
+        ring = load_key_ring(
+            env_value=settings.encryption_keys,
+            data_dir=settings.data_dir,
+            allow_generate=settings.environment == "development",
+        )
+    except KeyConfigError as error:
+        raise SettingsError("CASUSBOT_ENCRYPTION_KEYS", str(error)) from None
+    set_active_key_ring(ring)
+
+
 async def start_bot(
     settings: Settings, *, host: str | None = None, port: int | None = None
 ) -> RunningBot:
     """Migrate, build and start the bot; returns once it accepts requests."""
     settings.require_slack()
+    activate_encryption(settings)
     db = Database(make_engine(settings.database_url, schema=settings.database_schema))
     await migrate(db.engine)
     deps = make_deps(settings, db)

@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings, load_settings
+from storage.crypto import KeyRing, set_active_key_ring
 from storage.db import Database, make_engine
 from storage.migrate import migrate
 
@@ -26,6 +28,15 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def async_pg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def encryption_key() -> Iterator[KeyRing]:
+    """Free-text columns need an active key ring, as at start-up."""
+    ring = KeyRing([Fernet.generate_key()])
+    set_active_key_ring(ring)
+    yield ring
+    set_active_key_ring(None)
 
 
 @pytest.fixture
