@@ -1,0 +1,198 @@
+"""The Web API front door: argument parsing, tokens, rate limits, the call log, dispatch.
+
+The methods themselves live in `sandbox.methods.*` and register here with `@method(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .blockkit import BlockKitError
+from .workspace import App
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+
+# Where aiohttp handlers find the running Sandbox.
+SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox")
+
+
+class ApiError(Exception):
+    """A failed call: Slack's `{"ok": false, "error": ...}` plus any extra fields."""
+
+    def __init__(self, error: str, **extra: Any):
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+    @classmethod
+    def invalid_arguments(cls, *messages: str) -> ApiError:
+        return cls("invalid_arguments",
+                   response_metadata={"messages": [f"[ERROR] {m}" for m in messages]})
+
+
+@dataclass
+class ApiCall:
+    """One entry of `Sandbox.api_calls`: what the bot asked and what it got."""
+
+    method: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None
+    response: dict[str, Any] = field(repr=False)
+    app_id: str | None = None
+
+
+@dataclass
+class Call:
+    sb: Sandbox
+    method: str
+    app: App
+    args: dict[str, Any]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.args.get(name, default)
+        return default if value == "" else value
+
+    def require(self, name: str, error: str | None = None) -> Any:
+        value = self.get(name)
+        if value is None:
+            if error:
+                raise ApiError(error)
+            raise ApiError.invalid_arguments(f"missing required field: {name}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        return str(self.args.get(name, "")).lower() in ("1", "true")
+
+    def json_arg(self, name: str) -> Any:
+        value = self.get(name)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ApiError.invalid_arguments(f"{name} is not valid JSON") from exc
+        return value
+
+
+Handler = Callable[[Call], Awaitable[dict[str, Any]]]
+METHODS: dict[str, tuple[Handler, str]] = {}
+
+
+def method(name: str, token: str = "bot") -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        METHODS[name] = (fn, token)
+        return fn
+    return register
+
+
+# Calls per minute, after Slack's tiers (1: 1, 2: 20, 3: 50, 4: 100). chat.postMessage is
+# "one per second per channel" in Slack; we count it per channel.
+RATE_LIMITS: dict[str, int] = {
+    "apps.connections.open": 1, "auth.test": 100,
+    "chat.postMessage": 60, "chat.update": 50, "chat.delete": 50, "chat.postEphemeral": 100,
+    "chat.getPermalink": 100, "conversations.info": 50, "conversations.create": 20,
+    "conversations.invite": 50, "conversations.kick": 50, "conversations.members": 100,
+    "conversations.history": 50, "conversations.replies": 50, "conversations.open": 50,
+    "users.info": 100, "users.list": 20, "views.open": 100, "views.update": 100,
+    "views.push": 100, "views.publish": 100, "files.getUploadURLExternal": 100,
+    "files.completeUploadExternal": 100, "files.info": 100,
+}  # fmt: skip
+
+
+class RateLimiter:
+    def __init__(self, overrides: dict[str, int] | None = None):
+        self.limits = {**RATE_LIMITS, **(overrides or {})}
+        self.calls: dict[tuple[str, ...], deque[float]] = defaultdict(deque)
+
+    def retry_after(self, app_id: str, method_name: str, args: dict[str, Any]) -> int | None:
+        """Seconds to wait when this call is over the limit, else None (and the call counts)."""
+        limit = self.limits.get(method_name, 100)
+        key = (app_id, method_name, str(args.get("channel", "")) if method_name.startswith(
+            "chat.post") else "")
+        window, now = self.calls[key], time.monotonic()
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) >= limit:
+            return max(1, math.ceil(window[0] + 60 - now))
+        window.append(now)
+        return None
+
+
+async def read_args(request: web.Request) -> dict[str, Any]:
+    """Arguments from the query string, a form body or a JSON body (the sdk uses all three)."""
+    args: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        ctype = request.content_type
+        if ctype == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                args.update(body)
+        elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            args.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return args
+
+
+def _token(request: web.Request, args: dict[str, Any]) -> str | None:
+    token = args.pop("token", None)
+    if token:
+        return str(token)
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer "):
+        return None
+    return auth.removeprefix("Bearer ").strip() or None
+
+
+def _find_app(sb: Sandbox, token: str) -> tuple[App, str] | None:
+    for app in sb.ws.apps.values():
+        if token == app.bot_token:
+            return app, "bot"
+        if token == app.app_token:
+            return app, "app"
+    return None
+
+
+async def handle(request: web.Request) -> web.Response:
+    sb = request.app[SANDBOX]
+    name = request.match_info["method"]
+    with sb.activity.busy("web_api"):
+        args = await read_args(request)
+        token = _token(request, args)
+        app_id: str | None = None
+        status, headers = 200, {}
+        try:
+            if name not in METHODS:
+                raise ApiError("unknown_method", req_method=name)
+            handler, wanted = METHODS[name]
+            if token is None:
+                raise ApiError("not_authed")
+            found = _find_app(sb, token)
+            if found is None:
+                raise ApiError("invalid_auth")
+            app, kind = found
+            app_id = app.app_id
+            if kind != wanted:
+                raise ApiError("not_allowed_token_type")
+            if sb.rate_limiter is not None:
+                wait = sb.rate_limiter.retry_after(app.app_id, name, args)
+                if wait is not None:
+                    status, headers = 429, {"Retry-After": str(wait)}
+                    raise ApiError("ratelimited")
+            body = {"ok": True, **await handler(Call(sb, name, app, args))}
+        except ApiError as exc:
+            body = {"ok": False, "error": exc.error, **exc.extra}
+        except BlockKitError as exc:
+            body = {"ok": False, "error": exc.error, "errors": exc.messages,
+                    "response_metadata": {"messages": exc.messages}}
+        sb.api_calls.append(ApiCall(name, args, body["ok"], body.get("error"), body, app_id))
+        return web.json_response(body, status=status, headers=headers)
