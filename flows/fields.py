@@ -98,6 +98,10 @@ def string(data: LineDict, field: str, *, key: str | None, what: str) -> str:
     return value
 
 
+def is_name(value: str) -> bool:
+    return bool(_NAME.fullmatch(value))
+
+
 def name(data: LineDict, field: str, *, key: str | None, what: str) -> str:
     value = data.get(field)
     if isinstance(value, int) and not isinstance(value, bool):

@@ -47,10 +47,14 @@ def overview(catalogue: Catalogue) -> Overview:
     order: list[str] = []
     titles: dict[str, Text] = {}
     for phase in catalogue.phases:
+        # Merge each phase's row order into the whole, so that a section that maatwerk removed
+        # from one phase keeps its place when another phase still has it.
+        previous = -1
         for section in phase.sections:
             row = _row_of(section)
             if row not in order:
-                order.append(row)
+                order.insert(previous + 1, row)
+            previous = order.index(row)
             if section.name == row:
                 titles[row] = section.title
             titles.setdefault(row, section.title)

@@ -14,17 +14,22 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class LineDict(dict[str, Any]):
-    """A YAML mapping plus the (1-based) line it starts on."""
+    """A YAML mapping plus the (1-based) line it starts on and the line of each key."""
 
-    __slots__ = ("line",)
+    __slots__ = ("key_lines", "line")
     line: int
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: object) -> int:
+        return self.key_lines.get(key, self.line) if isinstance(key, str | int) else self.line
 
 
 class LineList(list[Any]):
-    """A YAML sequence plus the (1-based) line it starts on."""
+    """A YAML sequence plus the (1-based) line it starts on and the line of each item."""
 
-    __slots__ = ("line",)
+    __slots__ = ("item_lines", "line")
     line: int
+    item_lines: list[int]
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -56,12 +61,17 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineD
     _refuse_duplicate_keys(loader, node)
     result = LineDict(loader.construct_mapping(node, deep=True))
     result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            result.key_lines.setdefault(key_node.value, key_node.start_mark.line + 1)
     return result
 
 
 def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_sequence(node, deep=True))
     result.line = node.start_mark.line + 1
+    result.item_lines = [item.start_mark.line + 1 for item in node.value]
     return result
 
 
@@ -86,7 +96,8 @@ def read_yaml(path: Path) -> Any:
         mark = error.problem_mark or error.context_mark
         detail = " ".join(part for part in (error.context, error.problem) if part)
         line = mark.line + 1 if mark is not None else None
-        problem = Problem(f"this is not valid YAML: {detail}", line=line)
+        hint = "; check the indentation and quotes on or just before this line"
+        problem = Problem(f"this is not valid YAML: {detail}{hint}", line=line)
         raise CatalogueError(path, [problem]) from None
     except yaml.YAMLError as error:
         raise CatalogueError(path, [Problem(f"this is not valid YAML: {error}")]) from None

@@ -1,0 +1,427 @@
+"""A region's maatwerk: skip, reword or add questions, and relabel the scale, from a YAML file.
+
+The file format is documented by example in maatwerk.example.yaml. Every problem is reported at
+once, with the file, line and key, so an admin can fix the file in one go.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import replace
+from enum import Enum, auto
+from pathlib import Path
+
+from flows.catalogue import build_prompts, catalogue_problems
+from flows.errors import CatalogueError, Problem
+from flows.fields import (
+    Invalid,
+    check_fields,
+    describe,
+    is_name,
+    mapping,
+    sequence,
+    string,
+    text,
+)
+from flows.model import (
+    OVERVIEW_GOAL_TITLE_KEY,
+    OVERVIEW_HEADING_KEY,
+    OVERVIEW_PHASE_QUESTION_KEY,
+    Catalogue,
+    DecisionPoint,
+    Phase,
+    Prompt,
+    Question,
+    Scale,
+    Section,
+    name_of,
+    parent_key,
+)
+from flows.text import Text
+from flows.yamlfile import LineDict, read_yaml
+
+_FIELDS = ("version", "skip", "reword", "add")
+
+
+class Kind(Enum):
+    OVERVIEW = auto()
+    PHASE = auto()
+    PHASE_TEXT = auto()
+    SECTION = auto()
+    QUESTION = auto()
+    SCALE = auto()
+    SCALE_LABEL = auto()
+    PROMPT = auto()
+    DECISION_POINT = auto()
+    DECISION = auto()
+
+
+def apply_maatwerk(catalogue: Catalogue, path: Path) -> Catalogue:
+    data = read_yaml(path)
+    if data is None:
+        return catalogue  # an empty file changes nothing
+    try:
+        root = mapping(data, what="the maatwerk file", key=None, line=1)
+        check_fields(root, allowed=_FIELDS, key=None, what="the maatwerk file")
+        if root.get("version", 1) != 1:
+            raise Invalid(f"'version' must be 1, not {root['version']!r}", line=root.line)
+        adds = sequence(root.get("add", []), what="'add'", key=None, line=root.line)
+        rewords = mapping(root.get("reword", LineDict()), what="'reword'", key=None, line=root.line)
+        skips = sequence(root.get("skip", []), what="'skip'", key=None, line=root.line)
+    except Invalid as error:
+        raise CatalogueError(path, [error.problem]) from None
+
+    problems: list[Problem] = []
+    # Adds first, so that an addition may be placed after a question that is later skipped.
+    add_lines = getattr(adds, "item_lines", [root.line] * len(adds))
+    for entry, line in zip(adds, add_lines, strict=True):
+        catalogue = _collect(problems, catalogue, lambda c, e=entry, n=line: _add(c, e, n))
+    for key, change in rewords.items():
+        line = rewords.line_of(key)
+        catalogue = _collect(
+            problems, catalogue, lambda c, k=key, ch=change, n=line: _reword(c, k, ch, n)
+        )
+    skip_lines = getattr(skips, "item_lines", [root.line] * len(skips))
+    catalogue = _skip_all(catalogue, list(zip(skips, skip_lines, strict=True)), problems)
+    if problems:
+        # In file order, so the admin can work through them top to bottom.
+        problems.sort(key=lambda problem: problem.line or 0)
+        raise CatalogueError(path, problems)
+    structural = catalogue_problems(catalogue)
+    if structural:
+        raise CatalogueError(path, structural)
+    return catalogue
+
+
+def _collect(
+    problems: list[Problem], catalogue: Catalogue, change: Callable[[Catalogue], Catalogue]
+) -> Catalogue:
+    try:
+        return change(catalogue)
+    except Invalid as error:
+        problems.append(error.problem)
+        return catalogue
+
+
+# --- finding keys ------------------------------------------------------------------------------
+
+
+def index(catalogue: Catalogue) -> dict[str, Kind]:
+    """Every key in the catalogue with what it names."""
+    kinds = {
+        OVERVIEW_HEADING_KEY: Kind.OVERVIEW,
+        OVERVIEW_PHASE_QUESTION_KEY: Kind.OVERVIEW,
+        OVERVIEW_GOAL_TITLE_KEY: Kind.OVERVIEW,
+    }
+    for phase in catalogue.phases:
+        kinds[phase.key] = Kind.PHASE
+        for suffix in ("titel", "subtitel", "doelstelling"):
+            kinds[f"{phase.key}.{suffix}"] = Kind.PHASE_TEXT
+        for section in phase.sections:
+            kinds[section.key] = Kind.SECTION
+            for question in section.questions:
+                kinds[question.key] = Kind.QUESTION
+                kinds.update((p.key, Kind.PROMPT) for p in question.prompts)
+            if section.scale is not None:
+                kinds[section.scale.key] = Kind.SCALE
+                kinds.update((p.key, Kind.PROMPT) for p in section.scale.prompts)
+                kinds[f"{section.scale.key}.label_1"] = Kind.SCALE_LABEL
+                kinds[f"{section.scale.key}.label_10"] = Kind.SCALE_LABEL
+            if section.decision is not None:
+                kinds[section.decision.key] = Kind.DECISION_POINT
+                kinds.update((d.key, Kind.DECISION) for d in section.decision.options)
+    return kinds
+
+
+def _kind(catalogue: Catalogue, key: object, line: int | None) -> Kind:
+    kinds = index(catalogue)
+    if not isinstance(key, str):
+        raise Invalid(f"a key must be text, not {describe(key)}", line=line)
+    if key not in kinds:
+        close = difflib.get_close_matches(key, list(kinds), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise Invalid(f"there is no such key in the catalogue{hint}", key=key, line=line)
+    return kinds[key]
+
+
+# --- rewriting the tree ------------------------------------------------------------------------
+
+
+def _in_phase(catalogue: Catalogue, key: str, change: Callable[[Phase], Phase]) -> Catalogue:
+    phase_key = key.partition(".")[0]
+    phases = tuple(change(p) if p.key == phase_key else p for p in catalogue.phases)
+    return replace(catalogue, phases=phases)
+
+
+def _in_section(
+    catalogue: Catalogue, key: str, change: Callable[[Section], Section | None]
+) -> Catalogue:
+    """Apply `change` to the section `key`; returning None drops the section."""
+
+    def on_phase(phase: Phase) -> Phase:
+        changed = (change(s) if s.key == key else s for s in phase.sections)
+        return replace(phase, sections=tuple(s for s in changed if s is not None))
+
+    return _in_phase(catalogue, key, on_phase)
+
+
+def _in_item(
+    catalogue: Catalogue,
+    key: str,
+    change: Callable[[Question | Scale | DecisionPoint], Question | Scale | DecisionPoint | None],
+) -> Catalogue:
+    """Apply `change` to the question, scale or decision point `key` (None drops a question)."""
+
+    def on_section(section: Section) -> Section | None:
+        questions = []
+        for question in section.questions:
+            changed = change(question) if question.key == key else question
+            if isinstance(changed, Question):
+                questions.append(changed)
+        scale, decision = section.scale, section.decision
+        if scale is not None and scale.key == key:
+            scale = change(scale)  # type: ignore[assignment]
+        if decision is not None and decision.key == key:
+            decision = change(decision)  # type: ignore[assignment]
+        result = replace(section, questions=tuple(questions), scale=scale, decision=decision)
+        # A section whose last question was skipped has nothing left to discuss.
+        return result if (result.questions or result.scale or result.decision) else None
+
+    return _in_section(catalogue, parent_key(key), on_section)
+
+
+# --- reword ------------------------------------------------------------------------------------
+
+
+def _reword(catalogue: Catalogue, key: object, change: object, line: int) -> Catalogue:
+    kind = _kind(catalogue, key, line)
+    assert isinstance(key, str)
+    if kind is Kind.PHASE:
+        raise Invalid("a phase has no text of its own; reword its '.titel' instead", key=key)
+    if isinstance(change, str):
+        raise Invalid(
+            "put the new text under 'nl:' and/or 'en:' on their own lines below the key",
+            key=key,
+            line=line,
+        )
+    block = mapping(change, what="a rewording", key=key, line=line)
+    check_fields(block, allowed=("nl", "en"), key=key, what="the rewording")
+    if not block:
+        raise Invalid("give the new text as 'nl:' and/or 'en:'", key=key, line=block.line)
+    what = "the rewording"
+    nl = string(block, "nl", key=key, what=what) if "nl" in block else None
+    en = string(block, "en", key=key, what=what) if "en" in block else None
+
+    def new(old: Text) -> Text:
+        return old.replace(nl=nl, en=en)
+
+    return _replace_text(catalogue, key, kind, new)
+
+
+def _replace_text(
+    catalogue: Catalogue, key: str, kind: Kind, new: Callable[[Text], Text]
+) -> Catalogue:
+    if kind is Kind.OVERVIEW:
+        field = {
+            OVERVIEW_HEADING_KEY: "heading",
+            OVERVIEW_PHASE_QUESTION_KEY: "phase_question",
+            OVERVIEW_GOAL_TITLE_KEY: "goal_title",
+        }[key]
+        return replace(catalogue, **{field: new(getattr(catalogue, field))})
+    if kind is Kind.PHASE_TEXT:
+        suffix = name_of(key)
+        if suffix == "doelstelling":
+            # The overview's shorter wording no longer matches a reworded goal.
+            return _in_phase(
+                catalogue, key, lambda p: replace(p, goal=new(p.goal), goal_overview=None)
+            )
+        field = {"titel": "title", "subtitel": "subtitle"}[suffix]
+        return _in_phase(catalogue, key, lambda p: replace(p, **{field: new(getattr(p, field))}))
+    if kind is Kind.SECTION:
+        return _in_section(catalogue, key, lambda s: replace(s, title=new(s.title)))
+    if kind is Kind.QUESTION:
+        return _in_item(catalogue, key, lambda q: replace(q, text=new(q.text), overview=None))
+    if kind in (Kind.SCALE, Kind.DECISION_POINT):
+        return _in_item(catalogue, key, lambda item: replace(item, text=new(item.text)))
+    if kind is Kind.SCALE_LABEL:
+        field = name_of(key)
+        return _in_item(
+            catalogue, parent_key(key), lambda s: replace(s, **{field: new(getattr(s, field))})
+        )
+    if kind is Kind.DECISION:
+
+        def on_point(point: DecisionPoint) -> DecisionPoint:
+            options = tuple(
+                replace(d, text=new(d.text)) if d.key == key else d for d in point.options
+            )
+            return replace(point, options=options)
+
+        return _in_item(catalogue, parent_key(key), on_point)  # type: ignore[arg-type]
+    # A prompt: its parent is a question or a scale.
+    return _in_item(
+        catalogue,
+        parent_key(key),
+        lambda item: replace(
+            item,
+            prompts=tuple(
+                replace(p, text=new(p.text)) if p.key == key else p
+                for p in item.prompts  # type: ignore[union-attr]
+            ),
+        ),
+    )
+
+
+# --- add ---------------------------------------------------------------------------------------
+
+
+def _add(catalogue: Catalogue, entry: object, line: int) -> Catalogue:
+    block = mapping(entry, what="an addition", key=None, line=line)
+    key = string(block, "key", key=None, what="an addition") if "key" in block else None
+    check_fields(
+        block,
+        allowed=("key", "after", "nl", "en", "prompts"),
+        required=("key", "after", "nl", "en"),
+        key=key,
+        what="the addition",
+    )
+    assert key is not None
+    kinds = index(catalogue)
+    if key in kinds:
+        raise Invalid(
+            "this key already exists; use 'reword' to change its text", key=key, line=block.line
+        )
+    parent = parent_key(key)
+    if not parent or not is_name(name_of(key)):
+        raise Invalid(
+            "a new key is its section's key plus a name of lowercase letters, digits and "
+            "underscores, e.g. 'directe_veiligheid.beeldvorming.kinderen'",
+            key=key,
+            line=block.line,
+        )
+    parent_kind = kinds.get(parent)
+    if parent_kind is Kind.SECTION:
+        return _add_question(catalogue, key, block)
+    if parent_kind in (Kind.QUESTION, Kind.SCALE):
+        if "prompts" in block:
+            raise Invalid("a prompt cannot have prompts of its own", key=key, line=block.line)
+        return _add_prompt(catalogue, key, block)
+    raise Invalid(
+        f"'{parent}' is not a section or a question: a new question's key starts with its "
+        "section's key, a new prompt's key with its question's key",
+        key=key,
+        line=block.line,
+    )
+
+
+def _after(block: LineDict, key: str, siblings: list[str]) -> int:
+    """Where to insert: 0 when `after` names the parent, else just after the named sibling."""
+    after = string(block, "after", key=key, what="the addition")
+    if after == parent_key(key):
+        return 0
+    if after not in siblings:
+        where = f"'{parent_key(key)}'"
+        raise Invalid(
+            f"'after' must name an item in {where} ({', '.join(siblings) or 'none yet'}) or "
+            f"{where} itself to come first",
+            key=key,
+            line=block.line,
+        )
+    return siblings.index(after) + 1
+
+
+def _add_question(catalogue: Catalogue, key: str, block: LineDict) -> Catalogue:
+    def on_section(section: Section) -> Section:
+        if section.scale is not None:
+            raise Invalid(
+                "the Schaalvraag has exactly one question; add prompts to it instead",
+                key=key,
+                line=block.line,
+            )
+        position = _after(block, key, [q.key for q in section.questions])
+        question = Question(
+            key=key,
+            text=text(block, key=key, what="the addition"),
+            prompts=build_prompts(block, key),
+        )
+        questions = list(section.questions)
+        questions.insert(position, question)
+        return replace(section, questions=tuple(questions))
+
+    return _in_section(catalogue, parent_key(key), on_section)
+
+
+def _add_prompt(catalogue: Catalogue, key: str, block: LineDict) -> Catalogue:
+    prompt = Prompt(key=key, text=text(block, key=key, what="the addition"))
+
+    def on_item(item: Question | Scale | DecisionPoint) -> Question | Scale | DecisionPoint:
+        assert isinstance(item, Question | Scale)
+        prompts = list(item.prompts)
+        prompts.insert(_after(block, key, [p.key for p in prompts]), prompt)
+        return replace(item, prompts=tuple(prompts))
+
+    return _in_item(catalogue, parent_key(key), on_item)
+
+
+# --- skip --------------------------------------------------------------------------------------
+
+_UNSKIPPABLE = {
+    Kind.OVERVIEW: "is a title, not a question; reword it instead",
+    Kind.PHASE: "is a phase; phases cannot be skipped",
+    Kind.PHASE_TEXT: "is part of the phase's heading; reword it instead",
+    Kind.SCALE: "is the Schaalvraag, the heart of the method; reword it or its labels instead",
+    Kind.SCALE_LABEL: "is a scale label; reword it instead",
+    Kind.DECISION_POINT: "decides the case's next phase and cannot be skipped",
+    Kind.DECISION: "is an outcome of the Oordeelsvorming; outcomes cannot be skipped",
+}
+
+
+def _skip_all(
+    catalogue: Catalogue, skips: list[tuple[object, int]], problems: list[Problem]
+) -> Catalogue:
+    # Check every key before skipping any, so that skipping a section and one of its questions
+    # does not report the question as unknown.
+    valid: list[tuple[str, Kind]] = []
+    for key, line in skips:
+        try:
+            kind = _kind(catalogue, key, line)
+        except Invalid as error:
+            problems.append(error.problem)
+            continue
+        assert isinstance(key, str)
+        reason = _UNSKIPPABLE.get(kind)
+        if kind is Kind.SECTION:
+            section = _section(catalogue, key)
+            if section.scale is not None:
+                reason = _UNSKIPPABLE[Kind.SCALE]
+            elif section.decision is not None:
+                reason = "holds the decision point; skip its questions one by one instead"
+        if reason is not None:
+            problems.append(Problem(f"cannot be skipped: it {reason}", key=key, line=line))
+            continue
+        valid.append((key, kind))
+    for key, kind in valid:
+        if key in index(catalogue):
+            catalogue = _skip(catalogue, key, kind)
+    return catalogue
+
+
+def _section(catalogue: Catalogue, key: str) -> Section:
+    section = catalogue.phase(key.partition(".")[0]).section(key)
+    assert section is not None
+    return section
+
+
+def _skip(catalogue: Catalogue, key: str, kind: Kind) -> Catalogue:
+    if kind is Kind.SECTION:
+        return _in_section(catalogue, key, lambda s: None)
+    if kind is Kind.QUESTION:
+        return _in_item(catalogue, key, lambda q: None)
+    return _in_item(
+        catalogue,
+        parent_key(key),
+        lambda item: replace(
+            item,
+            prompts=tuple(p for p in item.prompts if p.key != key),  # type: ignore[union-attr]
+        ),
+    )
