@@ -174,7 +174,7 @@ def check_view(raw: Any, *, home: bool = False) -> dict[str, Any]:
         problems += _text_problem(view, "submit", False)
         has_input = any(isinstance(b, dict) and b.get("type") == "input"
                         for b in view.get("blocks") or [])
-        if has_input and "submit" not in view:
+        if has_input and not view.get("submit"):
             problems.append("submit is required when an input block is present "
                             "[json-pointer:/view]")
     if len(str(view.get("private_metadata", ""))) > MAX_PRIVATE_METADATA:
