@@ -88,7 +88,7 @@ _MOVE = re.compile(r"ga (door|terug) naar de fase van ([^.]+)\.")
 
 
 def test_decisions_follow_the_guidelines_instructions() -> None:
-    """"ga door naar" is a move forward, "ga terug naar" a move back, "maak een
+    """ "ga door naar" is a move forward, "ga terug naar" a move back, "maak een
     afsluitingsplan" closes; every phase can also stay where it is."""
     catalogue = load_catalogue()
     by_title = {p.title.nl.lower(): p.key for p in catalogue.phases}
