@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import methods, web_api
+from . import control, methods, web_api
 from .methods import files
 
 if TYPE_CHECKING:
@@ -45,4 +45,5 @@ def build_app(sb: Sandbox) -> web.Application:
     app.router.add_get("/link/", sb.socket.handle)
     app.router.add_get("/files/{file_id}/{name}", _download)
     app.router.add_get("/", _index)
+    control.add_routes(app)
     return app
