@@ -15,9 +15,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.listeners import register
 from bot.runtime import Deps, UserDirectory, build_turn
+from flows.catalogue import load_catalogue
+from flows.errors import CatalogueError
+from flows.model import Catalogue
 from storage.db import Database
 
 log = logging.getLogger("casusbot")
@@ -36,7 +39,20 @@ def make_client(settings: Settings) -> AsyncWebClient:
 
 
 def make_deps(settings: Settings, db: Database) -> Deps:
-    return Deps(settings=settings, db=db, users=UserDirectory(settings.language))
+    return Deps(
+        settings=settings,
+        db=db,
+        users=UserDirectory(settings.language),
+        catalogue=load_method(settings),
+    )
+
+
+def load_method(settings: Settings) -> Catalogue:
+    """The guideline's questions with the region's maatwerk; a bad file stops start-up."""
+    try:
+        return load_catalogue(settings.maatwerk_file)
+    except CatalogueError as error:
+        raise SettingsError("CASUSBOT_MAATWERK_FILE", str(error)) from None
 
 
 def build_app(deps: Deps) -> AsyncApp:

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.i18n import language_for, t
+from flows.model import Catalogue
 from storage.db import Database
 
 log = logging.getLogger("casusbot")
@@ -78,6 +79,7 @@ class Deps:
     settings: Settings
     db: Database
     users: UserDirectory
+    catalogue: Catalogue
     tasks: Tasks = field(default_factory=Tasks)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +103,11 @@ class Turn:
 
     def t(self, key: str, /, **values: object) -> str:
         return t(self.lang, key, **values)
+
+    @property
+    def channel_lang(self) -> str:
+        """Messages everyone in a channel sees are in the workspace's language."""
+        return self.deps.settings.language
 
     async def tell(self, text: str, *, blocks: list[dict[str, Any]] | None = None) -> None:
         """A private answer to the user: in the channel they acted in, else as a DM."""

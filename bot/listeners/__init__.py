@@ -1,16 +1,39 @@
-"""Every listener, registered in one place so the bot's surface fits on one screen."""
+"""Every listener, registered in one place so the bot's surface fits on one screen.
+
+Each line names the access it needs; bot.access enforces it before the handler runs.
+"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.access import Access
-from bot.ids import Command
-from bot.listeners import commands, home
-from bot.listeners.wiring import acked
+from bot.ids import ActionId, Command, ViewId
+from bot.listeners import cases, commands, home, meetings, thread
+from bot.listeners.wiring import acked, acked_view
 from bot.runtime import Deps
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     app.command(Command.CASUS)(acked(deps, commands.casus_command, Access.ANYONE))
     app.event("app_home_opened")(acked(deps, home.publish_home, Access.ANYONE))
+    app.event("message")(acked(deps, thread.on_message, Access.ANYONE))
+
+    app.view(ViewId.NEW_CASE)(
+        acked_view(deps, cases.validate_new_case, cases.create_new_case, Access.ANYONE)
+    )
+    app.view(ViewId.PLAN_MEETING)(
+        acked_view(deps, meetings.validate_plan, meetings.plan, Access.STEER)
+    )
+
+    steering = {
+        ActionId.MEETING_START: meetings.start,
+        ActionId.MEETING_NEXT: meetings.next_question,
+        ActionId.MEETING_PREVIOUS: meetings.previous_question,
+        ActionId.MEETING_SKIP: meetings.skip_question,
+        ActionId.MEETING_END: meetings.end,
+        ActionId.MEETING_END_UNDECIDED: meetings.end_undecided,
+        ActionId.MEETING_DECIDE: meetings.decide,
+    }
+    for action_id, handler in steering.items():
+        app.action(action_id)(acked(deps, handler, Access.STEER))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from bot.access import Access
 from bot.blocks.help import help_blocks
+from bot.listeners import cases, meetings
+from bot.listeners.wiring import guarded
 from bot.runtime import Handler, Turn
 
 
@@ -10,9 +13,15 @@ async def show_help(turn: Turn) -> None:
     await answer_privately(turn, turn.t("help.title"), blocks=help_blocks(turn.lang))
 
 
-SUBCOMMANDS: dict[str, Handler] = {
-    "help": show_help,
-    "hulp": show_help,
+# Each subcommand with the access it needs; the guard (bot.access) enforces it.
+SUBCOMMANDS: dict[str, tuple[Handler, Access]] = {
+    "help": (show_help, Access.ANYONE),
+    "hulp": (show_help, Access.ANYONE),
+    "nieuw": (cases.open_new_case, Access.ANYONE),
+    "new": (cases.open_new_case, Access.ANYONE),
+    "overleg": (meetings.open_plan_form, Access.STEER),
+    "plan": (meetings.open_plan_form, Access.STEER),
+    "start": (meetings.start, Access.STEER),
 }
 
 
@@ -26,11 +35,12 @@ def subcommand(text: str | None) -> tuple[str, str]:
 
 async def casus_command(turn: Turn) -> None:
     name, _rest = subcommand(turn.body.get("text"))
-    handler = SUBCOMMANDS.get(name)
-    if handler is None:
+    entry = SUBCOMMANDS.get(name)
+    if entry is None:
         await answer_privately(turn, turn.t("errors.unknown_command", command=f"/casus {name}"))
         return
-    await handler(turn)
+    handler, access = entry
+    await guarded(handler, access, turn)
 
 
 async def answer_privately(turn: Turn, text: str, *, blocks: list | None = None) -> None:

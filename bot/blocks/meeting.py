@@ -1,0 +1,308 @@
+"""The meeting in the case channel: planning message, parent message, questions, summary.
+
+Everything here is seen by the whole channel, so it is built in the workspace's language.
+Pure functions of data: the listeners fetch, these build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks.common import MESSAGE_BLOCK_LIMIT, button, dicts, local_time, mention, split_text
+from bot.i18n import t
+from bot.ids import ActionId
+from bot.payloads import Ref
+from flows.model import Phase
+from flows.steps import Step, StepKind
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    """What the parent message shows."""
+
+    code: str
+    phase: Phase
+    scheduled_at: datetime | None
+    present: Sequence[str]
+    step: Step | None
+    ended: bool = False
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
+
+
+def planning_message(
+    lang: str,
+    *,
+    code: str,
+    phase: Phase,
+    when: datetime | None,
+    invited: Sequence[str],
+    tz: ZoneInfo,
+    start: Ref,
+) -> list[dict[str, Any]]:
+    body = t(
+        lang,
+        "meeting.planned",
+        code=code,
+        phase=phase.title.get(lang),
+        when=local_time(lang, when, tz),
+        invited=", ".join(mention(u) for u in invited) or "—",
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=_md(body)),
+        ActionsBlock(
+            elements=[
+                button(
+                    t(lang, "meeting.start_button"), ActionId.MEETING_START, start, style="primary"
+                )
+            ]
+        ),
+    ]
+    return dicts(blocks)
+
+
+def parent_message(lang: str, view: MeetingView, tz: ZoneInfo) -> list[dict[str, Any]]:
+    phase = view.phase
+    if view.ended:
+        progress = t(lang, "meeting.progress_ended")
+    elif view.step is None:
+        progress = t(lang, "meeting.progress_not_started")
+    else:
+        progress = t(
+            lang,
+            "meeting.progress",
+            section=view.step.section.title.get(lang),
+            n=view.step.number,
+            m=view.step.total,
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "meeting.header", code=view.code)[:150]),
+        SectionBlock(
+            text=_md(
+                f"*{phase.title.get(lang)}* — {phase.subtitle.get(lang)}\n"
+                f"*{t(lang, 'meeting.goal')}:* {phase.goal.get(lang)}"
+            )
+        ),
+        ContextBlock(
+            elements=[
+                _md(
+                    t(
+                        lang,
+                        "meeting.when_present",
+                        when=local_time(lang, view.scheduled_at, tz),
+                        present=", ".join(mention(u) for u in view.present) or "—",
+                    )
+                )
+            ]
+        ),
+        SectionBlock(text=_md(progress)),
+    ]
+    return dicts(blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The Vooraf overview: what is known before the meeting. Lines are ready-made mrkdwn."""
+
+    prep: Sequence[str] = ()
+    open_actions: Sequence[str] = ()
+    bodemeis_checks: Sequence[str] = ()
+
+
+def overview_message(lang: str, overview: Overview) -> list[dict[str, Any]]:
+    def part(title_key: str, lines: Sequence[str], empty_key: str) -> list[Block]:
+        body = "\n".join(lines) if lines else f"_{t(lang, empty_key)}_"
+        return [
+            SectionBlock(text=_md(chunk)) for chunk in split_text(f"*{t(lang, title_key)}*\n{body}")
+        ]
+
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{t(lang, 'overview.title')}*\n{t(lang, 'overview.intro')}")),
+        *part("overview.prep", overview.prep, "overview.no_prep"),
+        *part("overview.actions", overview.open_actions, "overview.no_actions"),
+        *part("overview.checks", overview.bodemeis_checks, "overview.no_checks"),
+    ]
+    return dicts(blocks[:MESSAGE_BLOCK_LIMIT])
+
+
+def _question_text(lang: str, step: Step) -> str:
+    head = t(
+        lang,
+        "meeting.question_head",
+        section=step.section.title.get(lang),
+        n=step.number_in_section,
+        m=step.section_total,
+    )
+    lines = [head, f"*{step.text.get(lang)}*"]
+    lines += [f"• {prompt.text.get(lang)}" for prompt in step.prompts]
+    if step.scale is not None:
+        lines.append(
+            t(
+                lang,
+                "meeting.scale_labels",
+                low=step.scale.label_1.get(lang),
+                high=step.scale.label_10.get(lang),
+            )
+        )
+    return "\n".join(lines)
+
+
+def question_message(
+    lang: str, step: Step, ref: Ref, *, decision_chosen: str | None = None
+) -> list[dict[str, Any]]:
+    """The current question with the regisseur's buttons under it."""
+    blocks: list[Block] = [
+        SectionBlock(text=_md(chunk)) for chunk in split_text(_question_text(lang, step))
+    ]
+    if step.kind is StepKind.DECISION and step.decision is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id="decision",
+                elements=[
+                    button(
+                        option.text.get(lang),
+                        ActionId.MEETING_DECIDE,
+                        Ref(meeting_id=ref.meeting_id, version=ref.version, choice=option.key),
+                        style="primary" if option.key == decision_chosen else None,
+                    )
+                    for option in step.decision.options
+                ],
+            )
+        )
+        if decision_chosen:
+            chosen = step.decision.option(decision_chosen)
+            if chosen is not None:
+                blocks.append(
+                    ContextBlock(
+                        elements=[
+                            _md(t(lang, "meeting.decision_now", decision=chosen.text.get(lang)))
+                        ]
+                    )
+                )
+    else:
+        blocks.append(ContextBlock(elements=[_md(t(lang, "meeting.reply_hint"))]))
+    blocks.append(
+        ActionsBlock(
+            block_id="navigation",
+            elements=[
+                button(t(lang, "meeting.previous"), ActionId.MEETING_PREVIOUS, ref),
+                button(t(lang, "meeting.next"), ActionId.MEETING_NEXT, ref, style="primary"),
+                button(t(lang, "meeting.skip"), ActionId.MEETING_SKIP, ref),
+                button(
+                    t(lang, "meeting.end"),
+                    ActionId.MEETING_END,
+                    ref,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title=t(lang, "meeting.end_confirm_title"),
+                        text=t(lang, "meeting.end_confirm_text"),
+                        confirm=t(lang, "meeting.end"),
+                        deny=t(lang, "meeting.cancel"),
+                    ),
+                ),
+            ],
+        )
+    )
+    return dicts(blocks)
+
+
+def passed_question(lang: str, step: Step, *, skipped: bool) -> list[dict[str, Any]]:
+    """A question the meeting moved on from: same text, no buttons (old clicks do nothing)."""
+    note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
+    blocks: list[Block] = [
+        SectionBlock(text=_md(chunk)) for chunk in split_text(_question_text(lang, step))
+    ]
+    blocks.append(ContextBlock(elements=[_md(note)]))
+    return dicts(blocks)
+
+
+def end_without_decision(lang: str, ref: Ref) -> list[dict[str, Any]]:
+    """Asked privately when the regisseur ends before an outcome was recorded."""
+    blocks: list[Block] = [
+        SectionBlock(text=_md(t(lang, "meeting.no_decision_yet"))),
+        ActionsBlock(
+            elements=[
+                button(
+                    t(lang, "meeting.end_without_decision"),
+                    ActionId.MEETING_END_UNDECIDED,
+                    ref,
+                    style="danger",
+                )
+            ]
+        ),
+    ]
+    return dicts(blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    step: Step
+    lines: Sequence[str]  # "<@U1>: text", already condensed
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    code: str
+    phase: Phase
+    items: Sequence[SummaryItem]
+    decision: str | None  # the decision's text, already in the right language
+    decided_by: str | None
+    next_phase: Phase | None
+    closed: bool
+    skipped: Sequence[Step] = ()
+
+
+def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
+    """The end-of-meeting summary, split over as many messages as Slack's limits need."""
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "summary.header", code=summary.code)[:150]),
+        SectionBlock(text=_md(t(lang, "summary.phase", phase=summary.phase.title.get(lang)))),
+        DividerBlock(),
+    ]
+    if not summary.items:
+        blocks.append(SectionBlock(text=_md(f"_{t(lang, 'summary.no_contributions')}_")))
+    for item in summary.items:
+        text = f"*{item.step.text.get(lang)}*\n" + "\n".join(f"• {line}" for line in item.lines)
+        blocks += [SectionBlock(text=_md(chunk)) for chunk in split_text(text)]
+    if summary.skipped:
+        names = ", ".join(step.text.get(lang) for step in summary.skipped)
+        blocks.append(ContextBlock(elements=[_md(t(lang, "summary.skipped", steps=names)[:3000])]))
+    blocks.append(DividerBlock())
+    if summary.decision is None:
+        decision = t(lang, "summary.no_decision")
+    else:
+        decision = t(
+            lang,
+            "summary.decision",
+            decision=summary.decision,
+            by=mention(summary.decided_by) if summary.decided_by else "—",
+        )
+    blocks.append(SectionBlock(text=_md(decision)))
+    if summary.closed:
+        after = t(lang, "summary.closed")
+    else:
+        phase = summary.next_phase or summary.phase
+        after = t(lang, "summary.next", phase=phase.title.get(lang))
+    blocks.append(SectionBlock(text=_md(after)))
+    messages = [
+        dicts(blocks[i : i + MESSAGE_BLOCK_LIMIT])
+        for i in range(0, len(blocks), MESSAGE_BLOCK_LIMIT)
+    ]
+    return messages

@@ -1,0 +1,96 @@
+"""End to end: the real bot, on a real database, talking to the sandbox over real HTTP or
+Socket Mode. Tests act as the demo workspace's people and assert what they see and what is
+stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from bot.config import Settings
+from bot.server import RunningBot, start_bot
+from sandbox import App, Sandbox, Workspace
+from storage.db import Database
+
+CASE_CHANNEL = "casus-demo"
+
+
+@dataclass
+class Harness:
+    sb: Sandbox
+    app: App
+    bot: RunningBot
+    settings: Settings
+
+    @property
+    def db(self) -> Database:
+        return self.bot.deps.db
+
+    async def settle(self, max_wait: float = 10.0) -> None:
+        """Quiet in the sandbox AND no bot task still working (the sandbox cannot see those)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        while True:
+            await self.sb.settle(max_wait=max_wait)
+            if self.bot.deps.tasks.busy == 0:
+                await self.sb.settle(max_wait=max_wait)
+                if self.bot.deps.tasks.busy == 0:
+                    return
+            if loop.time() > deadline:
+                raise TimeoutError("bot still busy")
+            await asyncio.sleep(0.01)
+
+
+async def start_harness(
+    make_settings: Callable[..., Settings], database_env: dict[str, str], *, socket_mode: bool
+) -> tuple[Sandbox, App, RunningBot, Settings]:
+    sb = Sandbox(Workspace.demo(), ack_timeout=3.0, connect_timeout=5.0)
+    await sb.start()
+    app = sb.install_app(name="Casusbot", join=[CASE_CHANNEL])
+    env = {
+        "SLACK_BOT_TOKEN": app.bot_token,
+        "SLACK_API_URL": sb.api_url,
+        "CASUSBOT_HOST": "127.0.0.1",
+        **database_env,
+    }
+    if socket_mode:
+        env["SLACK_APP_TOKEN"] = app.app_token
+    else:
+        env["SLACK_SIGNING_SECRET"] = app.signing_secret
+    settings = make_settings(**env)
+    running = await start_bot(settings, port=0)
+    if not socket_mode:
+        app.request_url = f"http://127.0.0.1:{running.port}/slack/events"
+    return sb, app, running, settings
+
+
+@pytest.fixture
+async def harness(
+    make_settings: Callable[..., Settings], database_env: dict[str, str]
+) -> AsyncIterator[Harness]:
+    """The bot over signed HTTP, on SQLite and on PostgreSQL."""
+    sb, app, running, settings = await start_harness(make_settings, database_env, socket_mode=False)
+    try:
+        yield Harness(sb, app, running, settings)
+    finally:
+        await running.stop()
+        await sb.stop()
+
+
+@pytest.fixture
+async def socket_harness(
+    make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Harness]:
+    """The bot over Socket Mode (SQLite)."""
+    db_file = tmp_path_factory.mktemp("socket") / "casusbot.sqlite3"
+    sb, app, running, settings = await start_harness(
+        make_settings, {"DATABASE_URL": f"sqlite:///{db_file}"}, socket_mode=True
+    )
+    try:
+        yield Harness(sb, app, running, settings)
+    finally:
+        await running.stop()
+        await sb.stop()
