@@ -12,7 +12,7 @@ from dataclasses import replace
 from enum import Enum, auto
 from pathlib import Path
 
-from flows.catalogue import build_prompts, catalogue_problems
+from flows.build import build_prompts, catalogue_problems
 from flows.errors import CatalogueError, Problem
 from flows.fields import (
     Invalid,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from flows.catalogue import load_catalogue
+from flows.catalogue import CATALOGUE_PATH, load_catalogue, read_catalogue
 from flows.decisions import resolve
+from flows.errors import CatalogueError
 from flows.model import Outcome, parent_key
 from flows.text import Text
 
@@ -172,3 +174,25 @@ def test_only_herstel_can_close_and_only_it_has_an_afsluitingsplan() -> None:
         closes = any(d.outcome is Outcome.CLOSE for d in phase.decisions)
         has_plan = phase.section("afsluitingsplan") is not None
         assert closes == has_plan == (phase.key == "herstelgerichte_zorg")
+
+
+def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
+    source = CATALOGUE_PATH.read_text(encoding="utf-8")
+    assert old in source
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_a_catalogue_whose_outcome_moves_the_wrong_way_is_refused(tmp_path: Path) -> None:
+    path = broken_copy(tmp_path, "target: risicogestuurde_zorg", "target: directe_veiligheid")
+    with pytest.raises(CatalogueError, match="'forward' must name a later phase"):
+        read_catalogue(path)
+
+
+def test_a_catalogue_question_without_english_is_refused(tmp_path: Path) -> None:
+    path = broken_copy(tmp_path, "    en: What is this help aimed at?\n", "\n")
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path)
+    assert "'directe_veiligheid.vooraf.hulpverlening.1'" in str(caught.value)
+    assert "missing 'en'" in str(caught.value)
