@@ -66,24 +66,21 @@ def apply_maatwerk(catalogue: Catalogue, path: Path) -> Catalogue:
         check_fields(root, allowed=_FIELDS, key=None, what="the maatwerk file")
         if root.get("version", 1) != 1:
             raise Invalid(f"'version' must be 1, not {root['version']!r}", line=root.line)
-        adds = sequence(root.get("add", []), what="'add'", key=None, line=root.line)
-        rewords = mapping(root.get("reword", LineDict()), what="'reword'", key=None, line=root.line)
-        skips = sequence(root.get("skip", []), what="'skip'", key=None, line=root.line)
+        adds = _list_items(root, "add")
+        rewords = _rewordings(root)
+        skips = _list_items(root, "skip")
     except Invalid as error:
         raise CatalogueError(path, [error.problem]) from None
 
     problems: list[Problem] = []
     # Adds first, so that an addition may be placed after a question that is later skipped.
-    add_lines = getattr(adds, "item_lines", [root.line] * len(adds))
-    for entry, line in zip(adds, add_lines, strict=True):
+    for entry, line in adds:
         catalogue = _collect(problems, catalogue, lambda c, e=entry, n=line: _add(c, e, n))
-    for key, change in rewords.items():
-        line = rewords.line_of(key)
+    for key, change, line in rewords:
         catalogue = _collect(
             problems, catalogue, lambda c, k=key, ch=change, n=line: _reword(c, k, ch, n)
         )
-    skip_lines = getattr(skips, "item_lines", [root.line] * len(skips))
-    catalogue = _skip_all(catalogue, list(zip(skips, skip_lines, strict=True)), problems)
+    catalogue = _skip_all(catalogue, skips, problems)
     if problems:
         # In file order, so the admin can work through them top to bottom.
         problems.sort(key=lambda problem: problem.line or 0)
@@ -92,6 +89,21 @@ def apply_maatwerk(catalogue: Catalogue, path: Path) -> Catalogue:
     if structural:
         raise CatalogueError(path, structural)
     return catalogue
+
+
+def _list_items(root: LineDict, field: str) -> list[tuple[object, int]]:
+    """The entries of a list setting with their lines; a heading left empty means none."""
+    if root.get(field) is None:
+        return []
+    items = sequence(root[field], what=f"'{field}'", key=None, line=root.line_of(field))
+    return list(zip(items, items.item_lines, strict=True))
+
+
+def _rewordings(root: LineDict) -> list[tuple[object, object, int]]:
+    if root.get("reword") is None:
+        return []
+    block = mapping(root["reword"], what="'reword'", key=None, line=root.line_of("reword"))
+    return [(key, change, block.line_of(key)) for key, change in block.items()]
 
 
 def _collect(

@@ -31,6 +31,8 @@ def error_for(tmp_path: Path, content: str) -> CatalogueError:
 def test_no_maatwerk_and_an_empty_file_both_give_the_guideline(tmp_path: Path) -> None:
     assert load_catalogue(None) == load_catalogue()
     assert load_catalogue(write(tmp_path, "# nothing yet\n")) == load_catalogue()
+    headings_only = "version: 1\nskip:\nreword:\nadd:\n  # to do\n"
+    assert load_catalogue(write(tmp_path, headings_only)) == load_catalogue()
 
 
 def test_the_example_file_does_what_its_comments_say() -> None:
