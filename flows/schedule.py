@@ -92,6 +92,13 @@ def expires_at(kind: ReminderKind, *, meeting_at: datetime | None = None) -> dat
     return _utc(meeting_at)
 
 
+def due_in_working_hours(
+    kind: ReminderKind, due: datetime, hours: WorkingHours, tz: ZoneInfo
+) -> datetime:
+    """`due` moved into working hours when the kind's policy asks for it (UTC)."""
+    return next_working_moment(due, hours, tz) if POLICIES[kind].working_hours else _utc(due)
+
+
 # ----- local time -----
 
 
@@ -244,6 +251,9 @@ class MeetingReminderPlan:
     meeting_lead: timedelta = timedelta(hours=1)
 
 
+DEFAULT_PLAN = MeetingReminderPlan()
+
+
 def meeting_timing(
     kind: ReminderKind,
     *,
@@ -251,7 +261,7 @@ def meeting_timing(
     now: datetime,
     hours: WorkingHours,
     tz: ZoneInfo,
-    plan: MeetingReminderPlan = MeetingReminderPlan(),
+    plan: MeetingReminderPlan = DEFAULT_PLAN,
 ) -> Timing | None:
     """When a meeting's reminder of `kind` is due; None when it would come too late to help.
 

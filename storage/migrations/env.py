@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Imported for their side effect: they register the tables on SQLModel.metadata.
+import storage.models
+import storage.reminders  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -17,6 +17,7 @@ from flows.schedule import (
     Hours,
     ReminderKind,
     add_working_days,
+    due_in_working_hours,
     exists_locally,
     expires_at,
     is_working_moment,
@@ -291,3 +292,11 @@ def test_custom_hours_dataclass_is_accepted() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError):
         next_working_moment(datetime(2026, 3, 9, 9, 0), HOURS, AMS)
+
+
+def test_an_action_due_on_saturday_is_reminded_on_monday_but_an_escalation_is_not_held() -> None:
+    saturday = ams(2026, 3, 7, 11, 0)
+    assert wall(due_in_working_hours(ReminderKind.ACTION_DUE, saturday, HOURS, AMS)) == (
+        "Mon 2026-03-09 08:00 CET"
+    )
+    assert due_in_working_hours(ReminderKind.BODEMEIS_ESCALATION, saturday, HOURS, AMS) == saturday
