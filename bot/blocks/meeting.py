@@ -172,27 +172,34 @@ def question_message(
         SectionBlock(text=_md(chunk)) for chunk in split_text(_question_text(lang, step))
     ]
     if step.kind is StepKind.DECISION and step.decision is not None:
-        blocks.append(
-            ActionsBlock(
-                block_id="decision",
-                elements=[
-                    button(
-                        option.text.get(lang),
+        # One section per outcome: the outcome's full wording is too long for a button label.
+        for option in step.decision.options:
+            chosen = option.key == decision_chosen
+            blocks.append(
+                SectionBlock(
+                    block_id=f"decision:{option.name}",
+                    text=_md(("✅ " if chosen else "") + f"*{option.text.get(lang)}*"),
+                    accessory=button(
+                        t(lang, "meeting.choose"),
                         ActionId.MEETING_DECIDE,
                         Ref(meeting_id=ref.meeting_id, version=ref.version, choice=option.key),
-                        style="primary" if option.key == decision_chosen else None,
-                    )
-                    for option in step.decision.options
-                ],
+                        style="primary" if chosen else None,
+                    ),
+                )
             )
-        )
         if decision_chosen:
-            chosen = step.decision.option(decision_chosen)
-            if chosen is not None:
+            chosen_option = step.decision.option(decision_chosen)
+            if chosen_option is not None:
                 blocks.append(
                     ContextBlock(
                         elements=[
-                            _md(t(lang, "meeting.decision_now", decision=chosen.text.get(lang)))
+                            _md(
+                                t(
+                                    lang,
+                                    "meeting.decision_now",
+                                    decision=chosen_option.text.get(lang),
+                                )
+                            )
                         ]
                     )
                 )

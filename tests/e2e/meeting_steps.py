@@ -1,0 +1,114 @@
+"""Steps a test takes as the demo workspace's people: register a case, start, steer, reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from sandbox import surfaces
+from sandbox.elements import Found
+from storage.models import Case, Meeting
+from tests.e2e.conftest import CASE_CHANNEL, Harness
+
+CODE = "ZVH-2026-014"
+
+
+def text_of(message: dict[str, Any]) -> str:
+    parts = [message.get("text") or ""]
+    for block in message.get("blocks") or []:
+        text = block.get("text")
+        if isinstance(text, dict):
+            parts.append(text.get("text", ""))
+        for element in block.get("elements") or []:
+            if isinstance(element, dict):
+                inner = element.get("text")
+                parts.append(inner.get("text", "") if isinstance(inner, dict) else str(inner or ""))
+    return "\n".join(parts)
+
+
+def action_ids(message: dict[str, Any]) -> list[str]:
+    return [
+        element.get("action_id")
+        for block in message.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+    ] + [
+        block["accessory"].get("action_id")
+        for block in message.get("blocks") or []
+        if isinstance(block.get("accessory"), dict)
+    ]
+
+
+async def register_case(
+    h: Harness, *, code: str = CODE, phase: str = "directe_veiligheid", by: str = "petra"
+) -> dict[str, Any] | None:
+    person = h.sb.user(by)
+    await person.slash("/casus", "nieuw", channel=CASE_CHANNEL)
+    await h.settle()
+    assert person.modal is not None, "the new-case modal did not open"
+    ack = await person.submit(
+        {
+            "code": {"code": code},
+            "phase": {"phase": phase},
+            "casusregisseur": {"casusregisseur": "karim"},
+            "participants": {"participants": ["sanne", "joost", "ilse", "lotte"]},
+        }
+    )
+    await h.settle()
+    return ack
+
+
+async def start_meeting(h: Harness, by: str = "petra") -> str:
+    """Start via /casus start; returns the thread ts."""
+    await h.sb.user(by).slash("/casus", "start", channel=CASE_CHANNEL)
+    await h.settle()
+    meeting = await stored_meeting(h)
+    assert meeting is not None and meeting.thread_ts, "no meeting thread was opened"
+    return meeting.thread_ts
+
+
+def thread(h: Harness, thread_ts: str) -> list[dict[str, Any]]:
+    return h.sb.messages(CASE_CHANNEL, thread_ts=thread_ts)
+
+
+def current_question(h: Harness, thread_ts: str) -> dict[str, Any]:
+    """The newest thread message that still has the steering buttons."""
+    for message in reversed(thread(h, thread_ts)):
+        if "meeting_next" in action_ids(message):
+            return message
+    raise AssertionError("no question with buttons in the thread")
+
+
+async def click(
+    h: Harness, who: str, action_id: str, message: dict[str, Any], value: str | None = None
+) -> None:
+    await h.sb.user(who).click(action_id, message=(CASE_CHANNEL, message["ts"]), value=value)
+    await h.settle()
+
+
+async def stored_case(h: Harness, code: str = CODE) -> Case | None:
+    async with h.db.session() as session:
+        return (await session.exec(select(Case).where(Case.code == code))).first()
+
+
+async def stored_meeting(h: Harness) -> Meeting | None:
+    async with h.db.session() as session:
+        return (await session.exec(select(Meeting).order_by(Meeting.id.desc()))).first()  # type: ignore[union-attr]
+
+
+async def tampered_click(
+    h: Harness, who: str, action_id: str, message: dict[str, Any], value: str
+) -> None:
+    """Click a real button whose value was altered on the way: what a forged request carries.
+
+    Goes through the sandbox's normal delivery (signed, like Slack), only the value differs.
+    """
+    person = h.sb.user(who)
+    found_in = surfaces.candidates(
+        h.sb, person.user, message=(CASE_CHANNEL, message["ts"]), view=None, channel=None
+    )
+    surface, found = surfaces.locate(found_in, action_id, block_id=None, value=None)
+    forged = Found(block=found.block, element={**found.element, "value": value})
+    await person._dispatch(surface, forged, None)
+    await h.settle()
