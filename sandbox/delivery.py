@@ -39,7 +39,7 @@ def sign(secret: str, timestamp: str, body: str) -> str:
 
 
 def encode(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
-    if kind == "events_api":
+    if kind in ("events_api", "url_verification"):
         return json.dumps(payload), "application/json"
     if kind == "slash_commands":
         return urlencode(payload), "application/x-www-form-urlencoded"
@@ -81,6 +81,8 @@ class Delivery:
                 with self.sb.activity.busy(kind):
                     if app.request_url:
                         return await self._http(app, kind, payload, attempt, reason)
+                    if kind == "url_verification":
+                        raise DeliveryError(f"{app.name} has no request URL to verify")
                     return await self.sb.socket.send(app, kind, payload, attempt, reason)
             except DeliveryError as exc:
                 reason, failure = exc.reason, exc

@@ -42,7 +42,7 @@ def envelope(sb: Sandbox, app: App, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def emit(sb: Sandbox, app: App, event: dict[str, Any]) -> None:
-    if not app.subscribed(event["type"]):
+    if not app.subscribed(event["type"], event.get("channel_type")):
         return
     event.setdefault("event_ts", sb.ws.new_ts())
     sb.spawn_delivery(app, "events_api", envelope(sb, app, event))

@@ -8,6 +8,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from aiohttp import web
 from . import events
 from .activity import Activity
 from .delivery import Delivery, DeliveryError
+from .manifest import load_manifest
 from .socket_mode import SocketHub
 from .web_api import ApiCall, ApiError, RateLimiter
 from .workspace import App, Channel, StoredFile, Workspace
@@ -105,11 +107,24 @@ class Sandbox:
     # ----- apps -----
 
     def install_app(
-        self, name: str = "Casusbot", *, request_url: str | None = None,
+        self, name: str | None = None, *, request_url: str | None = None,
         join: Iterable[str] = (), commands: Iterable[str] | None = None,
         events: Iterable[str] | None = None, handle: str | None = None,
+        scopes: Iterable[str] | None = None, manifest: str | Path | dict[str, Any] | None = None,
     ) -> App:
-        """Install an app with a bot user. Without `request_url` it is reached over Socket Mode."""
+        """Install an app with a bot user. Without `request_url` it is reached over Socket Mode.
+
+        `manifest` (a path or dict) supplies the name, slash commands, bot events and bot
+        scopes; explicit `commands`/`events`/`scopes` override it. Without either, the app
+        owns every command, hears every event and holds every scope.
+        """
+        if manifest is not None:
+            declared = load_manifest(manifest)
+            name = name or declared.name
+            commands = declared.commands if commands is None else commands
+            events = declared.events if events is None else events
+            scopes = declared.scopes if scopes is None else scopes
+        name = name or "Casusbot"
         ws = self.ws
         app_id = ws.new_id("A")
         bot_id = ws.new_id("B")
@@ -122,6 +137,7 @@ class Sandbox:
             signing_secret=secrets.token_hex(16), verification_token=secrets.token_hex(12),
             request_url=request_url, commands=tuple(commands) if commands is not None else None,
             events=frozenset(events) if events is not None else None,
+            scopes=frozenset(scopes) if scopes is not None else None,
         )
         ws.apps[app_id] = app
         for key in join:
@@ -188,6 +204,15 @@ class Sandbox:
 
     def calls(self, method: str) -> list[ApiCall]:
         return [c for c in self.api_calls if c.method == method]
+
+    async def verify_url(self, app: App | None = None) -> bool:
+        """Slack's url_verification handshake against the app's request URL."""
+        target = app or self.app
+        challenge = secrets.token_urlsafe(24)
+        ack = await self.delivery.send(target, "url_verification", {
+            "token": target.verification_token, "challenge": challenge,
+            "type": "url_verification"})
+        return bool(ack) and challenge in (ack.get("challenge"), ack.get("text"))
 
     # ----- waiting -----
 

@@ -64,8 +64,9 @@ def from_view(sb: Sandbox, user: User, ref: ViewRef) -> Surface:
                    app_id=record.app_id)
 
 
-def candidates(sb: Sandbox, user: User, *, message: MessageRef | None, view: ViewRef | None,
-               channel: str | Channel | None) -> list[Surface]:
+def candidates(sb: Sandbox, user: User, *, message: MessageRef | None = None,
+               view: ViewRef | None = None,
+               channel: str | Channel | None = None) -> list[Surface]:
     """The surfaces to search, most likely first."""
     if message is not None:
         return [from_message(sb, user, message)]

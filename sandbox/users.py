@@ -133,14 +133,19 @@ class SandboxUser:
 
     async def click(self, action_id: str, *, message: surfaces.MessageRef | None = None,
                     view: surfaces.ViewRef | None = None, channel: str | Channel | None = None,
-                    value: str | None = None, block_id: str | None = None) -> dict[str, Any] | None:
-        """Click a button. Without message/view/channel: the open modal, then the home tab."""
+                    value: str | None = None, block_id: str | None = None,
+                    tamper: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Click a button. Without message/view/channel: the open modal, then the home tab.
+
+        `tamper` overrides fields of the sent action (e.g. {"value": "..."}) to play a forged
+        or stale request; everything else, signature included, stays genuine.
+        """
         found_in = surfaces.candidates(self.sb, self.user, message=message, view=view,
                                        channel=channel)
         surface, found = surfaces.locate(found_in, action_id, block_id=block_id, value=value)
         if found.element["type"] not in ("button", "workflow_button"):
             raise ElementError(f"{action_id!r} is a {found.element['type']}; use select()")
-        return await self._dispatch(surface, found, None)
+        return await self._dispatch(surface, found, None, tamper)
 
     async def select(self, action_id: str, value: Any, *,
                      message: surfaces.MessageRef | None = None,
@@ -170,10 +175,10 @@ class SandboxUser:
             raise ElementError(f"no user {key!r}")
         return found.id
 
-    async def _dispatch(self, surface: payloads.Surface, found: Found,
-                        value: Any) -> dict[str, Any] | None:
+    async def _dispatch(self, surface: payloads.Surface, found: Found, value: Any,
+                        tamper: dict[str, Any] | None = None) -> dict[str, Any] | None:
         app = self.sb.ws.apps.get(surface.app_id or "") or self.sb.app
-        action = action_entry(found, value, self.sb.ws.new_ts())
+        action = {**action_entry(found, value, self.sb.ws.new_ts()), **(tamper or {})}
         trigger = self.sb.new_trigger(app, self.id)
         url = None
         if surface.kind != "view":

@@ -74,6 +74,14 @@ class Call:
     def flag(self, name: str) -> bool:
         return str(self.args.get(name, "")).lower() in ("1", "true")
 
+    def need_scope(self, *any_of: str) -> None:
+        """Slack's missing_scope, for apps installed with a scope list (e.g. from a manifest)."""
+        scopes = self.app.scopes
+        if scopes is None or not any_of or any(s in scopes for s in any_of):
+            return
+        raise ApiError("missing_scope", needed=",".join(any_of),
+                       provided=",".join(sorted(scopes)))
+
     def json_arg(self, name: str) -> Any:
         value = self.get(name)
         if isinstance(value, str):
@@ -83,6 +91,26 @@ class Call:
                 raise ApiError.invalid_arguments(f"{name} is not valid JSON") from exc
         return value
 
+
+# Bot scopes a method needs (any one of them). Methods on a conversation need a scope per
+# kind of conversation; those are in CHANNEL_SCOPES, checked once the channel is known.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",), "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",), "chat.postEphemeral": ("chat:write",),
+    "conversations.join": ("channels:join",), "conversations.open": ("im:write",),
+    "users.info": ("users:read",), "users.list": ("users:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",), "files.info": ("files:read",),
+}
+# method -> scope for a public channel, a private channel, a DM
+CHANNEL_SCOPES: dict[str, tuple[str, str, str]] = {
+    "conversations.info": ("channels:read", "groups:read", "im:read"),
+    "conversations.members": ("channels:read", "groups:read", "im:read"),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
+    "conversations.invite": ("channels:manage", "groups:write", "im:write"),
+    "conversations.kick": ("channels:manage", "groups:write", "im:write"),
+}
 
 Handler = Callable[[Call], Awaitable[dict[str, Any]]]
 METHODS: dict[str, tuple[Handler, str]] = {}
@@ -188,7 +216,9 @@ async def handle(request: web.Request) -> web.Response:
                 if wait is not None:
                     status, headers = 429, {"Retry-After": str(wait)}
                     raise ApiError("ratelimited")
-            body = {"ok": True, **await handler(Call(sb, name, app, args))}
+            call = Call(sb, name, app, args)
+            call.need_scope(*METHOD_SCOPES.get(name, ()))
+            body = {"ok": True, **await handler(call)}
         except ApiError as exc:
             body = {"ok": False, "error": exc.error, **exc.extra}
         except BlockKitError as exc:

@@ -159,12 +159,22 @@ class App:
     request_url: str | None = None
     commands: tuple[str, ...] | None = None  # None: the app answers every slash command
     events: frozenset[str] | None = None  # None: subscribed to every event the sandbox emits
+    scopes: frozenset[str] | None = None  # None: every bot scope granted
 
     def handles_command(self, command: str) -> bool:
+        if self.scopes is not None and "commands" not in self.scopes:
+            return False
         return self.commands is None or command in self.commands
 
-    def subscribed(self, event_type: str) -> bool:
-        return self.events is None or event_type in self.events
+    def subscribed(self, event_type: str, channel_type: str | None = None) -> bool:
+        """Message events are subscribed per kind of conversation, as in a manifest:
+        message.channels, message.groups, message.im (or plain `message` for all)."""
+        if self.events is None or event_type in self.events:
+            return True
+        if event_type == "message" and channel_type:
+            kind = {"channel": "channels", "group": "groups"}.get(channel_type, channel_type)
+            return f"message.{kind}" in self.events
+        return False
 
 
 @dataclass

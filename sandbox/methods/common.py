@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..web_api import ApiError, Call
+from ..web_api import CHANNEL_SCOPES, ApiError, Call
 from ..workspace import Channel, User
 
 
@@ -25,6 +25,9 @@ def channel_for_bot(call: Call, key: Any, *, member: bool = True,
     channel = ws.find_channel(key)
     if channel is None:
         raise ApiError("channel_not_found")
+    if call.method in CHANNEL_SCOPES:
+        public, private, dm = CHANNEL_SCOPES[call.method]
+        call.need_scope(dm if channel.is_im else private if channel.is_private else public)
     if bot not in channel.members:
         if channel.is_private or channel.is_im:
             raise ApiError("channel_not_found")

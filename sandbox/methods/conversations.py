@@ -30,6 +30,7 @@ async def info(call: Call) -> dict[str, Any]:
 @method("conversations.create")
 async def create(call: Call) -> dict[str, Any]:
     ws = call.sb.ws
+    call.need_scope("groups:write" if call.flag("is_private") else "channels:manage")
     name = str(call.get("name") or "")
     if not name:
         raise ApiError("invalid_name_required")

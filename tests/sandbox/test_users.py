@@ -139,3 +139,11 @@ async def test_settle_gives_up_on_a_bot_that_never_acks(sb: Sandbox):
     await sb.user("petra").post("casus-demo", "Hallo?")
     with pytest.raises(SettleTimeout, match="event"):
         await sb.settle(max_wait=0.2)
+
+
+async def test_tampered_click_sends_a_forged_value(sb: Sandbox, responder):
+    petra = sb.user("petra")
+    await petra.slash("/casus", channel="casus-demo")
+    await petra.click("confirm", channel="casus-demo", tamper={"value": "nee"})
+    await sb.settle()
+    assert responder[0]["actions"][0]["value"] == "nee"

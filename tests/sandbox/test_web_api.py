@@ -68,8 +68,8 @@ async def test_fifty_blocks_are_fine(client: AsyncWebClient):
 
 
 async def test_missing_arguments(client: AsyncWebClient):
-    assert (await error_of(client.chat_postMessage(channel="C0CASUSDEMO"))).response[
-        "error"] == "no_text"
+    err = await error_of(client.api_call("chat.postMessage", json={"channel": "C0CASUSDEMO"}))
+    assert err.response["error"] == "no_text"
     assert (await error_of(client.api_call("chat.postMessage", json={"text": "x"}))).response[
         "error"] == "channel_not_found"
     err = await error_of(client.api_call("users.info", params={}))
