@@ -54,7 +54,7 @@ def listening_apps(sb: Sandbox, channel: Channel) -> list[App]:
 
 def _as_event(sb: Sandbox, channel: Channel, message: dict[str, Any]) -> dict[str, Any]:
     event = {k: v for k, v in copy.deepcopy(message).items() if k not in _THREAD_SUMMARY}
-    event.update(channel=channel.id, channel_type=channel.channel_type)
+    event.update(channel=channel.id, channel_type=channel.channel_type, event_ts=message["ts"])
     event.setdefault("team", sb.ws.team_id)
     thread_ts = message.get("thread_ts")
     if thread_ts == message["ts"]:
@@ -73,7 +73,7 @@ def message_posted(sb: Sandbox, channel: Channel, message: dict[str, Any]) -> No
                 message.get("text") or ""):
             event = {k: v for k, v in _as_event(sb, channel, message).items()
                      if k in ("user", "text", "ts", "channel", "thread_ts", "blocks", "team",
-                              "client_msg_id")}
+                              "client_msg_id", "event_ts")}
             emit(sb, app, {"type": "app_mention", **event})
 
 

@@ -114,6 +114,20 @@ class SocketHub:
         finally:
             self.pending.pop(envelope_id, None)
 
+    async def refresh(self, app: App, reason: str = "refresh_requested") -> None:
+        """Ask the app to reconnect, as Slack does every few hours; return once it has."""
+        old = list(self.connections.get(app.app_id, []))
+        for ws in old:
+            await ws.send_json({"type": "disconnect", "reason": reason,
+                                "debug_info": {"host": "applink-sandbox"}})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.sb.connect_timeout
+        while any(ws in old for ws in self.connections.get(app.app_id, [])) or not (
+                self.is_connected(app)):
+            if loop.time() > deadline:
+                raise DeliveryError(f"{app.name} did not reconnect after '{reason}'")
+            await asyncio.sleep(0.01)
+
     async def close(self) -> None:
         for conns in list(self.connections.values()):
             for ws in list(conns):

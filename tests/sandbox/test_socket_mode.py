@@ -94,3 +94,11 @@ async def test_user_messages_reach_the_bot_over_the_socket(sb: Sandbox, bolt):
     await sb.settle()
     assert [e["text"] for e in seen if e.get("type") == "message"] == [
         "Nieuwe zorg over de situatie thuis"]
+
+
+async def test_deliveries_continue_after_a_refresh_disconnect(sb: Sandbox, bolt):
+    await sb.socket.refresh(sb.app)
+    assert len(sb.calls("apps.connections.open")) == 2
+    ack = await sb.user("petra").slash("/casus", channel="casus-demo")
+    await sb.settle()
+    assert ack is None and sb.user("petra").ephemerals("casus-demo")[-1]["text"] == "pong"
