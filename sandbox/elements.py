@@ -130,13 +130,18 @@ def convert(element: dict[str, Any], value: Any, resolve_user: Callable[[str], s
     if kind in MULTI_OPTION:
         values = value if isinstance(value, list | tuple) else [value]
         return [_option(element, v) for v in values]
-    if kind in ("users_select", "multi_users_select"):
-        return ([resolve_user(v) for v in value] if isinstance(value, list | tuple)
-                else resolve_user(value))
     if kind in PICKERS:
-        _check_format(element, value)
         is_list = PICKERS[kind][2]
-        return list(value) if is_list and isinstance(value, list | tuple) else value
+        values = list(value) if isinstance(value, list | tuple) else [value]
+        if kind in ("users_select", "multi_users_select"):
+            values = [resolve_user(v) for v in values]
+        for v in values:
+            _check_format(element, v)
+        if is_list:
+            return values
+        if len(values) != 1:
+            raise ElementError(f"{kind} takes one value, got {value!r}")
+        return values[0]
     if kind == "rich_text_input":
         return value if isinstance(value, dict) else rich_text(str(value))
     raise ElementError(f"cannot set a value on a {kind}")

@@ -33,7 +33,13 @@ def from_message(sb: Sandbox, user: User, ref: MessageRef) -> Surface:
     else:
         ts = ref["ts"]
         found = sb.ws.find_message(ts)
-        channel = found[0] if found else sb.channel(ref.get("channel", ""))
+        eph = sb.ws.find_ephemeral(ts)
+        if found:
+            channel = found[0]
+        elif eph:
+            channel = sb.ws.channels[eph.channel]
+        else:
+            raise ElementError(f"message {ts} does not exist (any more)")
     message = channel.messages.get(ts)
     if message is not None:
         if user.id not in channel.members:

@@ -23,6 +23,20 @@ class InputRejected(ValueError):
     """The Slack client itself would not send this (a required field is empty, too long...)."""
 
 
+def _number_problems(block_id: str, element: dict[str, Any], text: str) -> list[str]:
+    """What Slack's client checks in a number_input before it lets the form go."""
+    try:
+        number = float(text) if element.get("is_decimal_allowed") else int(text)
+    except ValueError:
+        return [f"{block_id}: not a number"]
+    problems = []
+    if "min_value" in element and number < float(element["min_value"]):
+        problems.append(f"{block_id}: below min_value")
+    if "max_value" in element and number > float(element["max_value"]):
+        problems.append(f"{block_id}: above max_value")
+    return problems
+
+
 class SandboxUser:
     def __init__(self, sb: Sandbox, user: User):
         self.sb = sb
@@ -250,6 +264,8 @@ class SandboxUser:
             if empty and not block.get("optional"):
                 problems.append(f"{block['block_id']}: required")
             text = entry.get("value") or ""
+            if element["type"] == "number_input" and text:
+                problems += _number_problems(block["block_id"], element, text)
             if element["type"] == "plain_text_input" and text:
                 if len(text) > int(element.get("max_length", 3000)):
                     problems.append(f"{block['block_id']}: longer than max_length")

@@ -42,7 +42,8 @@ AGREEMENT_MODAL = {
             opt("Wekelijks", "weekly"), opt("Escaleren", "escalate")]}, optional=True),
         field("fase", {"type": "radio_buttons", "action_id": "v", "options": [
             opt("1", "1"), opt("2", "2"), opt("3", "3")]}, optional=True),
-        field("score", {"type": "number_input", "action_id": "v", "is_decimal_allowed": False},
+        field("score", {"type": "number_input", "action_id": "v", "is_decimal_allowed": False,
+                        "min_value": "1", "max_value": "10"},
               optional=True),
         {"type": "actions", "block_id": "extra", "elements": [
             {"type": "button", "action_id": "details", "text": text("Meer")}]},
@@ -139,6 +140,13 @@ async def test_client_side_checks(sb: Sandbox, modal_bot):
         await petra.submit({"soort": {"v": "nope"}})
     with pytest.raises(LookupError, match="YYYY-MM-DD"):
         await petra.submit({"wanneer": {"v": "14-03-2025"}})
+    filled = {"wat": {"v": "x"}, "soort": {"v": "action"}, "wie": {"v": "petra"},
+              "wanneer": {"v": "2025-03-14"}}
+    with pytest.raises(InputRejected, match="score: above max_value"):
+        await petra.submit({**filled, "score": {"v": 11}})
+    await petra.submit({**filled, "score": {"v": None}, "bewaken": {"v": "sanne"}})
+    assert modal_bot[-1]["view"]["state"]["values"]["bewaken"]["v"]["selected_users"] == [
+        "U0SANNE"]
 
 
 async def test_update_push_and_clear_responses(sb: Sandbox, bolt_app: AsyncApp, modal_bot):
