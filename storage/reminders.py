@@ -459,6 +459,20 @@ async def mark_failed(
     return None if new_status is None else ReminderStatus(new_status)
 
 
+async def mark_obsolete(db: Database, reminder_id: int, reason_code: str) -> bool:
+    """A claimed reminder that no longer makes sense (its meeting was cancelled): cancelled."""
+    if not _ERROR_CODE.match(reason_code):
+        raise ValueError("reason_code must be a short lowercase code, never message content")
+    async with db.session() as session:
+        statement = (
+            update(Reminder)
+            .where(col(Reminder.id) == reminder_id, col(Reminder.status) == ReminderStatus.SENDING)
+            .values(status=ReminderStatus.CANCELLED, last_error=reason_code, lease_until=None)
+        )
+        result = await session.exec(statement)  # type: ignore[call-overload]
+        return bool(result.rowcount)
+
+
 def backoff(attempts: int, now: datetime) -> datetime:
     """When to try again after `attempts` failed tries: 1, 2, 4, ... minutes, at most an hour."""
     delay = BACKOFF_BASE * (2 ** max(attempts - 1, 0))
