@@ -85,7 +85,7 @@ class Meeting(SQLModel, table=True):
     # The message that shows the current question (its buttons are removed when we move on).
     question_ts: str | None = Field(default=None, max_length=32)
     planning_ts: str | None = Field(default=None, max_length=32)
-    decision: str | None = Field(default=None, max_length=60)
+    decision: str | None = Field(default=None, max_length=120)
     decided_by: str | None = Field(default=None, max_length=32)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -96,7 +96,7 @@ def upgrade() -> None:
             sa.Column("planning_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True)
+            sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True)
         )
         batch_op.add_column(
             sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
