@@ -7,7 +7,8 @@ from sqlmodel import SQLModel
 
 # Imported for their side effect: they register the tables on SQLModel.metadata.
 import storage.models
-import storage.reminders  # noqa: F401
+import storage.reminders
+import storage.votes  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 if connection is None:

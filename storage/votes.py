@@ -1,0 +1,334 @@
+"""Scale votes: rounds, one vote per person per round, and the family's view (DESIGN §4).
+
+Many people click at once and Slack may deliver their clicks out of order, so a vote is ONE
+statement: an upsert on (round, user) that only overwrites an older click, and only while the
+round is open and the voter is invited. Nothing is read first in Python — on SQLite a
+read-then-write fails under load, on PostgreSQL it loses updates. Tallies are GROUP BY queries,
+never counters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, UniqueConstraint, func, literal, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.scale import ACTION_TS_WIDTH
+from storage.crypto import EncryptedText
+from storage.models import Meeting, MeetingInvitee, Participant
+from storage.types import UTCDateTime, utcnow
+
+
+class ScaleRound(SQLModel, table=True):
+    """One round of voting on a meeting's Schaalvraag; a re-vote is the next round."""
+
+    __tablename__ = "scale_round"
+    __table_args__ = (UniqueConstraint("meeting_id", "number", name="uq_scale_round_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    number: int
+    step_key: str = Field(max_length=120)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    opened_by: str = Field(max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=32)
+    # The voting message (live "who voted") and the results message of this round.
+    message_ts: str | None = Field(default=None, max_length=32)
+    results_ts: str | None = Field(default=None, max_length=32)
+
+
+class Vote(SQLModel, table=True):
+    __tablename__ = "vote"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", name="uq_vote_round_user"),
+        CheckConstraint("value BETWEEN 1 AND 10", name="ck_vote_value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="scale_round.id")
+    user_id: str = Field(max_length=32)
+    value: int
+    # Slack's action_ts of the click, fixed width (flows.scale.action_ts_key) so that comparing
+    # the strings compares the times: an older click never overwrites a newer one.
+    action_ts: str = Field(max_length=ACTION_TS_WIDTH)
+    voted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FamilyView(SQLModel, table=True):
+    """The visie van betrokkenen: the family's own score, recorded apart from the votes."""
+
+    __tablename__ = "family_view"
+    __table_args__ = (CheckConstraint("value BETWEEN 1 AND 10", name="ck_family_view_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    step_key: str = Field(max_length=120)
+    value: int
+    text: str | None = Field(default=None, sa_type=EncryptedText)
+    recorded_by: str = Field(max_length=32)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class VoteRefusal(StrEnum):
+    NO_ROUND = "no_round"
+    CLOSED = "closed"
+    NOT_INVITED = "not_invited"
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+# --- rounds ------------------------------------------------------------------------------------
+
+
+async def open_round(
+    session: AsyncSession, *, meeting_id: int, number: int, step_key: str, opened_by: str
+) -> ScaleRound:
+    scale_round = ScaleRound(
+        meeting_id=meeting_id, number=number, step_key=step_key, opened_by=opened_by
+    )
+    session.add(scale_round)
+    await session.flush()
+    return scale_round
+
+
+async def close_round(
+    session: AsyncSession, *, meeting_id: int, number: int, closed_by: str
+) -> bool:
+    """Close the round. On PostgreSQL this waits for votes in flight (they hold a share lock on
+    the round), so whatever is read after it in the same transaction is the final tally."""
+    statement = (
+        update(ScaleRound)
+        .where(
+            col(ScaleRound.meeting_id) == meeting_id,
+            col(ScaleRound.number) == number,
+            col(ScaleRound.closed_at).is_(None),
+        )
+        .values(closed_at=utcnow(), closed_by=closed_by)
+    )
+    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+
+
+async def round_by_number(
+    session: AsyncSession, *, meeting_id: int, number: int
+) -> ScaleRound | None:
+    query = select(ScaleRound).where(
+        ScaleRound.meeting_id == meeting_id, ScaleRound.number == number
+    )
+    return (await session.exec(query)).first()
+
+
+async def round_by_id(session: AsyncSession, *, round_id: int) -> ScaleRound | None:
+    return await session.get(ScaleRound, round_id)
+
+
+async def set_round_messages(
+    session: AsyncSession,
+    *,
+    round_id: int,
+    message_ts: str | None = None,
+    results_ts: str | None = None,
+) -> None:
+    values = {
+        k: v for k, v in (("message_ts", message_ts), ("results_ts", results_ts)) if v is not None
+    }
+    if values:
+        statement = update(ScaleRound).where(col(ScaleRound.id) == round_id).values(**values)
+        await session.exec(statement)  # type: ignore[call-overload]
+
+
+# --- votes -------------------------------------------------------------------------------------
+
+
+async def cast_vote(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    round_number: int,
+    user_id: str,
+    value: int,
+    action_ts: str,
+) -> bool:
+    """Store `value` for `user_id` in the round; True when it was stored.
+
+    False means nothing changed: the round is closed or unknown, the user is not invited, or a
+    click with a newer `action_ts` is already stored (`why_not_stored` tells which).
+    """
+    if not 1 <= value <= 10 or len(action_ts) != ACTION_TS_WIDTH:
+        raise ValueError("value must be 1..10 and action_ts fixed width (flows.scale)")
+    invited = (
+        select(MeetingInvitee.id)
+        .where(MeetingInvitee.meeting_id == meeting_id, MeetingInvitee.user_id == user_id)
+        .exists()
+    )
+    source = (
+        select(
+            col(ScaleRound.id),
+            literal(user_id),
+            literal(value),
+            literal(action_ts),
+            literal(utcnow(), UTCDateTime),
+        )
+        .where(
+            col(ScaleRound.meeting_id) == meeting_id,
+            col(ScaleRound.number) == round_number,
+            col(ScaleRound.closed_at).is_(None),
+            invited,
+        )
+        # PostgreSQL: closing the round waits for this vote to commit (SQLite ignores it and
+        # serialises writers anyway), so a vote is either in the revealed tally or refused.
+        .with_for_update(read=True, of=ScaleRound)  # type: ignore[arg-type]
+    )
+    insert = _insert(session)(Vote).from_select(
+        ["round_id", "user_id", "value", "action_ts", "voted_at"], source
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["round_id", "user_id"],
+        set_={
+            "value": insert.excluded.value,
+            "action_ts": insert.excluded.action_ts,
+            "voted_at": insert.excluded.voted_at,
+        },
+        where=col(Vote.action_ts) < insert.excluded.action_ts,
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount)
+
+
+async def why_not_stored(
+    session: AsyncSession, *, meeting_id: int, round_number: int, user_id: str
+) -> VoteRefusal | None:
+    """After `cast_vote` returned False: why. None means a newer click was already stored."""
+    scale_round = await round_by_number(session, meeting_id=meeting_id, number=round_number)
+    if scale_round is None:
+        return VoteRefusal.NO_ROUND
+    if scale_round.closed_at is not None:
+        return VoteRefusal.CLOSED
+    query = select(MeetingInvitee.id).where(
+        MeetingInvitee.meeting_id == meeting_id, MeetingInvitee.user_id == user_id
+    )
+    if (await session.exec(query)).first() is None:
+        return VoteRefusal.NOT_INVITED
+    return None
+
+
+async def vote_of(session: AsyncSession, *, round_id: int, user_id: str) -> int | None:
+    query = select(Vote.value).where(Vote.round_id == round_id, Vote.user_id == user_id)
+    return (await session.exec(query)).first()
+
+
+async def voters(session: AsyncSession, *, round_id: int) -> list[str]:
+    """Who voted, in the order they first voted; never their scores (blind until the reveal)."""
+    query = select(Vote.user_id).where(Vote.round_id == round_id).order_by(col(Vote.id))
+    return list((await session.exec(query)).all())
+
+
+async def votes(session: AsyncSession, *, round_id: int) -> dict[str, int]:
+    query = select(Vote.user_id, Vote.value).where(Vote.round_id == round_id)
+    return {user: value for user, value in (await session.exec(query)).all()}
+
+
+async def count_votes(session: AsyncSession, *, round_id: int) -> int:
+    query = select(func.count()).select_from(Vote).where(col(Vote.round_id) == round_id)
+    return int((await session.exec(query)).one())
+
+
+async def distribution(session: AsyncSession, *, round_id: int) -> dict[int, int]:
+    """{score: how many gave it}, by GROUP BY."""
+    query = (
+        select(Vote.value, func.count()).where(Vote.round_id == round_id).group_by(col(Vote.value))
+    )
+    return {value: int(count) for value, count in (await session.exec(query)).all()}
+
+
+async def eligible_voters(session: AsyncSession, *, meeting_id: int, case_id: int) -> list[str]:
+    """The meeting's invitees who are (still) participants of the case: who may vote."""
+    query = (
+        select(MeetingInvitee.user_id)
+        .join(
+            Participant,
+            (col(Participant.user_id) == col(MeetingInvitee.user_id))
+            & (col(Participant.case_id) == case_id)
+            & col(Participant.removed_at).is_(None),
+        )
+        .where(MeetingInvitee.meeting_id == meeting_id)
+        .order_by(col(MeetingInvitee.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def closed_rounds_of_case(
+    session: AsyncSession, *, case_id: int
+) -> list[tuple[Meeting, ScaleRound, dict[int, int]]]:
+    """Every revealed round of a case, oldest meeting first, with its GROUP BY distribution."""
+    query = (
+        select(Meeting, ScaleRound)
+        .join(ScaleRound, col(ScaleRound.meeting_id) == col(Meeting.id))
+        .where(Meeting.case_id == case_id, col(ScaleRound.closed_at).is_not(None))
+        .order_by(col(Meeting.id), col(ScaleRound.number))
+    )
+    rows = list((await session.exec(query)).all())
+    grouped = (
+        select(Vote.round_id, Vote.value, func.count())
+        .join(ScaleRound, col(ScaleRound.id) == col(Vote.round_id))
+        .join(Meeting, col(Meeting.id) == col(ScaleRound.meeting_id))
+        .where(Meeting.case_id == case_id)
+        .group_by(col(Vote.round_id), col(Vote.value))
+    )
+    counts: dict[int, dict[int, int]] = {}
+    for round_id, value, count in (await session.exec(grouped)).all():
+        counts.setdefault(round_id, {})[value] = int(count)
+    return [
+        (meeting, scale_round, counts.get(scale_round.id or 0, {})) for meeting, scale_round in rows
+    ]
+
+
+# --- the family's view -------------------------------------------------------------------------
+
+
+async def record_family_view(
+    session: AsyncSession, *, meeting_id: int, step_key: str, value: int, text: str, by: str
+) -> None:
+    """Record (or correct) the visie van betrokkenen of this meeting: one per meeting."""
+    if not 1 <= value <= 10:
+        raise ValueError("value must be 1..10")
+    insert = _insert(session)(FamilyView).values(
+        meeting_id=meeting_id,
+        step_key=step_key,
+        value=value,
+        text=text,
+        recorded_by=by,
+        recorded_at=utcnow(),
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["meeting_id"],
+        set_={
+            "value": insert.excluded.value,
+            "text": insert.excluded.text,
+            "recorded_by": insert.excluded.recorded_by,
+            "recorded_at": insert.excluded.recorded_at,
+        },
+    )
+    await session.exec(statement)  # type: ignore[call-overload]
+
+
+async def family_view(session: AsyncSession, *, meeting_id: int) -> FamilyView | None:
+    query = select(FamilyView).where(FamilyView.meeting_id == meeting_id)
+    return (await session.exec(query)).first()
+
+
+async def family_views_of_case(session: AsyncSession, *, case_id: int) -> dict[int, FamilyView]:
+    query = (
+        select(FamilyView)
+        .join(Meeting, col(Meeting.id) == col(FamilyView.meeting_id))
+        .where(Meeting.case_id == case_id)
+    )
+    return {view.meeting_id: view for view in (await session.exec(query)).all()}
