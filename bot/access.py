@@ -90,13 +90,16 @@ async def guard(turn: Turn, access: Access) -> None:
             reason = "access.not_participant"
         else:
             reason = "access.not_regisseur"
-        if not allowed:
+        refused_case = None if allowed else case
+    if refused_case is not None:
+        # Recorded in its own transaction: the refusal must stay on record.
+        async with turn.deps.db.session() as session:
             await audit.record(
                 session,
                 actor=turn.user_id or "?",
                 action="refused",
-                case_id=case.id,
+                case_id=refused_case.id,
                 detail=f"{access.value}: {turn.body.get('type')}",
             )
-            raise Refused(reason, code=case.code)
+        raise Refused(reason, code=refused_case.code, case_id=refused_case.id)
     turn.case, turn.meeting, turn.member = case, meeting, member

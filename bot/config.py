@@ -60,6 +60,7 @@ class Settings:
     environment: str
     encryption_keys: str | None
     maatwerk_file: Path | None
+    confidentiality_file: Path | None
     reminder_poll_seconds: float
     spread_threshold: int
     retention_days: int
@@ -128,6 +129,9 @@ def load_settings(
         ),
         encryption_keys=get("CASUSBOT_ENCRYPTION_KEYS"),
         maatwerk_file=_existing_file("CASUSBOT_MAATWERK_FILE", get("CASUSBOT_MAATWERK_FILE")),
+        confidentiality_file=_existing_file(
+            "CASUSBOT_CONFIDENTIALITY_FILE", get("CASUSBOT_CONFIDENTIALITY_FILE")
+        ),
         reminder_poll_seconds=float(
             _int(
                 "CASUSBOT_REMINDER_POLL_SECONDS",

@@ -4,6 +4,7 @@ Entity ids never go in these; they travel in a button's `value` or a view's
 `private_metadata` (bot.payloads.Ref) and are validated on arrival.
 """
 
+import re
 from enum import StrEnum
 
 
@@ -20,12 +21,29 @@ class ActionId(StrEnum):
     MEETING_END = "meeting_end"
     MEETING_END_UNDECIDED = "meeting_end_undecided"
     MEETING_DECIDE = "meeting_decide"
+    CONFIRM_CONFIDENTIALITY = "confirm_confidentiality"
+    # One action id per score: Slack wants action ids unique within a block. The score itself
+    # travels (and is validated) in the button's value; see VOTE_PATTERN.
+    VOTE_1 = "vote_1"
+    VOTE_2 = "vote_2"
+    VOTE_3 = "vote_3"
+    VOTE_4 = "vote_4"
+    VOTE_5 = "vote_5"
+    VOTE_6 = "vote_6"
+    VOTE_7 = "vote_7"
+    VOTE_8 = "vote_8"
+    VOTE_9 = "vote_9"
+    VOTE_10 = "vote_10"
+    VOTE_REVEAL = "vote_reveal"
+    VOTE_NEW_ROUND = "vote_new_round"
+    FAMILY_VIEW_OPEN = "family_view_open"
 
 
 class ViewId(StrEnum):
     HOME = "home"
     NEW_CASE = "new_case"
     PLAN_MEETING = "plan_meeting"
+    FAMILY_VIEW = "family_view"
 
 
 class Field(StrEnum):
@@ -41,3 +59,13 @@ class Field(StrEnum):
     DATE = "date"
     TIME = "time"
     INVITED = "invited"
+    FAMILY_SCORE = "family_score"
+    FAMILY_TEXT = "family_text"
+
+
+# Every vote button's action id (vote_1 .. vote_10), for one listener registration.
+VOTE_PATTERN = re.compile(r"^vote_(?:10|[1-9])$")
+
+
+def vote_action(score: int) -> ActionId:
+    return ActionId(f"vote_{score}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import confidentiality
 from bot.access import Access
 from bot.ids import ActionId, Command, ViewId
 from bot.listeners import cases, commands, home, meetings, thread
@@ -37,3 +38,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     }
     for action_id, handler in steering.items():
         app.action(action_id)(acked(deps, handler, Access.STEER))
+
+    # Guests confirm before the guard lets them in; the handler checks they are a guest.
+    app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
+        acked(deps, confidentiality.confirm, Access.ANYONE)
+    )

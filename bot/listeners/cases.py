@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.forms import CHANNEL_HERE, form_values, new_case_modal
+from bot.confidentiality import ask_guest
 from bot.i18n import t
 from bot.ids import Field
 from bot.payloads import Ref
@@ -137,6 +138,9 @@ async def create_new_case(turn: Turn) -> None:
         channel=channel_id,
         text=t(lang, "case.registered", code=code, phase=phase.title.get(lang), roles=roles),
     )
+    for user, role in members:
+        if role is Role.GAST:
+            await ask_guest(turn, user_id=user, case_id=case.id, code=code)
 
 
 async def _invite(client: AsyncWebClient, channel_id: str, users: list[str]) -> None:

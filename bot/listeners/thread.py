@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bot.access import Access, Refused, guard
+from bot.listeners.wiring import explain_refusal
 from bot.meeting_flow import step_of
 from bot.runtime import Turn
 from flows.personal_data import scan
@@ -59,7 +60,8 @@ async def on_message(turn: Turn) -> None:
     try:
         await guard(turn, Access.MEMBER)
     except Refused as refusal:
-        await turn.tell(turn.t("thread.not_stored") + " " + turn.t(refusal.key, **refusal.values))
+        await turn.tell(turn.t("thread.not_stored"))
+        await explain_refusal(turn, refusal)
         return
     if subtype == "message_deleted":
         async with turn.deps.db.session() as session:

@@ -13,9 +13,22 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access, Refused, guard
+from bot.confidentiality import confirm_blocks
 from bot.runtime import Deps, Handler, Turn, build_turn, log, run_handler
 
 Validator = Callable[[Turn], Awaitable[dict[str, str] | None]]
+
+
+async def explain_refusal(turn: Turn, refusal: Refused) -> None:
+    """Tell the user privately why nothing happened; a guest gets the statement to confirm."""
+    text = turn.t(refusal.key, **refusal.values)
+    case_id = refusal.values.get("case_id")
+    if refusal.key == "access.confirm_first" and isinstance(case_id, int):
+        code = str(refusal.values.get("code", ""))
+        blocks = confirm_blocks(turn.deps.settings, turn.lang, case_id=case_id, code=code)
+        await turn.tell(text, blocks=blocks)
+        return
+    await turn.tell(text)
 
 
 async def guarded(handler: Handler, access: Access, turn: Turn) -> None:
@@ -23,7 +36,7 @@ async def guarded(handler: Handler, access: Access, turn: Turn) -> None:
         await guard(turn, access)
     except Refused as refusal:
         log.info("refused %s for user=%s (%s)", handler.__name__, turn.user_id, refusal.key)
-        await turn.tell(turn.t(refusal.key, **refusal.values))
+        await explain_refusal(turn, refusal)
         return
     await handler(turn)
 
@@ -64,7 +77,7 @@ def acked_view(
             await guard(turn, access)
         except Refused as refusal:
             await ack()
-            deps.tasks.spawn(turn.tell(turn.t(refusal.key, **refusal.values)), name="refusal")
+            deps.tasks.spawn(explain_refusal(turn, refusal), name="refusal")
             return
         errors = await validate(turn)
         if errors:

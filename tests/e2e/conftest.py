@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from sandbox import App, Sandbox, Workspace
 from storage.db import Database
 
 CASE_CHANNEL = "casus-demo"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 @dataclass
@@ -49,7 +51,9 @@ async def start_harness(
 ) -> tuple[Sandbox, App, RunningBot, Settings]:
     sb = Sandbox(Workspace.demo(), ack_timeout=3.0, connect_timeout=5.0)
     await sb.start()
-    app = sb.install_app(name="Casusbot", join=[CASE_CHANNEL])
+    # Installed from our manifest: the stand-in then holds the bot to the scopes, commands
+    # and events it declares, as Slack would.
+    app = sb.install_app(name="Casusbot", join=[CASE_CHANNEL], manifest=str(MANIFEST))
     env = {
         "SLACK_BOT_TOKEN": app.bot_token,
         "SLACK_API_URL": sb.api_url,

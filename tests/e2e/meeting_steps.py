@@ -41,7 +41,12 @@ def action_ids(message: dict[str, Any]) -> list[str]:
 
 
 async def register_case(
-    h: Harness, *, code: str = CODE, phase: str = "directe_veiligheid", by: str = "petra"
+    h: Harness,
+    *,
+    code: str = CODE,
+    phase: str = "directe_veiligheid",
+    by: str = "petra",
+    guests: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
     person = h.sb.user(by)
     await person.slash("/casus", "nieuw", channel=CASE_CHANNEL)
@@ -53,6 +58,7 @@ async def register_case(
             "phase": {"phase": phase},
             "casusregisseur": {"casusregisseur": "karim"},
             "participants": {"participants": ["sanne", "joost", "ilse", "lotte"]},
+            "guests": {"guests": list(guests)},
         }
     )
     await h.settle()
