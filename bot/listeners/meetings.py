@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime, time, timedelta
 
+from bot import overview
 from bot.blocks.forms import form_values, plan_meeting_modal
 from bot.blocks.meeting import (
     MeetingView,
-    Overview,
     end_without_decision,
     overview_message,
     parent_message,
@@ -202,7 +202,7 @@ async def start(turn: Turn) -> None:
         channel=case.channel_id,
         thread_ts=parent["ts"],
         text=t(lang, "overview.title"),
-        blocks=overview_message(lang, Overview()),
+        blocks=overview_message(lang, await overview.gather(turn, case, meeting)),
     )
     await show(turn, applied)
 
