@@ -267,6 +267,10 @@ class ReminderLoop:
                 # The next tick tries again; a database outage must not kill the job.
                 log.exception("reminder poll failed")
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopping
+
     async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         """Let a running round finish; rows still `sending` after the grace are recovered
         by the next process once their lease runs out."""
@@ -284,6 +288,8 @@ def start_scheduler(
 ) -> AsyncIOScheduler:
     """Start the in-memory interval job for this process and register its shutdown."""
     loop = ReminderLoop(deps, client, clock=clock)
+    # APScheduler logs every run at INFO (twice a minute, forever); poll_once logs what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone=UTC, event_loop=asyncio.get_running_loop())
     scheduler.add_job(
         loop.tick,
@@ -297,6 +303,8 @@ def start_scheduler(
     scheduler.start()
 
     async def stop() -> None:
+        if loop.stopped:
+            return  # stopping twice (a test harness, a second signal) is harmless
         # Let a running round finish first: shutting APScheduler down cancels its job task.
         await loop.stop()
         scheduler.shutdown(wait=False)

@@ -25,7 +25,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
-from bot.app import make_deps
 from bot.config import Settings
 from bot.reminders import (
     MAX_BATCHES_PER_TICK,
@@ -35,7 +34,8 @@ from bot.reminders import (
     poll_once,
     start_scheduler,
 )
-from bot.runtime import Deps
+from bot.runtime import Deps, UserDirectory
+from flows.catalogue import load_catalogue
 from flows.schedule import DEFAULT_HOURS, ReminderKind
 from sandbox import Sandbox, Workspace
 from storage.db import Database, make_engine
@@ -56,6 +56,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def ams(*args: int) -> datetime:
     return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
+
+
+def make_deps(settings: Settings, db: Database) -> Deps:
+    # Built from bot.runtime alone: the poller needs no listeners.
+    return Deps(
+        settings=settings,
+        db=db,
+        users=UserDirectory(settings.language),
+        catalogue=load_catalogue(settings.maatwerk_file),
+    )
 
 
 class CountingSender:
@@ -182,16 +192,17 @@ CHILD_POLLER = """
 import asyncio, json, sys
 from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
-from bot.app import make_deps
 from bot.config import load_settings
 from bot.reminders import poll_once
+from bot.runtime import Deps, UserDirectory
+from flows.catalogue import load_catalogue
 from storage.db import Database, make_engine
 
 async def main():
     settings = load_settings(json.loads(sys.argv[1]))
     now = datetime.fromisoformat(sys.argv[2])
     db = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    deps = make_deps(settings, db)
+    deps = Deps(settings, db, UserDirectory("nl"), load_catalogue())
     sent = []
 
     async def send(deps, client, reminder):
@@ -534,3 +545,12 @@ async def test_an_unknown_slack_user_fails_the_reminder_without_retries(
     assert report.failed == 1
     [row] = await rows(deps.db)
     assert row.status == ReminderStatus.FAILED and row.last_error
+
+
+async def test_stopping_twice_is_harmless(deps: Deps, offline_client: AsyncWebClient) -> None:
+    scheduler = start_scheduler(deps, offline_client, clock=lambda: NOW)
+    for _ in range(2):
+        for stop in deps.extras["on_stop"]:
+            await stop()
+    await asyncio.sleep(0)
+    assert not scheduler.running
