@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import audit
 from storage.models import Case, CaseStatus, Participant, Role
 from storage.types import utcnow
 
 STEERING_ROLES = frozenset({Role.PROCESREGISSEUR, Role.CASUSREGISSEUR})
+UNKNOWN_ACTOR = "?"  # the codebase's mark for "no Slack user known" in audit lines
 
 
 async def create_case(
@@ -67,12 +69,25 @@ async def participant(session: AsyncSession, *, case_id: int, user_id: str) -> P
     return (await session.exec(query)).first()
 
 
-async def set_phase(session: AsyncSession, *, case: Case, phase: str) -> None:
+async def set_phase(
+    session: AsyncSession, *, case: Case, phase: str, actor: str | None = None
+) -> None:
+    """Move the case to `phase`; a real change is audited (phase keys only, no content)."""
+    if phase != case.phase:
+        await audit.record(
+            session,
+            actor=actor or UNKNOWN_ACTOR,
+            action="phase_changed",
+            case_id=case.id,
+            detail=f"{case.phase} -> {phase}",
+        )
     case.phase = phase
     session.add(case)
 
 
-async def close_case(session: AsyncSession, *, case: Case) -> None:
+async def close_case(session: AsyncSession, *, case: Case, actor: str | None = None) -> None:
+    """Close the case; audited, since closing starts the retention period (storage.retention)."""
     case.status = CaseStatus.CLOSED
     case.closed_at = utcnow()
     session.add(case)
+    await audit.record(session, actor=actor or UNKNOWN_ACTOR, action="case_closed", case_id=case.id)
