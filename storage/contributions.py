@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Contribution
 from storage.types import utcnow
+from storage.upsert import insert_for
 
 
 async def add_contribution(
@@ -22,8 +21,7 @@ async def add_contribution(
     text: str,
 ) -> bool:
     """Store a reply once (Slack may deliver the same event twice); True when new."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = (
         insert(Contribution)
         .values(

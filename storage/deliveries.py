@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ProcessedDelivery
 from storage.types import utcnow
+from storage.upsert import insert_for
 
 KEEP = timedelta(days=2)  # Slack retries within minutes; two days is plenty
 
 
 async def first_delivery(session: AsyncSession, *, key: str) -> bool:
     """True the first time `key` is seen; a single statement, so concurrent repeats agree."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = insert(ProcessedDelivery).values(key=key, at=utcnow()).on_conflict_do_nothing()
     result = await session.exec(statement)  # type: ignore[call-overload]
     return bool(result.rowcount)
