@@ -100,3 +100,33 @@ async def test_two_processes_migrating_one_postgresql_at_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_closing_a_case_cancels_its_pending_reminders(db: Database) -> None:
+    from flows.schedule import ReminderKind
+    from storage.cases import close_case, create_case
+    from storage.reminders import Reminder, schedule_reminder
+
+    async with db.session() as session:
+        case = await create_case(
+            session,
+            code="ZVH-9",
+            phase="directe_veiligheid",
+            channel_id="G1",
+            created_by="U1",
+            members=[],
+        )
+        await schedule_reminder(
+            session,
+            kind=ReminderKind.MEETING,
+            due_at=datetime.now(UTC) + timedelta(days=1),
+            dedupe_key="k1",
+            user_id="U1",
+            case_id=case.id,
+        )
+    async with db.session() as session:
+        case = (await session.exec(select(Case))).one()
+        await close_case(session, case=case)
+    async with db.session() as session:
+        reminder = (await session.exec(select(Reminder))).one()
+    assert reminder.status == "cancelled"
