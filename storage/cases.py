@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.models import Case, CaseStatus, Participant, Role
+from storage.reminders import cancel_reminders
 from storage.types import utcnow
 
 STEERING_ROLES = frozenset({Role.PROCESREGISSEUR, Role.CASUSREGISSEUR})
@@ -86,8 +87,13 @@ async def set_phase(
 
 
 async def close_case(session: AsyncSession, *, case: Case, actor: str | None = None) -> None:
-    """Close the case; audited, since closing starts the retention period (storage.retention)."""
+    """Close the case; audited, since closing starts the retention period (storage.retention).
+
+    Its pending reminders are cancelled in the same transaction: nobody is reminded of a case
+    that no longer runs.
+    """
     case.status = CaseStatus.CLOSED
     case.closed_at = utcnow()
     session.add(case)
+    await cancel_reminders(session, case_id=case.id)
     await audit.record(session, actor=actor or UNKNOWN_ACTOR, action="case_closed", case_id=case.id)
