@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 # Imported for their side effect: they register the tables on SQLModel.metadata.
 import storage.models
+import storage.prep
 import storage.reminders
 import storage.votes  # noqa: F401
 
