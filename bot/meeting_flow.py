@@ -27,7 +27,15 @@ from bot.i18n import t
 from bot.payloads import Ref
 from bot.runtime import Turn
 from flows.errors import MoveError
-from flows.events import DecisionRecorded, Event, MeetingEnded, QuestionPosed, StepSkipped
+from flows.events import (
+    DecisionRecorded,
+    Event,
+    MeetingEnded,
+    QuestionPosed,
+    ScaleClosed,
+    ScaleOpened,
+    StepSkipped,
+)
 from flows.meeting import MeetingState, Transition, current_step
 from flows.model import Catalogue
 from flows.steps import Step, phase_steps
@@ -37,6 +45,7 @@ from storage.contributions import contributions
 from storage.meetings import invitees, meeting_by_id, update_meeting
 from storage.models import Case, Meeting, MeetingStatus
 from storage.types import utcnow
+from storage.votes import close_round, open_round
 
 log = logging.getLogger("casusbot")
 
@@ -117,6 +126,22 @@ async def apply_move(turn: Turn, meeting_id: int, version: int | None, move: Mov
                     case_id=case.id,
                     meeting_id=meeting.id,
                 )
+            # The round's row changes with the meeting's state, in the same transaction.
+            if isinstance(event, ScaleOpened):
+                await open_round(
+                    session,
+                    meeting_id=meeting.id,
+                    number=event.round,
+                    step_key=event.step.key,
+                    opened_by=turn.user_id or "?",
+                )
+            if isinstance(event, ScaleClosed):
+                await close_round(
+                    session,
+                    meeting_id=meeting.id,
+                    number=event.round,
+                    closed_by=turn.user_id or "?",
+                )
         present = await invitees(session, meeting_id=meeting.id)
         await session.refresh(meeting)
     return Applied(meeting, case, before, transition.state, transition.events, present)
@@ -128,6 +153,9 @@ def move_refusal(turn: Turn, error: MoveError) -> str:
 
 async def show(turn: Turn, applied: Applied) -> None:
     """Turn a committed move's events into messages in the meeting thread."""
+    from bot import scale_rounds  # it builds on apply_move, so it imports this module
+
+    applied = await scale_rounds.open_if_at_scale(turn, applied)
     lang = turn.channel_lang
     catalogue = turn.deps.catalogue
     meeting = applied.meeting
@@ -153,6 +181,19 @@ async def show(turn: Turn, applied: Applied) -> None:
                 ),
             )
             await _remember_question(turn, meeting, posted["ts"])
+            if scale_rounds.reopened(applied):
+                await scale_rounds.show_back_at_scale(turn, applied)
+        elif isinstance(event, ScaleOpened | ScaleClosed):
+            posed = any(isinstance(e, QuestionPosed) for e in applied.events)
+            if not posed and applied.after.status == "running" and meeting.question_ts:
+                # The move bumped the version: redraw the regisseur's buttons with the new one.
+                await _update(
+                    turn,
+                    meeting,
+                    meeting.question_ts,
+                    question_message(lang, event.step, ref, decision_chosen=applied.after.decision),
+                )
+            await scale_rounds.show_event(turn, applied, event)
         elif isinstance(event, DecisionRecorded):
             step = current_step(catalogue, applied.after)
             if step is not None and meeting.question_ts:
@@ -203,6 +244,8 @@ async def refresh_parent(turn: Turn, applied: Applied) -> None:
 
 
 async def post_summary(turn: Turn, applied: Applied, ended: MeetingEnded) -> None:
+    from bot import scale_rounds
+
     lang = turn.channel_lang
     catalogue = turn.deps.catalogue
     phase = catalogue.phase(applied.meeting.phase)
@@ -225,7 +268,8 @@ async def post_summary(turn: Turn, applied: Applied, ended: MeetingEnded) -> Non
         closed=ended.closed,
         skipped=[s for s in steps if s.key in ended.skipped],
     )
-    for blocks in summary_messages(lang, summary):
+    scale = await scale_rounds.summary_part(turn, applied.meeting, applied.case)
+    for blocks in scale_rounds.with_summary_part(summary_messages(lang, summary), scale):
         await turn.client.chat_postMessage(
             channel=applied.meeting.channel_id,
             thread_ts=applied.meeting.thread_ts,

@@ -26,6 +26,7 @@ class Ref:
     version: int | None = None
     choice: str | None = None  # e.g. the decision key or a vote value
     channel_id: str | None = None
+    scale_round: int | None = None  # the Schaalvraag's voting round a vote or reveal is for
 
     def encode(self) -> str:
         data: dict[str, Any] = {}
@@ -35,13 +36,14 @@ class Ref:
             ("v", self.version),
             ("x", self.choice),
             ("ch", self.channel_id),
+            ("r", self.scale_round),
         ):
             if value is not None:
                 data[short] = value
         return json.dumps(data, separators=(",", ":"))
 
 
-_INTS = {"c": "case_id", "m": "meeting_id", "v": "version"}
+_INTS = {"c": "case_id", "m": "meeting_id", "v": "version", "r": "scale_round"}
 _STRS = {"x": "choice", "ch": "channel_id"}
 
 

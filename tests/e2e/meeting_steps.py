@@ -93,6 +93,23 @@ async def click(
     await h.settle()
 
 
+def open_ballot(h: Harness, thread_ts: str) -> dict[str, Any] | None:
+    """The Schaalvraag's voting message whose round is still open, if any."""
+    for message in reversed(thread(h, thread_ts)):
+        if "vote_reveal" in action_ids(message):
+            return message
+    return None
+
+
+async def move_on(h: Harness, thread_ts: str, who: str = "petra") -> None:
+    """'Volgende' on the current question. At the Schaalvraag the round is revealed first:
+    the meeting does not move on while votes are open."""
+    ballot = open_ballot(h, thread_ts)
+    if ballot is not None:
+        await click(h, who, "vote_reveal", ballot)
+    await click(h, who, "meeting_next", current_question(h, thread_ts))
+
+
 async def stored_case(h: Harness, code: str = CODE) -> Case | None:
     async with h.db.session() as session:
         return (await session.exec(select(Case).where(Case.code == code))).first()

@@ -19,6 +19,7 @@ from tests.e2e.meeting_steps import (
     action_ids,
     click,
     current_question,
+    move_on,
     register_case,
     start_meeting,
     stored_case,
@@ -42,7 +43,7 @@ async def _walk_to_decision(h: Harness, thread_ts: str) -> dict[str, Any]:
         question = current_question(h, thread_ts)
         if "meeting_decide" in action_ids(question):
             return question
-        await click(h, "petra", "meeting_next", question)
+        await move_on(h, thread_ts)
     raise AssertionError("never reached the decision")
 
 
@@ -54,7 +55,7 @@ async def _meeting_with_decision(h: Harness, decision: str) -> str:
     for _ in range(30):
         question = current_question(h, thread_ts)
         before = question["ts"]
-        await click(h, "petra", "meeting_next", question)
+        await move_on(h, thread_ts)
         if current_question(h, thread_ts)["ts"] == before:
             break
     await click(h, "petra", "meeting_end", current_question(h, thread_ts))
