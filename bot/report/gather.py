@@ -1,0 +1,132 @@
+"""Collect one meeting's report from the database and Slack profiles (names, organisations).
+
+Database reads happen in one session; Slack is asked for names afterwards, never while a
+transaction is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
+
+from bot.blocks.common import local_time
+from bot.meeting_flow import load_state
+from bot.report.model import Contribution, Person, QuestionMinutes, Report, ScoreRound
+from bot.runtime import Deps
+from flows.scale import Tally
+from flows.steps import StepKind, phase_steps
+from storage.cases import case_by_id, participants
+from storage.contributions import contributions
+from storage.meetings import invitees, meeting_by_id
+from storage.votes import ScaleRound, family_view, votes
+
+
+async def _names(client: AsyncWebClient, users: Iterable[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for user in dict.fromkeys(users):
+        try:
+            profile = (await client.users_info(user=user))["user"]
+            names[user] = profile.get("real_name") or profile.get("name") or user
+        except SlackApiError:
+            names[user] = user
+    return names
+
+
+async def gather_report(
+    deps: Deps, client: AsyncWebClient, *, meeting_id: int, lang: str
+) -> Report:
+    catalogue, tz = deps.catalogue, deps.settings.timezone
+    async with deps.db.session() as session:
+        meeting = await meeting_by_id(session, meeting_id=meeting_id)
+        if meeting is None:
+            raise LookupError(f"no meeting {meeting_id}")
+        case = await case_by_id(session, case_id=meeting.case_id)
+        assert case is not None
+        members = await participants(session, case_id=case.id)
+        invited = await invitees(session, meeting_id=meeting.id)
+        replies = await contributions(session, meeting_id=meeting.id)
+        rounds = list(
+            (
+                await session.exec(
+                    select(ScaleRound)
+                    .where(ScaleRound.meeting_id == meeting.id)
+                    .order_by(col(ScaleRound.number))
+                )
+            ).all()
+        )
+        round_votes = {r.id: await votes(session, round_id=r.id) for r in rounds if r.closed_at}
+        view = await family_view(session, meeting_id=meeting.id)
+    names = await _names(client, [m.user_id for m in members] + [r.user_id for r in replies])
+    organisation = {m.user_id: m.organisation for m in members}
+
+    def label(user: str) -> str:
+        org = organisation.get(user)
+        return f"{names.get(user, user)} ({org})" if org else names.get(user, user)
+
+    phase = catalogue.phase(meeting.phase)
+    steps = phase_steps(phase)
+    by_step: dict[str, list[Contribution]] = {}
+    for reply in replies:
+        by_step.setdefault(reply.step_key, []).append(
+            Contribution(label(reply.user_id), reply.text or "")
+        )
+    minutes = tuple(
+        QuestionMinutes(step.text.get(lang), tuple(by_step.get(step.key, ())))
+        for step in steps
+        if step.kind is StepKind.QUESTION
+        and not (step.only_if_closing and not by_step.get(step.key))
+    )
+    score_rounds = tuple(
+        _score_round(r.number, round_votes[r.id], names) for r in rounds if r.id in round_votes
+    )
+    state = load_state(meeting)
+    decision = phase.decision_point.option(state.decision) if state.decision else None
+    present = [m for m in members if m.user_id in invited]
+    absent = [m for m in members if m.user_id not in invited]
+    return Report(
+        code=case.code,
+        phase=phase.title.get(lang),
+        goal=phase.goal.get(lang),
+        date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
+        attendees=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in present),
+        absent=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in absent),
+        confidentiality=tuple(
+            (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
+            for m in members
+            if m.role == "gast"
+        ),
+        minutes=minutes,
+        scale_question=phase.scale.text.get(lang),
+        score_rounds=score_rounds,
+        family_view=f"{view.value} — {view.text or ''}".rstrip(" —") if view else None,
+        decision=decision.text.get(lang) if decision else None,
+        decided_by=names.get(meeting.decided_by or "", meeting.decided_by)
+        if meeting.decided_by
+        else None,
+        next_phase=_next_phase(catalogue, decision, phase, lang),
+        closed=bool(decision and decision.outcome == "close"),
+    )
+
+
+def _score_round(number: int, scores: dict[str, int], names: dict[str, str]) -> ScoreRound:
+    tally = Tally.of(scores.values())
+    ranked = sorted(((names.get(u, u), v) for u, v in scores.items()), key=lambda pair: pair[1])
+    return ScoreRound(
+        number=number,
+        scores=tuple(ranked),
+        median=tally.median,
+        low=tally.minimum,
+        high=tally.maximum,
+    )
+
+
+def _next_phase(catalogue: Any, decision: Any, phase: Any, lang: str) -> str | None:
+    if decision is None or decision.target is None:
+        return (
+            phase.title.get(lang) if decision is not None and decision.outcome == "stay" else None
+        )
+    return catalogue.phase(decision.target).title.get(lang)

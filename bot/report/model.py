@@ -1,0 +1,74 @@
+"""What a ZVH meeting report holds, as plain data ready to render (no Slack, no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    author: str  # "Name (Organisation)"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionMinutes:
+    question: str
+    contributions: tuple[Contribution, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRound:
+    number: int
+    scores: tuple[tuple[str, int], ...]  # (name, score), revealed rounds only
+    median: float | None
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    what: str
+    who: str
+    when: str
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Bodemeis:
+    text: str
+    monitor: str
+    interval: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    code: str
+    phase: str
+    goal: str
+    date: str
+    attendees: tuple[Person, ...]
+    absent: tuple[Person, ...]
+    confidentiality: tuple[tuple[str, str], ...]  # (guest, when confirmed)
+    minutes: tuple[QuestionMinutes, ...]
+    scale_question: str
+    score_rounds: tuple[ScoreRound, ...] = ()
+    family_view: str | None = None
+    decision: str | None = None
+    decided_by: str | None = None
+    next_phase: str | None = None
+    closed: bool = False
+    actions: tuple[ActionItem, ...] = ()
+    bodemeisen: tuple[Bodemeis, ...] = ()
+    next_meeting: str | None = None
+    timeline: str | None = None
+    escalation_plan: str | None = None
+    informing: str | None = None
+    closure_plan: str | None = None
+    previous_actions: tuple[ActionItem, ...] = field(default=())
