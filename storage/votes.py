@@ -156,10 +156,10 @@ async def cast_vote(
     user_id: str,
     value: int,
     action_ts: str,
-) -> bool:
-    """Store `value` for `user_id` in the round; True when it was stored.
+) -> int | None:
+    """Store `value` for `user_id` in the round; returns the round's id when it was stored.
 
-    False means nothing changed: the round is closed or unknown, the user is not invited, or a
+    None means nothing changed: the round is closed or unknown, the user is not invited, or a
     click with a newer `action_ts` is already stored (`why_not_stored` tells which).
     """
     if not 1 <= value <= 10 or len(action_ts) != ACTION_TS_WIDTH:
@@ -198,15 +198,15 @@ async def cast_vote(
             "voted_at": insert.excluded.voted_at,
         },
         where=col(Vote.action_ts) < insert.excluded.action_ts,
-    )
-    result = await session.exec(statement)  # type: ignore[call-overload]
-    return bool(result.rowcount)
+    ).returning(col(Vote.round_id))
+    stored = (await session.exec(statement)).first()  # type: ignore[call-overload]
+    return stored[0] if stored is not None else None
 
 
 async def why_not_stored(
     session: AsyncSession, *, meeting_id: int, round_number: int, user_id: str
 ) -> VoteRefusal | None:
-    """After `cast_vote` returned False: why. None means a newer click was already stored."""
+    """After `cast_vote` returned None: why. None means a newer click was already stored."""
     scale_round = await round_by_number(session, meeting_id=meeting_id, number=round_number)
     if scale_round is None:
         return VoteRefusal.NO_ROUND

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import confidentiality
 from bot.access import Access
-from bot.ids import ActionId, Command, ViewId
-from bot.listeners import cases, commands, home, meetings, thread
+from bot.ids import VOTE_PATTERN, ActionId, Command, ViewId
+from bot.listeners import cases, commands, home, meetings, thread, votes
 from bot.listeners.wiring import acked, acked_view
 from bot.runtime import Deps
 
@@ -26,6 +26,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.view(ViewId.PLAN_MEETING)(
         acked_view(deps, meetings.validate_plan, meetings.plan, Access.STEER)
     )
+    app.view(ViewId.FAMILY_VIEW)(
+        acked_view(deps, votes.validate_family, votes.record_family, Access.STEER)
+    )
 
     steering = {
         ActionId.MEETING_START: meetings.start,
@@ -38,6 +41,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     }
     for action_id, handler in steering.items():
         app.action(action_id)(acked(deps, handler, Access.STEER))
+
+    # Scale votes: every participant votes (vote_1 .. vote_10); regisseurs reveal and re-open.
+    app.action(VOTE_PATTERN)(acked(deps, votes.vote, Access.MEMBER))
+    app.action(ActionId.VOTE_REVEAL)(acked(deps, votes.reveal, Access.STEER))
+    app.action(ActionId.VOTE_NEW_ROUND)(acked(deps, votes.new_round, Access.STEER))
+    app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, votes.open_family_form, Access.STEER))
 
     # Guests confirm before the guard lets them in; the handler checks they are a guest.
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(

@@ -70,7 +70,7 @@ async def vote(turn: Turn) -> None:
     assert clicked is not None
     user, meeting_id, number = turn.user_id or "", ref.meeting_id, ref.scale_round
     async with turn.deps.db.session() as session:
-        stored = await cast_vote(
+        round_id = await cast_vote(
             session,
             meeting_id=meeting_id,
             round_number=number,
@@ -78,27 +78,23 @@ async def vote(turn: Turn) -> None:
             value=score,
             action_ts=clicked,
         )
+    if round_id is not None:
+        ballots(turn.deps).touch(turn.deps, turn.client, round_id)
+        await turn.tell(turn.t("votes.your_vote", round=number, value=score))
+        return
     async with turn.deps.db.session() as session:
-        scale_round = await round_by_number(session, meeting_id=meeting_id, number=number)
-        why = (
-            None
-            if stored
-            else await why_not_stored(
-                session, meeting_id=meeting_id, round_number=number, user_id=user
-            )
+        why = await why_not_stored(
+            session, meeting_id=meeting_id, round_number=number, user_id=user
         )
+        scale_round = await round_by_number(session, meeting_id=meeting_id, number=number)
         current = (
             await vote_of(session, round_id=scale_round.id, user_id=user)
-            if scale_round is not None and scale_round.id is not None
+            if why is None and scale_round is not None and scale_round.id is not None
             else None
         )
     if why is not None:
         await turn.tell(turn.t(REFUSALS[why], round=number))
-        return
-    if stored and scale_round is not None and scale_round.id is not None:
-        ballots(turn.deps).touch(turn.deps, turn.client, scale_round.id)
-        await turn.tell(turn.t("votes.your_vote", round=number, value=score))
-    else:
+    else:  # a newer click of theirs is already stored (or this one arrived twice)
         await turn.tell(turn.t("votes.newer_kept", round=number, value=current))
 
 

@@ -68,7 +68,7 @@ async def meeting_with_round(db: Database, invited: list[str]) -> tuple[int, int
 
 async def vote(db: Database, meeting_id: int, user: str, value: int, at: str, n: int = 1) -> bool:
     async with db.session() as session:
-        return await cast_vote(
+        stored = await cast_vote(
             session,
             meeting_id=meeting_id,
             round_number=n,
@@ -76,6 +76,7 @@ async def vote(db: Database, meeting_id: int, user: str, value: int, at: str, n:
             value=value,
             action_ts=ts(at),
         )
+    return stored is not None
 
 
 async def test_a_vote_is_stored_and_a_newer_click_changes_it(db: Database) -> None:
