@@ -13,7 +13,13 @@ from enum import StrEnum
 from bot.payloads import ForgedValue, Ref, decode
 from bot.runtime import Turn
 from storage import audit
-from storage.cases import STEERING_ROLES, case_by_id, open_case_in_channel, participant
+from storage.cases import (
+    STEERING_ROLES,
+    case_by_id,
+    latest_case_in_channel,
+    open_case_in_channel,
+    participant,
+)
 from storage.meetings import meeting_by_id
 from storage.models import CaseStatus, Role
 
@@ -21,6 +27,7 @@ from storage.models import CaseStatus, Role
 class Access(StrEnum):
     ANYONE = "anyone"  # help, the home tab, registering a new case
     MEMBER = "member"  # participants of the case; guests once they confirmed confidentiality
+    READ = "read"  # like MEMBER, also for a closed case: reading its record changes nothing
     STEER = "steer"  # the procesregisseur or casusregisseur of the case
 
 
@@ -67,17 +74,19 @@ async def guard(turn: Turn, access: Access) -> None:
             case = await case_by_id(session, case_id=ref.case_id)
             if case is None:
                 raise Refused("errors.forged")
+        elif turn.channel_id and access is Access.READ:
+            case = await latest_case_in_channel(session, channel_id=turn.channel_id)
         elif turn.channel_id:
             case = await open_case_in_channel(session, channel_id=turn.channel_id)
         else:
             case = None
         if case is None:
             raise Refused("access.no_case")
-        if case.status != CaseStatus.OPEN:
+        if case.status != CaseStatus.OPEN and access is not Access.READ:
             raise Refused("access.case_closed", code=case.code)
         member = await participant(session, case_id=case.id, user_id=turn.user_id or "")
         allowed = member is not None and (
-            access is Access.MEMBER or Role(member.role) in STEERING_ROLES
+            access in (Access.MEMBER, Access.READ) or Role(member.role) in STEERING_ROLES
         )
         if (
             member is not None

@@ -7,7 +7,6 @@ A click on a button from an older version is stale and changes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from bot.blocks.meeting import (
 )
 from bot.i18n import t
 from bot.payloads import Ref
+from bot.report.publish import publish_report
 from bot.runtime import Turn
 from flows.errors import MoveError
 from flows.events import (
@@ -42,7 +42,13 @@ from flows.steps import Step, phase_steps
 from storage import audit
 from storage.cases import case_by_id, close_case, set_phase
 from storage.contributions import contributions
-from storage.meetings import invitees, meeting_by_id, update_meeting
+from storage.meetings import (
+    dump_state,
+    invitees,
+    load_state,
+    meeting_by_id,
+    update_meeting,
+)
 from storage.models import Case, Meeting, MeetingStatus
 from storage.types import utcnow
 from storage.votes import close_round, open_round
@@ -50,14 +56,6 @@ from storage.votes import close_round, open_round
 log = logging.getLogger("casusbot")
 
 Move = Callable[[Catalogue, MeetingState], Transition]
-
-
-def load_state(meeting: Meeting) -> MeetingState:
-    return MeetingState.from_dict(json.loads(meeting.state))
-
-
-def dump_state(state: MeetingState) -> str:
-    return json.dumps(state.to_dict(), separators=(",", ":"))
 
 
 @dataclass
@@ -222,6 +220,9 @@ async def show(turn: Turn, applied: Applied) -> None:
                     passed_question(lang, previous, skipped=False),
                 )
             await post_summary(turn, applied, event)
+            await publish_report(
+                turn.deps, turn.client, meeting_id=meeting.id, actor=turn.user_id or "?"
+            )
     await refresh_parent(turn, applied)
 
 

@@ -54,6 +54,13 @@ async def open_case_in_channel(session: AsyncSession, *, channel_id: str) -> Cas
     return (await session.exec(query.order_by(col(Case.id).desc()))).first()
 
 
+async def latest_case_in_channel(session: AsyncSession, *, channel_id: str) -> Case | None:
+    """The open case of a channel, else the one closed last (its record can still be read)."""
+    query = select(Case).where(Case.channel_id == channel_id)
+    order = (col(Case.status) == CaseStatus.OPEN).desc(), col(Case.id).desc()
+    return (await session.exec(query.order_by(*order))).first()
+
+
 async def participants(session: AsyncSession, *, case_id: int) -> list[Participant]:
     query = select(Participant).where(
         Participant.case_id == case_id, col(Participant.removed_at).is_(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,17 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.meeting import MeetingState
 from storage.models import Meeting, MeetingInvitee, MeetingStatus
+
+
+def load_state(meeting: Meeting) -> MeetingState:
+    """The stored JSON as the pure state machine's state."""
+    return MeetingState.from_dict(json.loads(meeting.state))
+
+
+def dump_state(state: MeetingState) -> str:
+    return json.dumps(state.to_dict(), separators=(",", ":"))
 
 
 async def plan_meeting(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.access import Access
 from bot.blocks.help import help_blocks
-from bot.listeners import cases, meetings, votes
+from bot.listeners import cases, meetings, reports, votes
 from bot.listeners.wiring import guarded
 from bot.runtime import Handler, Turn
 
@@ -22,7 +22,9 @@ SUBCOMMANDS: dict[str, tuple[Handler, Access]] = {
     "overleg": (meetings.open_plan_form, Access.STEER),
     "plan": (meetings.open_plan_form, Access.STEER),
     "start": (meetings.start, Access.STEER),
-    "trend": (votes.post_trend, Access.MEMBER),
+    "trend": (votes.post_trend, Access.READ),
+    "verslag": (reports.post_report, Access.READ),
+    "report": (reports.post_report, Access.READ),
 }
 
 

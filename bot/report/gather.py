@@ -14,14 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
 from bot.blocks.common import local_time
-from bot.meeting_flow import load_state
 from bot.report.model import Contribution, Person, QuestionMinutes, Report, ScoreRound
 from bot.runtime import Deps
 from flows.scale import Tally
 from flows.steps import StepKind, phase_steps
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
-from storage.meetings import invitees, meeting_by_id
+from storage.meetings import invitees, load_state, meeting_by_id
 from storage.votes import ScaleRound, family_view, votes
 
 

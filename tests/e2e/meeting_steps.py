@@ -135,3 +135,34 @@ async def tampered_click(
     forged = Found(block=found.block, element={**found.element, "value": value})
     await person._dispatch(surface, forged, None)
     await h.settle()
+
+
+def decision_value(question: dict[str, Any], name: str) -> str:
+    for block in question["blocks"]:
+        if block.get("block_id") == f"decision:{name}":
+            return block["accessory"]["value"]
+    raise AssertionError(f"no decision {name} offered")
+
+
+async def walk_to_decision(h: Harness, thread_ts: str) -> dict[str, Any]:
+    for _ in range(30):
+        question = current_question(h, thread_ts)
+        if "meeting_decide" in action_ids(question):
+            return question
+        await move_on(h, thread_ts)
+    raise AssertionError("never reached the decision")
+
+
+async def hold_meeting(h: Harness, decision: str) -> str:
+    thread_ts = await start_meeting(h)
+    question = await walk_to_decision(h, thread_ts)
+    await click(h, "karim", "meeting_decide", question, value=decision_value(question, decision))
+    # Walk on to the last step, then end.
+    for _ in range(30):
+        question = current_question(h, thread_ts)
+        before = question["ts"]
+        await move_on(h, thread_ts)
+        if current_question(h, thread_ts)["ts"] == before:
+            break
+    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    return thread_ts

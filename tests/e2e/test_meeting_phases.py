@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -16,50 +15,20 @@ from bot.server import start_bot
 from storage.models import Contribution
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import (
-    action_ids,
     click,
     current_question,
-    move_on,
+    decision_value,
+    hold_meeting,
     register_case,
     start_meeting,
     stored_case,
     stored_meeting,
     text_of,
     thread,
+    walk_to_decision,
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _decision_value(question: dict[str, Any], name: str) -> str:
-    for block in question["blocks"]:
-        if block.get("block_id") == f"decision:{name}":
-            return block["accessory"]["value"]
-    raise AssertionError(f"no decision {name} offered")
-
-
-async def _walk_to_decision(h: Harness, thread_ts: str) -> dict[str, Any]:
-    for _ in range(30):
-        question = current_question(h, thread_ts)
-        if "meeting_decide" in action_ids(question):
-            return question
-        await move_on(h, thread_ts)
-    raise AssertionError("never reached the decision")
-
-
-async def _meeting_with_decision(h: Harness, decision: str) -> str:
-    thread_ts = await start_meeting(h)
-    question = await _walk_to_decision(h, thread_ts)
-    await click(h, "karim", "meeting_decide", question, value=_decision_value(question, decision))
-    # Walk on to the last step, then end.
-    for _ in range(30):
-        question = current_question(h, thread_ts)
-        before = question["ts"]
-        await move_on(h, thread_ts)
-        if current_question(h, thread_ts)["ts"] == before:
-            break
-    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
-    return thread_ts
 
 
 @pytest.mark.parametrize(
@@ -77,7 +46,7 @@ async def test_each_phase_and_its_outcomes(
 ) -> None:
     h = harness
     await register_case(h, phase=phase)
-    thread_ts = await _meeting_with_decision(h, decision)
+    thread_ts = await hold_meeting(h, decision)
     case = await stored_case(h)
     assert case is not None and (case.phase, case.status) == (next_phase, status)
     posted = "\n".join(text_of(m) for m in thread(h, thread_ts))
@@ -94,16 +63,16 @@ async def test_each_phase_and_its_outcomes(
 async def test_forward_then_back_across_meetings(harness: Harness) -> None:
     h = harness
     await register_case(h)
-    await _meeting_with_decision(h, "door_naar_risicogestuurde_zorg")
+    await hold_meeting(h, "door_naar_risicogestuurde_zorg")
     second = await start_meeting(h)  # the next meeting starts in the new phase
     assert "Risicogestuurde zorg" in text_of(h.sb.message(CASE_CHANNEL, second) or {})
-    question = await _walk_to_decision(h, second)
+    question = await walk_to_decision(h, second)
     await click(
         h,
         "petra",
         "meeting_decide",
         question,
-        value=_decision_value(question, "terug_naar_directe_veiligheid"),
+        value=decision_value(question, "terug_naar_directe_veiligheid"),
     )
     case = await stored_case(h)
     assert case is not None and case.phase == "directe_veiligheid"
