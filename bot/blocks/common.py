@@ -61,3 +61,9 @@ def split_text(text: str, limit: int = SECTION_TEXT_LIMIT) -> list[str]:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+def number(lang: str, value: float) -> str:
+    """4.5 in English, 4,5 in Dutch."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "nl" else text

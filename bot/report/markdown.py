@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.blocks.common import number
 from bot.i18n import t
 from bot.report.model import Report
 
@@ -48,7 +49,7 @@ def render_markdown(lang: str, report: Report) -> str:
             lang,
             "report.round",
             n=round_.number,
-            median="—" if round_.median is None else _number(lang, round_.median),
+            median="—" if round_.median is None else number(lang, round_.median),
             low="—" if round_.low is None else round_.low,
             high="—" if round_.high is None else round_.high,
         )
@@ -87,9 +88,3 @@ def render_markdown(lang: str, report: Report) -> str:
         f"_{t(lang, 'report.none')}_"
     ]
     return "\n".join(lines).strip() + "\n"
-
-
-def _number(lang: str, value: float) -> str:
-    """4.5 in English, 4,5 in Dutch."""
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "nl" else text

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import string
 
-from bot.i18n import catalogue, language_for, t
+import yaml
+
+from bot.i18n import LOCALES, catalogue, language_for, t
 
 
 def _placeholders(text: str) -> set[str]:
@@ -31,3 +33,42 @@ def test_slack_locales_map_to_our_languages() -> None:
 
 def test_placeholders_are_filled_in() -> None:
     assert "abc123" in t("nl", "errors.generic", ref="abc123")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; a catalogue must not."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+    duplicates = {key for key in keys if keys.count(key) > 1}
+    assert not duplicates, f"duplicate keys {duplicates} near line {node.start_mark.line + 1}"
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def test_no_catalogue_repeats_a_key() -> None:
+    for lang in ("nl", "en"):
+        with (LOCALES / f"{lang}.yaml").open(encoding="utf-8") as handle:
+            yaml.load(handle, Loader=_StrictLoader)
+
+
+def test_every_computed_key_exists() -> None:
+    """Keys built at run time from enums (refusals, roles, moves, warnings) all have a text."""
+    from flows.errors import MoveCode
+    from flows.personal_data import CaseCodeProblem, WarningKind
+    from storage.models import Role
+
+    keys = (
+        [f"moves.{code.value}" for code in MoveCode]
+        + [f"case_form.code_{problem.value}" for problem in CaseCodeProblem]
+        + [f"thread.kind_{kind.value}" for kind in WarningKind]
+        + [f"roles.{role.value}" for role in Role]
+        + [f"case_form.channel_{where}" for where in ("public", "dm", "unknown")]
+        + [f"home.answer_{a}" for a in ("nageleefd", "niet_nageleefd", "onbekend", "geen_antwoord")]
+    )
+    for lang in ("nl", "en"):
+        missing = [key for key in keys if key not in catalogue(lang)]
+        assert missing == [], lang
