@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from . import control, methods, web_api
+from . import web as ui
 from .methods import files
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ async def _download(request: web.Request) -> web.Response:
 
 async def _index(request: web.Request) -> web.Response:
     sb = request.app[web_api.SANDBOX]
+    if "text/html" in request.headers.get("Accept", ""):
+        raise web.HTTPFound("/ui/")  # a person with a browser wants the chat page
     return web.json_response({
         "sandbox": True, "team": sb.ws.name, "team_id": sb.ws.team_id, "api_url": sb.api_url,
         "apps": [{"name": a.name, "app_id": a.app_id, "bot_user_id": a.bot_user_id}
@@ -46,4 +49,5 @@ def build_app(sb: Sandbox) -> web.Application:
     app.router.add_get("/files/{file_id}/{name}", _download)
     app.router.add_get("/", _index)
     control.add_routes(app)
+    ui.add_routes(app)
     return app
