@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 # Imported for their side effect: they register the tables on SQLModel.metadata.
+import storage.agreements
 import storage.models
 import storage.prep
 import storage.reminders

@@ -1,0 +1,639 @@
+"""Agreements from the Besluitvorming: actions, bodemeisen, collaboration, afsluitingsplan.
+
+An agreement's reminders are written in the same transaction as the agreement itself (DESIGN
+§5): record an action and its due-date reminder exists; finish it and the reminder is gone.
+State changes that a click can cause twice (a double click, an old DM) are single UPDATEs or
+INSERT … ON CONFLICT statements that carry the state they expect, so the second one changes
+nothing and says so.
+
+Free text (what, the bodemeis, plans, reasons, notes, an organisation typed by hand) is
+encrypted at rest; ids, dates and short codes are not.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CheckConstraint, Date, Index, UniqueConstraint, or_, update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.schedule import (
+    ReminderKind,
+    WorkingHours,
+    add_working_days,
+    due_in_working_hours,
+    local_moment,
+    next_occurrence,
+    occurrence_key,
+)
+from storage.crypto import EncryptedText
+from storage.reminders import cancel_reminders, schedule_reminder
+from storage.types import UTCDateTime, utcnow
+from storage.upsert import insert_for
+
+# Reminders about agreements come at this wall-clock time (moved into working hours).
+REMINDER_TIME = time(9, 0)
+DEFAULT_INTERVAL_DAYS = 7
+INTERVALS = (7, 14, 28)
+# Two working days without an answer to a bodemeis check and the procesregisseur hears of it.
+ESCALATION_WORKING_DAYS = 2
+MORE_TIME_DAYS = 7
+
+
+class AgreementKind(StrEnum):
+    ACTION = "action"
+    BODEMEIS = "bodemeis"
+    COLLABORATION = "collaboration"  # Afspraken over samenwerking: one per meeting
+    CLOSURE = "closure"  # the afsluitingsplan: one per meeting
+
+
+# Kinds a meeting holds at most one of; recording again replaces the earlier wording.
+SINGLE_PER_MEETING = (AgreementKind.COLLABORATION, AgreementKind.CLOSURE)
+
+
+class AgreementStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    NOT_POSSIBLE = "not_possible"
+
+
+class Priority(StrEnum):
+    HIGH = "hoog"
+    NORMAL = "normaal"
+    LOW = "laag"
+
+
+class CheckAnswer(StrEnum):
+    MET = "nageleefd"
+    NOT_MET = "niet_nageleefd"
+    UNKNOWN = "onbekend"
+    NO_ANSWER = "geen_antwoord"  # recorded by the escalation when the monitor stayed silent
+
+
+class Agreement(SQLModel, table=True):
+    __tablename__ = "agreement"
+    __table_args__ = (
+        Index("ix_agreement_case_kind_status", "case_id", "kind", "status"),
+        # `slot` is the kind for collaboration/closure and NULL otherwise: NULLs never clash,
+        # so a meeting has many actions but one collaboration agreement, without a partial index.
+        UniqueConstraint("meeting_id", "slot", name="uq_agreement_meeting_slot"),
+        CheckConstraint(
+            "kind IN ('action', 'bodemeis', 'collaboration', 'closure')", name="ck_agreement_kind"
+        ),
+        CheckConstraint(
+            "interval_days IS NULL OR interval_days >= 1", name="ck_agreement_interval"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    kind: str = Field(max_length=20)
+    slot: str | None = Field(default=None, max_length=20)
+    status: str = Field(default=AgreementStatus.OPEN, max_length=20)
+    # What is to be done / the bodemeis / the timeline / the afsluitingsplan.
+    text: str | None = Field(default=None, sa_type=EncryptedText)
+    owner_user_id: str | None = Field(default=None, max_length=32)
+    owner_organisation: str | None = Field(default=None, sa_type=EncryptedText)
+    due_date: date | None = Field(default=None, sa_type=Date)
+    priority: str | None = Field(default=None, max_length=10)
+    monitor_user_id: str | None = Field(default=None, max_length=32)
+    interval_days: int | None = Field(default=None)
+    escalation_plan: str | None = Field(default=None, sa_type=EncryptedText)
+    informing: str | None = Field(default=None, sa_type=EncryptedText)
+    next_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    reason: str | None = Field(default=None, sa_type=EncryptedText)  # why an action failed
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_by: str | None = Field(default=None, max_length=32)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def recipient(self) -> str:
+        """Who is reminded of an action: its owner, else whoever recorded it for an
+        organisation without Slack."""
+        return self.owner_user_id or self.created_by
+
+
+class BodemeisCheck(SQLModel, table=True):
+    """One answer to one periodic check of a bodemeis (occurrence = its local date)."""
+
+    __tablename__ = "bodemeis_check"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "occurrence", name="uq_bodemeis_check_occurrence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    occurrence: str = Field(max_length=10)
+    answer: str = Field(max_length=20)
+    answered_by: str | None = Field(default=None, max_length=32)
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, sa_type=EncryptedText)
+    action_ts: str | None = Field(default=None, max_length=32)
+    # The escalation posted in the case channel, so a purge can remove it.
+    escalation_ts: str | None = Field(default=None, max_length=32)
+
+
+class AgreementMessage(SQLModel, table=True):
+    """The one message in a meeting's thread that shows the current agreements."""
+
+    __tablename__ = "agreement_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    channel_id: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ----- recording -----
+
+
+async def add_action(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    meeting_id: int,
+    text: str,
+    owner_user_id: str | None,
+    owner_organisation: str | None,
+    due_date: date,
+    priority: Priority,
+    created_by: str,
+    hours: WorkingHours,
+    tz: ZoneInfo,
+) -> Agreement:
+    """A new action and its due-date reminder, in the caller's transaction."""
+    if (owner_user_id is None) == (owner_organisation is None):
+        raise ValueError("an action has one owner: a Slack user or an organisation")
+    agreement = Agreement(
+        case_id=case_id,
+        meeting_id=meeting_id,
+        kind=AgreementKind.ACTION,
+        text=text,
+        owner_user_id=owner_user_id,
+        owner_organisation=owner_organisation,
+        due_date=due_date,
+        priority=Priority(priority),
+        created_by=created_by,
+    )
+    session.add(agreement)
+    await session.flush()
+    await schedule_action_reminder(session, agreement=agreement, hours=hours, tz=tz)
+    return agreement
+
+
+async def add_bodemeis(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    meeting_id: int,
+    text: str,
+    monitor_user_id: str,
+    interval_days: int,
+    created_by: str,
+    now: datetime,
+    hours: WorkingHours,
+    tz: ZoneInfo,
+) -> Agreement:
+    """A new bodemeis and its first check, one interval after today."""
+    agreement = Agreement(
+        case_id=case_id,
+        meeting_id=meeting_id,
+        kind=AgreementKind.BODEMEIS,
+        text=text,
+        monitor_user_id=monitor_user_id,
+        interval_days=interval_days,
+        created_by=created_by,
+    )
+    session.add(agreement)
+    await session.flush()
+    today = local_moment(now.astimezone(tz).date(), REMINDER_TIME, tz)
+    await schedule_next_check(
+        session, agreement=agreement, previous=today, now=now, hours=hours, tz=tz
+    )
+    return agreement
+
+
+async def set_single(
+    session: AsyncSession,
+    *,
+    kind: AgreementKind,
+    case_id: int,
+    meeting_id: int,
+    created_by: str,
+    text: str | None,
+    escalation_plan: str | None = None,
+    informing: str | None = None,
+    next_meeting_id: int | None = None,
+) -> Agreement:
+    """Record (or re-word) the meeting's collaboration agreement or afsluitingsplan.
+
+    One INSERT … ON CONFLICT DO UPDATE on (meeting, slot): two regisseurs saving at once
+    end up with one row, the later wording. A next meeting, once linked, stays linked.
+    """
+    if kind not in SINGLE_PER_MEETING:
+        raise ValueError(f"{kind} is not a one-per-meeting agreement")
+    insert = insert_for(session)
+    values = {
+        "case_id": case_id,
+        "meeting_id": meeting_id,
+        "kind": kind.value,
+        "slot": kind.value,
+        "status": AgreementStatus.OPEN.value,
+        "text": text,
+        "escalation_plan": escalation_plan,
+        "informing": informing,
+        "next_meeting_id": next_meeting_id,
+        "created_by": created_by,
+        "created_at": utcnow(),
+    }
+    statement = insert(Agreement).values(**values)
+    changes = {
+        "text": statement.excluded.text,
+        "escalation_plan": statement.excluded.escalation_plan,
+        "informing": statement.excluded.informing,
+        "updated_at": utcnow(),
+    }
+    if next_meeting_id is not None:
+        changes["next_meeting_id"] = statement.excluded.next_meeting_id
+    statement = statement.on_conflict_do_update(
+        index_elements=["meeting_id", "slot"], set_=changes
+    ).returning(col(Agreement.id))
+    agreement_id = (await session.exec(statement)).scalar_one()  # type: ignore[call-overload]
+    stored = await session.get(Agreement, agreement_id, populate_existing=True)
+    assert stored is not None
+    return stored
+
+
+# ----- actions: done, not possible, more time -----
+
+
+async def finish_action(
+    session: AsyncSession,
+    *,
+    agreement_id: int,
+    expected_due: date,
+    status: AgreementStatus,
+    by: str,
+    reason: str | None = None,
+) -> bool:
+    """Close an open action as done or not possible; False when it was no longer open at
+    `expected_due` (a second click, an old DM). Its pending reminders are cancelled."""
+    if status is AgreementStatus.OPEN:
+        raise ValueError("finishing means done or not possible")
+    statement = (
+        update(Agreement)
+        .where(
+            col(Agreement.id) == agreement_id,
+            col(Agreement.kind) == AgreementKind.ACTION,
+            col(Agreement.status) == AgreementStatus.OPEN,
+            col(Agreement.due_date) == expected_due,
+        )
+        .values(status=status, finished_by=by, finished_at=utcnow(), reason=reason)
+    )
+    if not (await session.exec(statement)).rowcount:  # type: ignore[call-overload]
+        return False
+    await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
+    return True
+
+
+async def move_due_date(
+    session: AsyncSession,
+    *,
+    agreement_id: int,
+    expected_due: date,
+    new_due: date,
+    hours: WorkingHours,
+    tz: ZoneInfo,
+) -> Agreement | None:
+    """Give an open action a new due date; its reminder moves with it. None when the action
+    was no longer open at `expected_due`."""
+    statement = (
+        update(Agreement)
+        .where(
+            col(Agreement.id) == agreement_id,
+            col(Agreement.kind) == AgreementKind.ACTION,
+            col(Agreement.status) == AgreementStatus.OPEN,
+            col(Agreement.due_date) == expected_due,
+        )
+        .values(due_date=new_due, updated_at=utcnow())
+    )
+    if not (await session.exec(statement)).rowcount:  # type: ignore[call-overload]
+        return None
+    await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
+    agreement = await session.get(Agreement, agreement_id, populate_existing=True)
+    assert agreement is not None
+    await schedule_action_reminder(session, agreement=agreement, hours=hours, tz=tz)
+    return agreement
+
+
+def action_dedupe_key(agreement_id: int, due: date) -> str:
+    # The due date is part of the key: a moved action gets a new reminder, the old one stays
+    # on record as sent or cancelled.
+    return f"action:{agreement_id}:{due.isoformat()}"
+
+
+async def schedule_action_reminder(
+    session: AsyncSession, *, agreement: Agreement, hours: WorkingHours, tz: ZoneInfo
+) -> int | None:
+    assert agreement.id is not None and agreement.due_date is not None
+    nominal = local_moment(agreement.due_date, REMINDER_TIME, tz)
+    return await schedule_reminder(
+        session,
+        kind=ReminderKind.ACTION_DUE,
+        due_at=due_in_working_hours(ReminderKind.ACTION_DUE, nominal, hours, tz),
+        dedupe_key=action_dedupe_key(agreement.id, agreement.due_date),
+        user_id=agreement.recipient,
+        case_id=agreement.case_id,
+        meeting_id=agreement.meeting_id,
+        agreement_id=agreement.id,
+        payload={"due": agreement.due_date.isoformat()},
+    )
+
+
+# ----- bodemeis checks -----
+
+
+def check_dedupe_key(agreement_id: int, occurrence: str) -> str:
+    return f"bodemeis:{agreement_id}:{occurrence}"
+
+
+def escalation_dedupe_key(agreement_id: int, occurrence: str) -> str:
+    return f"bodemeis_escalation:{agreement_id}:{occurrence}"
+
+
+def nominal_check_time(occurrence: str, tz: ZoneInfo) -> datetime:
+    """09:00 local on the occurrence's date: the series' own time, before any working-hours
+    shift, so it never drifts."""
+    return local_moment(date.fromisoformat(occurrence), REMINDER_TIME, tz)
+
+
+async def schedule_next_check(
+    session: AsyncSession,
+    *,
+    agreement: Agreement,
+    previous: datetime,
+    now: datetime,
+    hours: WorkingHours,
+    tz: ZoneInfo,
+) -> int | None:
+    """The check one interval after `previous` (nominal, UTC), skipping any already past
+    `now`; a unique dedupe key makes a second insert (retry, other process) a no-op."""
+    assert agreement.id is not None and agreement.monitor_user_id is not None
+    due = next_occurrence(
+        previous, agreement.interval_days or DEFAULT_INTERVAL_DAYS, REMINDER_TIME, tz, after=now
+    )
+    occurrence = occurrence_key(due, tz)
+    return await schedule_reminder(
+        session,
+        kind=ReminderKind.BODEMEIS_CHECK,
+        due_at=due_in_working_hours(ReminderKind.BODEMEIS_CHECK, due, hours, tz),
+        dedupe_key=check_dedupe_key(agreement.id, occurrence),
+        user_id=agreement.monitor_user_id,
+        case_id=agreement.case_id,
+        meeting_id=agreement.meeting_id,
+        agreement_id=agreement.id,
+        payload={"occurrence": occurrence},
+    )
+
+
+async def schedule_escalation(
+    session: AsyncSession,
+    *,
+    agreement: Agreement,
+    occurrence: str,
+    channel_id: str,
+    sent_at: datetime,
+    hours: WorkingHours,
+    tz: ZoneInfo,
+) -> int | None:
+    """The "no answer" escalation for one check, due two working days after it was sent."""
+    assert agreement.id is not None
+    due = add_working_days(sent_at, ESCALATION_WORKING_DAYS, hours, tz)
+    return await schedule_reminder(
+        session,
+        kind=ReminderKind.BODEMEIS_ESCALATION,
+        due_at=due_in_working_hours(ReminderKind.BODEMEIS_ESCALATION, due, hours, tz),
+        dedupe_key=escalation_dedupe_key(agreement.id, occurrence),
+        channel_id=channel_id,
+        case_id=agreement.case_id,
+        meeting_id=agreement.meeting_id,
+        agreement_id=agreement.id,
+        payload={"occurrence": occurrence},
+    )
+
+
+async def record_check(
+    session: AsyncSession,
+    *,
+    agreement_id: int,
+    occurrence: str,
+    answer: CheckAnswer,
+    by: str | None,
+    action_ts: str | None = None,
+) -> BodemeisCheck | None:
+    """Store the answer to one check; None when it was already answered.
+
+    The first answer wins (a double click records once). The one exception: a monitor who
+    answers after the escalation recorded "no answer" still gets their answer stored.
+    """
+    insert = insert_for(session)
+    values = {
+        "agreement_id": agreement_id,
+        "occurrence": occurrence,
+        "answer": CheckAnswer(answer).value,
+        "answered_by": by,
+        "answered_at": utcnow(),
+        "action_ts": action_ts,
+    }
+    inserted = (
+        await session.exec(
+            insert(BodemeisCheck)  # type: ignore[call-overload]
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["agreement_id", "occurrence"])
+            .returning(col(BodemeisCheck.id))
+        )
+    ).scalar_one_or_none()
+    if inserted is None and answer is not CheckAnswer.NO_ANSWER:
+        late = (
+            update(BodemeisCheck)
+            .where(
+                col(BodemeisCheck.agreement_id) == agreement_id,
+                col(BodemeisCheck.occurrence) == occurrence,
+                col(BodemeisCheck.answer) == CheckAnswer.NO_ANSWER,
+            )
+            .values(
+                answer=values["answer"],
+                answered_by=by,
+                answered_at=values["answered_at"],
+                action_ts=action_ts,
+            )
+            .returning(col(BodemeisCheck.id))
+        )
+        inserted = (await session.exec(late)).scalar_one_or_none()  # type: ignore[call-overload]
+    if inserted is None:
+        return None
+    # The check is answered: the "no answer" escalation for it must not come.
+    await cancel_reminders(
+        session, agreement_id=agreement_id, kinds=[ReminderKind.BODEMEIS_ESCALATION]
+    )
+    return await session.get(BodemeisCheck, inserted, populate_existing=True)
+
+
+async def check_for(
+    session: AsyncSession, *, agreement_id: int, occurrence: str
+) -> BodemeisCheck | None:
+    query = select(BodemeisCheck).where(
+        BodemeisCheck.agreement_id == agreement_id, BodemeisCheck.occurrence == occurrence
+    )
+    return (await session.exec(query)).first()
+
+
+async def add_note(
+    session: AsyncSession, *, agreement_id: int, occurrence: str, note: str, by: str
+) -> bool:
+    """The answerer's note on their check; False when there is no answer of theirs."""
+    statement = (
+        update(BodemeisCheck)
+        .where(
+            col(BodemeisCheck.agreement_id) == agreement_id,
+            col(BodemeisCheck.occurrence) == occurrence,
+            col(BodemeisCheck.answered_by) == by,
+        )
+        .values(note=note)
+    )
+    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+
+
+async def set_escalation_ts(
+    session: AsyncSession, *, agreement_id: int, occurrence: str, ts: str
+) -> None:
+    statement = (
+        update(BodemeisCheck)
+        .where(
+            col(BodemeisCheck.agreement_id) == agreement_id,
+            col(BodemeisCheck.occurrence) == occurrence,
+        )
+        .values(escalation_ts=ts)
+    )
+    await session.exec(statement)  # type: ignore[call-overload]
+
+
+# ----- reads -----
+
+
+async def agreement_by_id(session: AsyncSession, *, agreement_id: int) -> Agreement | None:
+    return await session.get(Agreement, agreement_id)
+
+
+async def agreements_to_show(
+    session: AsyncSession, *, case_id: int, meeting_id: int
+) -> list[Agreement]:
+    """What a meeting's agreements message lists: everything agreed in this meeting, and
+    what is still open from earlier ones (actions to do, bodemeisen still checked)."""
+    query = (
+        select(Agreement)
+        .where(
+            Agreement.case_id == case_id,
+            or_(
+                col(Agreement.meeting_id) == meeting_id,
+                (col(Agreement.status) == AgreementStatus.OPEN)
+                & col(Agreement.kind).in_([AgreementKind.ACTION, AgreementKind.BODEMEIS]),
+            ),
+        )
+        .order_by(col(Agreement.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def agreements_of_meeting(session: AsyncSession, *, meeting_id: int) -> list[Agreement]:
+    """Everything agreed in one meeting, in the order it was recorded (for its report)."""
+    query = select(Agreement).where(Agreement.meeting_id == meeting_id).order_by(col(Agreement.id))
+    return list((await session.exec(query)).all())
+
+
+async def open_actions(session: AsyncSession, *, case_id: int) -> list[Agreement]:
+    query = (
+        select(Agreement)
+        .where(
+            Agreement.case_id == case_id,
+            Agreement.kind == AgreementKind.ACTION,
+            Agreement.status == AgreementStatus.OPEN,
+        )
+        .order_by(col(Agreement.due_date), col(Agreement.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def single_of_meeting(
+    session: AsyncSession, *, meeting_id: int, kind: AgreementKind
+) -> Agreement | None:
+    query = select(Agreement).where(Agreement.meeting_id == meeting_id, Agreement.slot == kind)
+    return (await session.exec(query)).first()
+
+
+async def escalation_plan(session: AsyncSession, *, case_id: int) -> str | None:
+    """The most recently agreed answer to "what do we do when bodemeisen are not met?"."""
+    query = (
+        select(Agreement)
+        .where(
+            Agreement.case_id == case_id,
+            Agreement.kind == AgreementKind.COLLABORATION,
+            col(Agreement.escalation_plan).is_not(None),
+        )
+        .order_by(col(Agreement.id).desc())
+    )
+    for agreement in (await session.exec(query)).all():
+        if (agreement.escalation_plan or "").strip():  # encrypted: emptiness is read here
+            return agreement.escalation_plan
+    return None
+
+
+async def checks_since(
+    session: AsyncSession, *, case_id: int, since: datetime | None
+) -> list[tuple[BodemeisCheck, Agreement]]:
+    """Bodemeis checks of the case answered after `since` (all when None), oldest first."""
+    query = (
+        select(BodemeisCheck, Agreement)
+        .join(Agreement, col(Agreement.id) == col(BodemeisCheck.agreement_id))
+        .where(Agreement.case_id == case_id)
+        .order_by(col(BodemeisCheck.agreement_id), col(BodemeisCheck.occurrence))
+    )
+    if since is not None:
+        query = query.where(col(BodemeisCheck.answered_at) > since)
+    return [(check, agreement) for check, agreement in (await session.exec(query)).all()]
+
+
+# ----- the agreements message -----
+
+
+async def claim_message(session: AsyncSession, *, meeting_id: int, channel_id: str) -> bool:
+    """Claim the right to post the meeting's agreements message; only one caller wins."""
+    insert = insert_for(session)
+    statement = (
+        insert(AgreementMessage)
+        .values(meeting_id=meeting_id, channel_id=channel_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["meeting_id"])
+        .returning(col(AgreementMessage.id))
+    )
+    return (await session.exec(statement)).scalar_one_or_none() is not None  # type: ignore[call-overload]
+
+
+async def message_of(session: AsyncSession, *, meeting_id: int) -> AgreementMessage | None:
+    query = select(AgreementMessage).where(AgreementMessage.meeting_id == meeting_id)
+    return (await session.exec(query)).first()
+
+
+async def set_message_ts(session: AsyncSession, *, meeting_id: int, ts: str | None) -> None:
+    statement = (
+        update(AgreementMessage)
+        .where(col(AgreementMessage.meeting_id) == meeting_id)
+        .values(message_ts=ts)
+    )
+    await session.exec(statement)  # type: ignore[call-overload]
