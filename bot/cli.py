@@ -31,7 +31,13 @@ def parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox", help="run the bot against a local stand-in for Slack (no account needed)"
     )
-    sandbox.add_argument("--demo", action="store_true", help="play a demo meeting and print it")
+    sandbox.add_argument(
+        "--demo", action="store_true", help="start with a case that already had a meeting"
+    )
+    sandbox.add_argument(
+        "--transcript", action="store_true", help="play the demo meeting, print it and exit"
+    )
+    sandbox.add_argument("--open", action="store_true", help="open the page in your browser")
     sandbox.add_argument("--port", type=int, default=8765, help="port of the stand-in (8765)")
     commands.add_parser("migrate", help="apply database migrations and exit")
     rotate = commands.add_parser(
@@ -88,7 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif command == "sandbox":
             from bot.sandbox_runner import run_sandbox
 
-            return asyncio.run(run_sandbox(settings, demo=args.demo, port=args.port))
+            return asyncio.run(
+                run_sandbox(
+                    settings,
+                    demo=args.demo,
+                    port=args.port,
+                    transcript=args.transcript,
+                    open_page=args.open,
+                )
+            )
         else:
             from bot.server import activate_encryption
 

@@ -1,4 +1,5 @@
-"""`python -m bot sandbox --demo`: the seeded people hold a whole case meeting; print it.
+"""The seeded people hold a whole case meeting: `--demo` shows it in the browser page,
+`--demo --transcript` prints it.
 
 Each step goes through the stand-in exactly as a click or a message in Slack would, so the
 transcript shows what the real bot does, not a mock-up of it.
@@ -80,6 +81,32 @@ def render(sb: Sandbox, message: dict[str, Any], indent: str = "") -> list[str]:
     return [f"{indent}{who}: {first}", *(f"{indent}    {line}" for line in rest)]
 
 
+# How worried each participant is at the scale question (1 = hardly, 10 = very).
+SCORES = {"karim": 6, "sanne": 5, "joost": 7, "ilse": 6, "lotte": 4}
+
+
+def _open_ballot(sb: Sandbox, thread_ts: str) -> dict[str, Any] | None:
+    """The thread's voting message that can still be revealed, when votes exist."""
+    for message in reversed(sb.messages(CASE_CHANNEL, thread_ts=thread_ts)):
+        if "vote_reveal" in str(message.get("blocks")):
+            return message
+    return None
+
+
+async def _vote(sb: Sandbox, bot: RunningBot, thread_ts: str) -> None:
+    """Everyone scores independently, then the procesregisseur reveals the round."""
+    ballot = _open_ballot(sb, thread_ts)
+    if ballot is None:
+        return
+    for who, score in SCORES.items():
+        await sb.user(who).click(f"vote_{score}", message=(CASE_CHANNEL, ballot["ts"]))
+        await settle(sb, bot)
+    ballot = _open_ballot(sb, thread_ts)
+    if ballot is not None:
+        await sb.user("petra").click("vote_reveal", message=(CASE_CHANNEL, ballot["ts"]))
+        await settle(sb, bot)
+
+
 def _question_with_buttons(sb: Sandbox, thread_ts: str) -> dict[str, Any]:
     for message in reversed(sb.messages(CASE_CHANNEL, thread_ts=thread_ts)):
         if "meeting_next" in str(message.get("blocks")):
@@ -88,6 +115,26 @@ def _question_with_buttons(sb: Sandbox, thread_ts: str) -> dict[str, Any]:
 
 
 async def play(sb: Sandbox, bot: RunningBot) -> str:
+    """Play the demo meeting and return its transcript."""
+    return transcript(sb, await play_meeting(sb, bot))
+
+
+async def seed(sb: Sandbox, bot: RunningBot) -> str:
+    """A case with history for the browser page: one meeting played through to its summary,
+    and the next one planned, so a trainee can start it straight away. Returns the first
+    meeting's thread ts."""
+    thread_ts = await play_meeting(sb, bot)
+    petra = sb.user("petra")
+    await petra.slash("/casus", "overleg", channel=CASE_CHANNEL)
+    await settle(sb, bot)
+    if petra.modal is not None:
+        await petra.submit({})
+        await settle(sb, bot)
+    return thread_ts
+
+
+async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
+    """Register the demo case, plan and hold its first meeting; returns the thread ts."""
     petra, karim = sb.user("petra"), sb.user("karim")
     await petra.slash("/casus", "nieuw", channel=CASE_CHANNEL)
     await settle(sb, bot)
@@ -112,6 +159,7 @@ async def play(sb: Sandbox, bot: RunningBot) -> str:
         for who, text in REPLIES.get(key, []):
             await sb.user(who).post(CASE_CHANNEL, text, thread_ts=thread_ts)
             await settle(sb, bot)
+        await _vote(sb, bot, thread_ts)
         if "meeting_decide" in str(question.get("blocks")):
             await karim.click(
                 "meeting_decide",
@@ -128,7 +176,7 @@ async def play(sb: Sandbox, bot: RunningBot) -> str:
         "meeting_end", message=(CASE_CHANNEL, _question_with_buttons(sb, thread_ts)["ts"])
     )
     await settle(sb, bot)
-    return transcript(sb, thread_ts)
+    return thread_ts
 
 
 def _step_key(bot: RunningBot, question: dict[str, Any]) -> str:

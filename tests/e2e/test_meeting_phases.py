@@ -140,7 +140,7 @@ async def test_a_public_channel_is_refused_for_case_content(harness: Harness) ->
 
 def test_sandbox_demo_plays_a_whole_meeting(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "sandbox", "--demo", "--port", "0"],
+        [sys.executable, "-m", "bot", "sandbox", "--demo", "--transcript", "--port", "0"],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)},
         capture_output=True,
