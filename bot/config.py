@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -64,6 +64,11 @@ class Settings:
     reminder_poll_seconds: float
     spread_threshold: int
     retention_days: int
+    # Prep before a meeting (issue 7): working days before the meeting for the prep DM and the
+    # one nudge, hours before it for the meeting reminder.
+    prep_lead_days: int = 3
+    prep_nudge_days: int = 1
+    meeting_reminder_hours: int = 24
 
     @property
     def socket_mode(self) -> bool:
@@ -146,7 +151,28 @@ def load_settings(
         retention_days=_int(
             "CASUSBOT_RETENTION_DAYS", get("CASUSBOT_RETENTION_DAYS") or "365", 1, 36500
         ),
+        **_prep_timing(get),
     )
+
+
+def _prep_timing(get: Callable[[str], str | None]) -> dict[str, int]:
+    lead = _int("CASUSBOT_PREP_LEAD_DAYS", get("CASUSBOT_PREP_LEAD_DAYS") or "3", 1, 20)
+    # 0 means no nudge; by default one working day before, when the lead time leaves room.
+    default_nudge = "1" if lead > 1 else "0"
+    nudge = _int(
+        "CASUSBOT_PREP_NUDGE_DAYS", get("CASUSBOT_PREP_NUDGE_DAYS") or default_nudge, 0, 19
+    )
+    if nudge >= lead:
+        # A nudge before (or with) the first DM would nag about something not yet asked.
+        raise SettingsError(
+            "CASUSBOT_PREP_NUDGE_DAYS",
+            f"{nudge} must be fewer working days than CASUSBOT_PREP_LEAD_DAYS ({lead}),"
+            " or 0 for no nudge.",
+        )
+    hours = _int(
+        "CASUSBOT_MEETING_REMINDER_HOURS", get("CASUSBOT_MEETING_REMINDER_HOURS") or "24", 1, 168
+    )
+    return {"prep_lead_days": lead, "prep_nudge_days": nudge, "meeting_reminder_hours": hours}
 
 
 def _token(value: str | None, name: str, prefix: str) -> str | None:

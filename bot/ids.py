@@ -37,6 +37,7 @@ class ActionId(StrEnum):
     VOTE_REVEAL = "vote_reveal"
     VOTE_NEW_ROUND = "vote_new_round"
     FAMILY_VIEW_OPEN = "family_view_open"
+    PREP_OPEN = "prep_open"
 
 
 class ViewId(StrEnum):
@@ -44,6 +45,7 @@ class ViewId(StrEnum):
     NEW_CASE = "new_case"
     PLAN_MEETING = "plan_meeting"
     FAMILY_VIEW = "family_view"
+    PREP = "prep"
 
 
 class Field(StrEnum):
@@ -61,6 +63,8 @@ class Field(StrEnum):
     INVITED = "invited"
     FAMILY_SCORE = "family_score"
     FAMILY_TEXT = "family_text"
+    # The prep modal's text inputs use their question's catalogue key as block id.
+    PREP_SCORE = "prep_score"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.

@@ -6,14 +6,15 @@ actions, bodemeis checks) fill in their part here without touching the meeting c
 
 from __future__ import annotations
 
+from bot import prep
 from bot.blocks.meeting import Overview
 from bot.runtime import Turn
 from storage.models import Case, Meeting
 
 
 async def prep_lines(turn: Turn, case: Case, meeting: Meeting) -> list[str]:
-    """Prep answers per question, attributed by organisation (issue 7 fills this in)."""
-    return []
+    """Prep answers per question, attributed by organisation; pre-scores as a distribution."""
+    return await prep.overview_prep_lines(turn.deps, meeting, turn.channel_lang)
 
 
 async def open_action_lines(turn: Turn, case: Case, meeting: Meeting) -> list[str]:

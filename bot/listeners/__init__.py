@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import confidentiality
+from bot import confidentiality, prep
 from bot.access import Access
 from bot.ids import VOTE_PATTERN, ActionId, Command, ViewId
 from bot.listeners import cases, commands, home, meetings, thread, votes
@@ -52,3 +52,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
         acked(deps, confidentiality.confirm, Access.ANYONE)
     )
+
+    # Prep before a meeting: invitees open the questions from their DM and save them.
+    app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))
+    app.view(ViewId.PREP)(acked_view(deps, prep.validate, prep.save, Access.MEMBER))

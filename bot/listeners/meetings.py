@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime, time, timedelta
 
-from bot import overview
+from bot import overview, prep
 from bot.blocks.forms import form_values, plan_meeting_modal
 from bot.blocks.meeting import (
     MeetingView,
@@ -99,6 +99,7 @@ async def plan(turn: Turn) -> None:
             invitees=invited,
             state=dump_state(machine.new_meeting(turn.deps.catalogue, phase)),
         )
+        await prep.schedule_for(session, turn.deps, meeting, invited)
         await audit.record(
             session,
             actor=turn.user_id or "?",
