@@ -1,0 +1,155 @@
+"""Reminder throughput: a backlog of due meeting reminders drained by one and by two poller
+processes on one database, each DM posted through the sandbox; and the CPU an idle bot's
+poller costs at the default 30 s interval and at 1 s.
+
+Duplicates are counted where a person would notice them: DMs in the sandbox that carry the
+same reminder id in their message metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from benchmarks.database import Place, place
+from benchmarks.procs import cpu_seconds, spawn_worker
+from benchmarks.seed import People, add_people, count_by_status, reset_reminders, seed_cases
+from benchmarks.stage import bot_env, install, new_sandbox, start_bot_process
+from bot.reminders import METADATA_EVENT_TYPE
+from sandbox import App, Sandbox
+from storage.types import utcnow
+
+PEOPLE = 10  # invitees per case: 1,000 cases give 10,000 reminders
+READY_TIMEOUT = 60.0
+DRAIN_TIMEOUT = 600.0
+
+
+async def run(*, reminders: int, idle_seconds: float, database_url: str | None) -> dict[str, Any]:
+    async with place(database_url, "reminders") as where:
+        sb = new_sandbox()
+        people = add_people(sb.ws, PEOPLE)
+        await sb.start()
+        try:
+            # Subscribed to no events: the pollers serve no HTTP, so the sandbox must not try
+            # to deliver the message.im event of every DM they post (a running bot would ack
+            # and ignore those, its own messages).
+            app = install(sb, events=())
+            due = utcnow() - timedelta(minutes=1)
+            seeded = await _seed(where, people, reminders, due)
+            one = await drain(sb, app, where, processes=1, expected=seeded)
+            await _reset(where, due)
+            sb.api_calls.clear()
+            two = await drain(sb, app, where, processes=2, expected=seeded)
+            idle = await idle_cpu(sb, app, where, seconds=idle_seconds)
+        finally:
+            await sb.stop()
+    return {
+        "reminders": seeded,
+        "database": where.dialect,
+        "one_process": one,
+        "two_processes": two,
+        "idle_cpu_percent": idle,
+        "idle_seconds": idle_seconds,
+    }
+
+
+async def _seed(where: Place, people: People, reminders: int, due: Any) -> int:
+    db = where.database()
+    try:
+        return await seed_cases(db, cases=max(1, reminders // PEOPLE), people=people, due_at=due)
+    finally:
+        await db.dispose()
+
+
+async def _reset(where: Place, due: Any) -> None:
+    db = where.database()
+    try:
+        await reset_reminders(db, due_at=due)
+    finally:
+        await db.dispose()
+
+
+async def drain(
+    sb: Sandbox, app: App, where: Place, *, processes: int, expected: int
+) -> dict[str, Any]:
+    """Start `processes` pollers, let them go at once, time until the last one is done."""
+    children = []
+    for n in range(processes):
+        env = bot_env(app, sb, where, port=3000)  # a poller serves no HTTP: never bound
+        children.append(
+            await spawn_worker(
+                f"poller-{processes}-{n}",
+                ["-m", "benchmarks.poller"],
+                env=env,
+                log_dir=where.workdir,
+            )
+        )
+    try:
+        for child in children:
+            if await child.read_line(READY_TIMEOUT) != "ready":
+                raise RuntimeError(f"{child.name} did not start:\n{child.log_tail()}")
+        go = time.time()
+        for child in children:
+            await child.send_line("go")
+        results = [json.loads(await child.read_line(DRAIN_TIMEOUT)) for child in children]
+    finally:
+        for child in children:
+            await child.stop()
+    seconds = max(r["finished"] for r in results) - go
+    posted = reminder_posts(sb)
+    db = where.database()
+    try:
+        statuses = await count_by_status(db)
+    finally:
+        await db.dispose()
+    logs = "\n".join(child.log_tail(10_000) for child in children)
+    return {
+        "seconds": round(seconds, 2),
+        "per_second": round(expected / seconds, 1) if seconds else 0.0,
+        "duplicates": sum(n - 1 for n in posted.values() if n > 1),
+        "sent": statuses.get("sent", 0),
+        "not_sent": expected - statuses.get("sent", 0),
+        "claimed_per_process": [r["claimed"] for r in results],
+        "failed_rounds": sum(r["errors"] for r in results),
+        "locked_errors": logs.count("database is locked"),
+    }
+
+
+def reminder_posts(sb: Sandbox) -> Counter[int]:
+    """How many DMs the sandbox received per reminder id (from the message metadata)."""
+    counts: Counter[int] = Counter()
+    for call in sb.calls("chat.postMessage"):
+        if not call.ok:
+            continue
+        metadata = call.args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if isinstance(metadata, dict) and metadata.get("event_type") == METADATA_EVENT_TYPE:
+            counts[int(metadata["event_payload"]["reminder_id"])] += 1
+    return counts
+
+
+async def idle_cpu(sb: Sandbox, app: App, where: Place, *, seconds: float) -> dict[str, float]:
+    """CPU of a whole idle bot (HTTP server, poller, nothing due) over `seconds`, in percent
+    of one core, with the default 30 s poll interval and with 1 s."""
+    bots = {
+        interval: await start_bot_process(
+            app, sb, where, name=f"idle-{interval}s", CASUSBOT_REMINDER_POLL_SECONDS=str(interval)
+        )
+        for interval in (30, 1)
+    }
+    try:
+        await asyncio.sleep(1.0)  # past start-up and the first (immediate) poll
+        before = {interval: cpu_seconds(bot.pid) for interval, bot in bots.items()}
+        await asyncio.sleep(seconds)
+        used = {interval: cpu_seconds(bot.pid) - before[interval] for interval, bot in bots.items()}
+    finally:
+        for bot in bots.values():
+            await bot.stop()
+    return {
+        f"interval_{interval}s": round(100 * cpu / seconds, 2) for interval, cpu in used.items()
+    }
