@@ -1,0 +1,180 @@
+"""Vote storm: N participants click scores on the Schaalvraag at concurrency 1 and C, each
+several times, as signed block_actions requests straight to the bot's /slack/events.
+
+Measured: the ack latency and throughput of the real bot (`python -m bot run`, its real
+database, the sandbox as Slack), and — with the very same signed payloads — of a bare Bolt
+app that only acks and of the signature-check-and-parse floor (benchmarks.references).
+Checked: no vote lost (each voter's newest click is the stored one) and the tally people see,
+live and after the reveal, equals the stored votes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from benchmarks.clicks import ClickMaker
+from benchmarks.database import place
+from benchmarks.load import LoadProcess, LoadResult
+from benchmarks.meeting import (
+    click,
+    newest_with,
+    register_case,
+    start_meeting,
+    stored_case,
+    thread,
+    walk_to,
+)
+from benchmarks.procs import Server, free_port, spawn
+from benchmarks.seed import add_people
+from benchmarks.stage import CASE_CHANNEL, Stage, stage
+from benchmarks.tally import live_count_matches, results_match, stored_votes
+from sandbox import Workspace
+from storage.db import Database
+from storage.models import Participant, Role
+
+CODE = "ZVH-BENCH-001"
+WARMUP_REQUESTS = 20
+
+
+async def run(
+    *, voters: int, concurrency: int, clicks: int, database_url: str | None
+) -> dict[str, Any]:
+    async with place(database_url, "votes") as where:
+        workspace = Workspace.demo()
+        people = list(add_people(workspace, voters, prefix="voter").ids)
+        workspace.find_channel(CASE_CHANNEL).members.update(people)  # type: ignore[union-attr]
+        async with stage(where, workspace) as st:
+            meeting_id, case_id, ballot_ts = await open_ballot(st, people)
+            references = await start_references(st)
+            load = await LoadProcess.start(where.workdir)
+            try:
+                maker = ClickMaker(st.sb, st.app, CASE_CHANNEL, ballot_ts)
+                result = await storm(
+                    st,
+                    load,
+                    references,
+                    maker,
+                    people,
+                    meeting_id,
+                    levels=sorted({1, concurrency}),
+                    clicks=clicks,
+                )
+                result["tally_matches"] = await tally_matches(st, meeting_id, case_id, ballot_ts)
+            finally:
+                await load.close()
+                for server in references.values():
+                    await server.stop()
+    result.update(voters=voters, clicks_per_voter=clicks, database=where.dialect)
+    return result
+
+
+async def open_ballot(st: Stage, people: list[str]) -> tuple[int, int, str]:
+    """Register the case, make the voters participants, start the meeting and walk it to the
+    Schaalvraag, whose voting message is returned (with meeting and case ids)."""
+    await register_case(st, CASE_CHANNEL, CODE)
+    case = await stored_case(st, CODE)
+    await add_participants(st.db, case.id or 0, people)
+    meeting = await start_meeting(st, CASE_CHANNEL, case.id or 0)  # invites every participant
+    ballot = await walk_to(st, CASE_CHANNEL, meeting.thread_ts or "", "vote_reveal")
+    return meeting.id or 0, case.id or 0, ballot["ts"]
+
+
+async def add_participants(db: Database, case_id: int, people: list[str]) -> None:
+    # The registration modal takes a handful of people; a 200-person case is made in storage.
+    async with db.session() as session:
+        session.add_all(
+            Participant(case_id=case_id, user_id=u, role=Role.DEELNEMER, organisation="Wijkteam")
+            for u in people
+        )
+
+
+async def start_references(st: Stage) -> dict[str, Server]:
+    servers: dict[str, Server] = {}
+    try:
+        for kind in ("bare", "floor"):
+            port = free_port()
+            args = [
+                "-m",
+                "benchmarks.references",
+                kind,
+                "--port",
+                str(port),
+                "--secret",
+                st.app.signing_secret,
+                "--token",
+                st.app.bot_token,
+                "--api-url",
+                st.sb.api_url,
+            ]
+            servers[kind] = spawn(kind, args, env={}, log_dir=st.place.workdir, port=port)
+        for server in servers.values():
+            await server.wait_ready()
+    except BaseException:
+        for server in servers.values():
+            await server.stop()
+        raise
+    return servers
+
+
+async def storm(
+    st: Stage,
+    load: LoadProcess,
+    references: dict[str, Server],
+    maker: ClickMaker,
+    people: list[str],
+    meeting_id: int,
+    *,
+    levels: list[int],
+    clicks: int,
+) -> dict[str, Any]:
+    secret = st.app.signing_secret
+    targets = {"ours": st.bot, **references}
+    # Warm-up: connections, Bolt's first auth.test, lazy imports. Its votes are older than
+    # every measured click, so they are overwritten and do not affect the lost-vote check.
+    warmup = maker.series(people[:WARMUP_REQUESTS], 1).requests
+    for server in targets.values():
+        await load.fire(server.events_url, warmup, secret, 1)
+    await st.settle()
+    result: dict[str, Any] = {}
+    expected: dict[str, int] = {}
+    lost = 0
+    for level in levels:
+        series = maker.series(people, clicks)
+        expected.update(series.last_value)
+        measured: dict[str, LoadResult] = {}
+        for name, server in targets.items():
+            measured[name] = await load.fire(server.events_url, series.requests, secret, level)
+            if name == "ours":
+                await st.settle()  # the bot's work behind the acks, before anything else runs
+                stored = await stored_votes(st.db, meeting_id)
+                lost += sum(1 for voter, value in expected.items() if stored.get(voter) != value)
+        result[f"concurrency_{level}"] = compare(measured)
+    result["requests_per_level"] = len(people) * clicks
+    result["lost_votes"] = lost
+    return result
+
+
+def compare(measured: dict[str, LoadResult]) -> dict[str, Any]:
+    figures: dict[str, Any] = {name: run.summary() for name, run in measured.items()}
+    for name, run in measured.items():
+        figures[name]["non_200"] = sum(n for status, n in run.statuses.items() if status != 200)
+    ours = figures["ours"]["p50_ms"]
+    figures["ratio_p50"] = round(ours / figures["bare"]["p50_ms"], 3)
+    figures["ratio_floor_p50"] = round(ours / figures["floor"]["p50_ms"], 3)
+    return figures
+
+
+async def tally_matches(st: Stage, meeting_id: int, case_id: int, ballot_ts: str) -> bool:
+    """Live count before the reveal, then every score by name and the bars after it."""
+    lang = "nl"  # the workspace language: messages everyone sees
+    ballot = st.sb.message(CASE_CHANNEL, ballot_ts) or {}
+    live = await live_count_matches(st.db, lang, ballot, meeting_id, case_id)
+    thread_ts = ballot.get("thread_ts") or ""
+    revealed_at = time.time()
+    await click(st, "petra", "vote_reveal", CASE_CHANNEL, ballot)
+    await st.settle()
+    after = [m for m in thread(st, CASE_CHANNEL, thread_ts) if float(m["ts"]) > revealed_at]
+    stored = await stored_votes(st.db, meeting_id)
+    shown = results_match(stored, after)
+    return live and shown and newest_with(st, CASE_CHANNEL, thread_ts, "vote_reveal") is None
