@@ -14,13 +14,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.app import build_app, make_deps
 from bot.config import Settings, SettingsError
+from bot.edge import verified_request
 from bot.reminders import start_scheduler
 from bot.runtime import Deps
 from storage.crypto import KeyConfigError, load_key_ring, set_active_key_ring
@@ -53,8 +55,15 @@ async def log_requests(
 def build_web_app(app: AsyncApp, deps: Deps, *, slack_path: str | None) -> web.Application:
     web_app = web.Application(middlewares=[log_requests], client_max_size=MAX_BODY_BYTES)
 
+    # Only HTTP mode serves slack_path, and HTTP mode requires the signing secret.
+    verifier = SignatureVerifier(deps.settings.slack_signing_secret or "-") if slack_path else None
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        assert verifier is not None
+        # Verified and well-formed before Bolt sees it: Bolt parses before it verifies.
+        bolt_request = await verified_request(request, verifier)
+        if isinstance(bolt_request, web.Response):
+            return bolt_request
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

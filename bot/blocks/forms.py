@@ -150,25 +150,51 @@ def plan_meeting_modal(
     return view.to_dict()
 
 
+def _submitted(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{block_id: element state} of a submitted view, skipping what is not shaped like state."""
+    state = view.get("state")
+    blocks = state.get("values") if isinstance(state, dict) else None
+    found: dict[str, dict[str, Any]] = {}
+    for block_id, actions in (blocks if isinstance(blocks, dict) else {}).items():
+        for element in actions.values() if isinstance(actions, dict) else ():
+            if isinstance(element, dict):
+                found[block_id] = element
+    return found
+
+
+def _value(element: dict[str, Any]) -> tuple[bool, Any]:
+    """(well formed, value) of one element's state, by the types Slack's client sends."""
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        option = element.get("selected_option")
+        if option is None:
+            return True, None
+        value = option.get("value") if isinstance(option, dict) else None
+        return isinstance(value, str), value if isinstance(value, str) else None
+    if kind == "multi_users_select":
+        users = element.get("selected_users")
+        if users is None:
+            return True, []
+        ok = isinstance(users, list) and all(isinstance(u, str) for u in users)
+        return ok, list(users) if ok else []
+    key = {
+        "users_select": "selected_user",
+        "datepicker": "selected_date",
+        "timepicker": "selected_time",
+    }.get(str(kind), "value")
+    value = element.get(key)
+    return value is None or isinstance(value, str), value if isinstance(value, str) else None
+
+
 def form_values(view: dict[str, Any]) -> dict[str, Any]:
-    """Flatten a submitted view's state into {field: value} (str, list, or None)."""
-    values: dict[str, Any] = {}
-    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        for element in actions.values():
-            kind = element.get("type")
-            if kind == "plain_text_input":
-                value: Any = element.get("value")
-            elif kind in ("static_select", "radio_buttons"):
-                value = (element.get("selected_option") or {}).get("value")
-            elif kind == "users_select":
-                value = element.get("selected_user")
-            elif kind == "multi_users_select":
-                value = list(element.get("selected_users") or [])
-            elif kind == "datepicker":
-                value = element.get("selected_date")
-            elif kind == "timepicker":
-                value = element.get("selected_time")
-            else:
-                value = element.get("value")
-            values[block_id] = value
-    return values
+    """Flatten a submitted view's state into {field: value} (str, list, or None).
+
+    A value of the wrong type (a forged client's) comes out as None (or [] for lists), so no
+    handler meets a number where it expects text; `malformed_fields` names them.
+    """
+    return {block_id: _value(element)[1] for block_id, element in _submitted(view).items()}
+
+
+def malformed_fields(view: dict[str, Any]) -> list[str]:
+    """Block ids whose submitted value has a type Slack's client never sends."""
+    return [block_id for block_id, element in _submitted(view).items() if not _value(element)[0]]

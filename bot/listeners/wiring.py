@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Access, Refused, guard
+from bot.blocks.forms import malformed_fields
 from bot.confidentiality import confirm_blocks
 from bot.runtime import Deps, Handler, Turn, build_turn, log, run_handler
 
@@ -79,7 +80,9 @@ def acked_view(
             await ack()
             deps.tasks.spawn(explain_refusal(turn, refusal), name="refusal")
             return
-        errors = await validate(turn)
+        # A value of a type Slack's client never sends is a forged submission: refuse it whole.
+        errors = {field: turn.t("errors.forged") for field in malformed_fields(body["view"])}
+        errors = errors or await validate(turn)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
