@@ -24,6 +24,7 @@ from bot.app import build_app, make_deps
 from bot.config import Settings, SettingsError
 from bot.edge import verified_request
 from bot.reminders import start_scheduler
+from bot.retention import schedule_retention
 from bot.runtime import Deps
 from storage.crypto import KeyConfigError, load_key_ring, set_active_key_ring
 from storage.db import Database, make_engine
@@ -125,7 +126,8 @@ async def start_bot(
     await migrate(db.engine)
     deps = make_deps(settings, db)
     app = build_app(deps)
-    start_scheduler(deps, app.client)
+    scheduler = start_scheduler(deps, app.client)
+    schedule_retention(scheduler, deps, app.client)  # the daily purge, on the same scheduler
     web_app = build_web_app(app, deps, slack_path=None if settings.socket_mode else "/slack/events")
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
