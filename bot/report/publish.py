@@ -9,7 +9,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import t
 from bot.report.gather import gather_report
 from bot.report.markdown import render_markdown
-from bot.report.pdf import render_pdf
 from bot.runtime import Deps
 from storage import audit
 from storage.meetings import meeting_by_id
@@ -21,6 +20,10 @@ async def publish_report(
     lang = deps.settings.language  # the report lands in the case channel: everyone reads it
     report = await gather_report(deps, client, meeting_id=meeting_id, lang=lang)
     markdown = render_markdown(lang, report)
+    # fpdf (with PIL, numpy and fontTools) is imported on the first report, not at start:
+    # it costs ~50 MB of resident memory and a second of start-up the bot mostly never needs.
+    from bot.report.pdf import render_pdf
+
     # Laying out pages is CPU work: keep it off the event loop so other clicks are answered.
     pdf = await asyncio.to_thread(
         render_pdf, markdown, title=t(lang, "report.title", code=report.code)
