@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from benchmarks.database import Place, place
-from benchmarks.procs import cpu_seconds, spawn_worker
+from benchmarks.procs import Worker, cpu_seconds, spawn_worker
 from benchmarks.seed import People, add_people, count_by_status, reset_reminders, seed_cases
 from benchmarks.stage import bot_env, install, new_sandbox, start_bot_process
 from bot.reminders import METADATA_EVENT_TYPE
@@ -29,7 +29,10 @@ DRAIN_TIMEOUT = 600.0
 
 
 async def run(*, reminders: int, idle_seconds: float, database_url: str | None) -> dict[str, Any]:
-    async with place(database_url, "reminders") as where:
+    async with (
+        place(database_url, "reminders") as where,
+        place(database_url, "idle") as idle_place,
+    ):
         sb = new_sandbox()
         people = add_people(sb.ws, PEOPLE)
         await sb.start()
@@ -39,12 +42,19 @@ async def run(*, reminders: int, idle_seconds: float, database_url: str | None) 
             # and ignore those, its own messages).
             app = install(sb, events=())
             due = utcnow() - timedelta(minutes=1)
-            seeded = await _seed(where, people, reminders, due)
-            one = await drain(sb, app, where, processes=1, expected=seeded)
+            # Idle bots on their own empty database (they would claim the backlog otherwise),
+            # measured while the drains run: CPU time used does not depend on the wall clock.
+            idle_task = asyncio.create_task(idle_cpu(sb, app, idle_place, seconds=idle_seconds))
+            seeded, single, pair = await asyncio.gather(
+                _seed(where, people, reminders, due),
+                start_pollers(sb, app, where, 1),
+                start_pollers(sb, app, where, 2),
+            )
+            one = await drain(sb, where, single, expected=seeded)
             await _reset(where, due)
             sb.api_calls.clear()
-            two = await drain(sb, app, where, processes=2, expected=seeded)
-            idle = await idle_cpu(sb, app, where, seconds=idle_seconds)
+            two = await drain(sb, where, pair, expected=seeded)
+            idle = await idle_task
         finally:
             await sb.stop()
     return {
@@ -73,25 +83,31 @@ async def _reset(where: Place, due: Any) -> None:
         await db.dispose()
 
 
-async def drain(
-    sb: Sandbox, app: App, where: Place, *, processes: int, expected: int
-) -> dict[str, Any]:
-    """Start `processes` pollers, let them go at once, time until the last one is done."""
-    children = []
-    for n in range(processes):
-        env = bot_env(app, sb, where, port=3000)  # a poller serves no HTTP: never bound
-        children.append(
-            await spawn_worker(
-                f"poller-{processes}-{n}",
+async def start_pollers(sb: Sandbox, app: App, where: Place, count: int) -> list[Worker]:
+    """`count` poller processes, connected and waiting for the word to go."""
+    env = bot_env(app, sb, where, port=3000)  # a poller serves no HTTP: the port is unused
+    children = await asyncio.gather(
+        *(
+            spawn_worker(
+                f"poller-{count}-{n}",
                 ["-m", "benchmarks.poller"],
                 env=env,
                 log_dir=where.workdir,
             )
+            for n in range(count)
         )
+    )
+    for child in children:
+        if await child.read_line(READY_TIMEOUT) != "ready":
+            raise RuntimeError(f"{child.name} did not start:\n{child.log_tail()}")
+    return list(children)
+
+
+async def drain(
+    sb: Sandbox, where: Place, children: list[Worker], *, expected: int
+) -> dict[str, Any]:
+    """Let the pollers go at once; time until the last one has nothing left to claim."""
     try:
-        for child in children:
-            if await child.read_line(READY_TIMEOUT) != "ready":
-                raise RuntimeError(f"{child.name} did not start:\n{child.log_tail()}")
         go = time.time()
         for child in children:
             await child.send_line("go")
@@ -136,12 +152,16 @@ def reminder_posts(sb: Sandbox) -> Counter[int]:
 async def idle_cpu(sb: Sandbox, app: App, where: Place, *, seconds: float) -> dict[str, float]:
     """CPU of a whole idle bot (HTTP server, poller, nothing due) over `seconds`, in percent
     of one core, with the default 30 s poll interval and with 1 s."""
-    bots = {
-        interval: await start_bot_process(
-            app, sb, where, name=f"idle-{interval}s", CASUSBOT_REMINDER_POLL_SECONDS=str(interval)
+    intervals = (30, 1)
+    started = await asyncio.gather(
+        *(
+            start_bot_process(
+                app, sb, where, name=f"idle-{i}s", CASUSBOT_REMINDER_POLL_SECONDS=str(i)
+            )
+            for i in intervals
         )
-        for interval in (30, 1)
-    }
+    )
+    bots = dict(zip(intervals, started, strict=True))
     try:
         await asyncio.sleep(1.0)  # past start-up and the first (immediate) poll
         before = {interval: cpu_seconds(bot.pid) for interval, bot in bots.items()}

@@ -8,6 +8,7 @@ which is how we know it has finished the work behind its acks.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from storage.db import Database
 CASE_CHANNEL = "casus-demo"
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 SETTLE_SECONDS = 120.0
+PROFILE_ENV = "BENCHMARKS_PROFILE_DIR"
 
 
 def bot_env(app: App, sb: Sandbox, place: Place, port: int, **extra: str) -> dict[str, str]:
@@ -45,9 +47,12 @@ async def start_bot_process(
     app: App, sb: Sandbox, place: Place, name: str = "casusbot", **extra: str
 ) -> Server:
     port = free_port()
+    profile_dir = os.environ.get(PROFILE_ENV)
+    # A developer's switch: the bot under cProfile, one .prof file per bot process.
+    profiler = ["-m", "cProfile", "-o", f"{profile_dir}/{name}.prof"] if profile_dir else []
     server = spawn(
         name,
-        ["-m", "bot", "run"],
+        [*profiler, "-m", "bot", "run"],
         env=bot_env(app, sb, place, port, **extra),
         log_dir=place.workdir,
         port=port,

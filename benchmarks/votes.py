@@ -10,6 +10,7 @@ live and after the reveal, equals the stored votes.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -45,9 +46,12 @@ async def run(
         people = list(add_people(workspace, voters, prefix="voter").ids)
         workspace.find_channel(CASE_CHANNEL).members.update(people)  # type: ignore[union-attr]
         async with stage(where, workspace) as st:
-            meeting_id, case_id, ballot_ts = await open_ballot(st, people)
-            references = await start_references(st)
-            load = await LoadProcess.start(where.workdir)
+            # The references and the load generator start while the meeting is walked.
+            starting = asyncio.gather(start_references(st), LoadProcess.start(where.workdir))
+            try:
+                meeting_id, case_id, ballot_ts = await open_ballot(st, people)
+            finally:
+                references, load = await starting
             try:
                 maker = ClickMaker(st.sb, st.app, CASE_CHANNEL, ballot_ts)
                 result = await storm(
