@@ -6,6 +6,7 @@ Every part gets its own empty database, so one part's rows never slow down anoth
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 import tempfile
@@ -62,6 +63,11 @@ def describe(database_url: str | None) -> str:
     return "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL)"
 
 
+# Alembic keeps its migration context in module globals: one migration at a time per process
+# (the parts start several databases at once).
+_MIGRATING = asyncio.Lock()
+
+
 @asynccontextmanager
 async def place(database_url: str | None, label: str) -> AsyncIterator[Place]:
     """A migrated, empty database for one benchmark part; removed afterwards."""
@@ -81,7 +87,8 @@ async def place(database_url: str | None, label: str) -> AsyncIterator[Place]:
     try:
         db = found.database()
         try:
-            await migrate(db.engine)
+            async with _MIGRATING:
+                await migrate(db.engine)
         finally:
             await db.dispose()
         yield found

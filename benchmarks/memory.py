@@ -25,12 +25,14 @@ PEOPLE = 10
 SETTLE_SECONDS = 2.0  # after /healthz answers: the first poll and any lazy set-up are done
 
 
-async def run(*, cases: int, database_url: str | None) -> dict[str, Any]:
+async def run(
+    *, cases: int, database_url: str | None, settle_seconds: float = SETTLE_SECONDS
+) -> dict[str, Any]:
     # Three separate processes: started together, each one's own peak is what is read.
     idle, loaded, bare = await asyncio.gather(
-        bot_memory(cases=0, database_url=database_url),
-        bot_memory(cases=cases, database_url=database_url),
-        bare_memory(),
+        bot_memory(cases=0, database_url=database_url, settle_seconds=settle_seconds),
+        bot_memory(cases=cases, database_url=database_url, settle_seconds=settle_seconds),
+        bare_memory(settle_seconds),
     )
     return {
         "idle_mb": idle["peak_mb"],
@@ -44,7 +46,9 @@ async def run(*, cases: int, database_url: str | None) -> dict[str, Any]:
     }
 
 
-async def bot_memory(*, cases: int, database_url: str | None) -> dict[str, Any]:
+async def bot_memory(
+    *, cases: int, database_url: str | None, settle_seconds: float
+) -> dict[str, Any]:
     label = "memload" if cases else "memidle"
     async with place(database_url, label) as where:
         workspace = Workspace.demo()
@@ -60,7 +64,7 @@ async def bot_memory(*, cases: int, database_url: str | None) -> dict[str, Any]:
             finally:
                 await db.dispose()
         async with stage(where, workspace) as st:
-            await asyncio.sleep(SETTLE_SECONDS)
+            await asyncio.sleep(settle_seconds)
             return {
                 "peak_mb": round(peak_rss_mb(st.bot.pid), 1),
                 "rss_mb": round(rss_mb(st.bot.pid), 1),
@@ -68,7 +72,7 @@ async def bot_memory(*, cases: int, database_url: str | None) -> dict[str, Any]:
             }
 
 
-async def bare_memory() -> dict[str, Any]:
+async def bare_memory(settle_seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="casusbot-bench-bare-") as workdir:
         port = free_port()
         bare = spawn(
@@ -88,7 +92,7 @@ async def bare_memory() -> dict[str, Any]:
         )
         try:
             await bare.wait_ready()
-            await asyncio.sleep(SETTLE_SECONDS)
+            await asyncio.sleep(settle_seconds)
             return {
                 "peak_mb": round(peak_rss_mb(bare.pid), 1),
                 "rss_mb": round(rss_mb(bare.pid), 1),
