@@ -1,0 +1,93 @@
+"""The page's HTTP side without a browser: what it serves, who it answers, and that acting
+through it is acting as that person (the same SandboxUser path the tests use)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from sandbox import Sandbox, Workspace
+
+
+@pytest.fixture
+async def sb() -> AsyncIterator[Sandbox]:
+    async with Sandbox(Workspace.demo()) as running:
+        running.install_app(name="Casusbot", join=["casus-demo"])
+        yield running
+
+
+@pytest.fixture
+async def http(sb: Sandbox) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=sb.url) as session:
+        yield session
+
+
+async def act(http: aiohttp.ClientSession, user: str, action: str, **args: object) -> dict:
+    async with http.post("/ui/api/act", json={"user": user, "action": action, "args": args}) as r:
+        return await r.json()
+
+
+async def test_the_page_says_nothing_leaves_the_machine(http: aiohttp.ClientSession) -> None:
+    async with http.get("/ui/") as response:
+        page = await response.text()
+        assert response.status == 200
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "niets verlaat deze computer" in page and "127.0.0.1" in page
+    async with http.get("/", headers={"Accept": "text/html"}, allow_redirects=False) as root:
+        assert root.status == 302 and root.headers["Location"] == "/ui/"
+
+
+async def test_a_message_posted_on_the_page_is_a_message_from_that_person(
+    sb: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    answer = await act(
+        http, "sanne", "post", channel="casus-demo", text="Oma vangt de kinderen op."
+    )
+    assert answer["ok"] is True
+    stored = sb.messages("casus-demo")[-1]
+    assert stored["user"] == "U0SANNE" and stored["text"] == "Oma vangt de kinderen op."
+
+    async with http.get("/ui/api/state", params={"user": "karim", "channel": "casus-demo"}) as r:
+        seen = await r.json()
+    assert [m["text"] for m in seen["conversation"]["messages"]] == ["Oma vangt de kinderen op."]
+    assert seen["me"]["name"] == "Karim El Amrani"
+
+
+async def test_a_guest_does_not_see_the_case_channel(http: aiohttp.ClientSession) -> None:
+    async with http.get(
+        "/ui/api/state", params={"user": "gast_bram", "channel": "casus-demo"}
+    ) as response:
+        seen = await response.json()
+    assert seen["conversation"] is None
+    assert [c["name"] for c in seen["channels"] if c["is_member"]] == ["algemeen"]
+    answer = await act(http, "gast_bram", "post", channel="casus-demo", text="hallo")
+    assert answer["ok"] is False and "not a member" in answer["error"]
+
+
+async def test_only_local_json_requests_can_act(http: aiohttp.ClientSession) -> None:
+    # A web page elsewhere can send a form, not JSON without a preflight: refused.
+    body = '{"user": "petra", "action": "post", "args": {"channel": "casus-demo", "text": "x"}}'
+    async with http.post(
+        "/ui/api/act", data=body, headers={"Content-Type": "text/plain"}
+    ) as response:
+        assert response.status == 415
+    # A name that resolves to us from elsewhere (DNS rebinding) is refused.
+    async with http.get("/ui/", headers={"Host": "evil.example:80"}) as response:
+        assert response.status == 403
+    async with http.get("/ui/api/state", params={"user": "nobody"}) as response:
+        assert response.status == 404
+    answer = await act(http, "petra", "shutdown")
+    assert answer["ok"] is False and "unknown action" in answer["error"]
+
+
+async def test_the_event_stream_announces_changes(sb: Sandbox, http: aiohttp.ClientSession) -> None:
+    async with http.get("/ui/api/events") as stream:
+        first = await asyncio.wait_for(stream.content.readline(), 5)
+        assert first.startswith(b"data: ")
+        await stream.content.readline()  # the blank line that ends the event
+        await sb.user("petra").post("casus-demo", "Nieuw bericht")
+        second = await asyncio.wait_for(stream.content.readline(), 5)
+        assert second.startswith(b"data: ") and second != first
