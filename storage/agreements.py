@@ -30,7 +30,7 @@ from flows.schedule import (
     occurrence_key,
 )
 from storage.crypto import EncryptedText
-from storage.reminders import cancel_reminders, schedule_reminder
+from storage.reminders import Reminder, ReminderStatus, cancel_reminders, schedule_reminder
 from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
 
@@ -484,6 +484,15 @@ async def record_check(
         session, agreement_id=agreement_id, kinds=[ReminderKind.BODEMEIS_ESCALATION]
     )
     return await session.get(BodemeisCheck, inserted, populate_existing=True)
+
+
+async def check_was_sent(session: AsyncSession, *, agreement_id: int, occurrence: str) -> bool:
+    """Whether this check went out to the monitor: only those can be answered."""
+    query = select(Reminder.id).where(
+        Reminder.dedupe_key == check_dedupe_key(agreement_id, occurrence),
+        col(Reminder.status).in_([ReminderStatus.SENDING, ReminderStatus.SENT]),
+    )
+    return (await session.exec(query)).first() is not None
 
 
 async def check_for(
