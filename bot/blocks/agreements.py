@@ -1,0 +1,600 @@
+"""Agreements in Slack: the record buttons under a question, the modals, the one agreements
+message per meeting, and the reminder DMs and escalation that follow.
+
+Pure functions of data. Messages in the case channel are built in the workspace's language,
+DMs and modals in the reader's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.common import MESSAGE_BLOCK_LIMIT, button, dicts, local_time, mention, split_text
+from bot.i18n import t
+from bot.ids import ActionId, Field, ViewId
+from bot.payloads import Ref
+from flows.steps import Step
+from storage.agreements import (
+    INTERVALS,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    CheckAnswer,
+    Priority,
+)
+
+TEXT_MAX = 1000
+PLAN_MAX = 2000
+ORGANISATION_MAX = 80
+DEFAULT_NEXT_TIME = time(10, 0)
+
+# Which record buttons a section of the meeting shows, by the section's name in the catalogue.
+SECTION_BUTTONS: Mapping[str, tuple[AgreementKind, ...]] = {
+    "besluitvorming": (AgreementKind.ACTION, AgreementKind.BODEMEIS),
+    "afspraken": (AgreementKind.COLLABORATION, AgreementKind.ACTION, AgreementKind.BODEMEIS),
+    "afsluitingsplan": (AgreementKind.CLOSURE,),
+}
+_OPEN_ACTION = {
+    AgreementKind.ACTION: (ActionId.AGREEMENT_ACTION_OPEN, "agreements.action_button"),
+    AgreementKind.BODEMEIS: (ActionId.AGREEMENT_BODEMEIS_OPEN, "agreements.bodemeis_button"),
+    AgreementKind.COLLABORATION: (
+        ActionId.AGREEMENT_COLLABORATION_OPEN,
+        "agreements.collaboration_button",
+    ),
+    AgreementKind.CLOSURE: (ActionId.AGREEMENT_CLOSURE_OPEN, "agreements.closure_button"),
+}
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
+
+
+def local_date(lang: str, day: date) -> str:
+    """'ma 7 dec 2026': the catalogue's day and month names, no time."""
+    weekday = t(lang, "dates.days").split(",")[day.weekday()]
+    month = t(lang, "dates.months").split(",")[day.month - 1]
+    return f"{weekday} {day.day} {month} {day.year}"
+
+
+# ----- the token that ties a DM's buttons to one agreement at one moment -----
+
+_TOKEN = re.compile(r"^([1-9][0-9]{0,9}):([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+
+
+def token(agreement_id: int, day: date | str) -> str:
+    """`{agreement}:{date}` in a Ref's choice: the action's due date or the check's
+    occurrence. A click carrying another date than the stored one is out of date."""
+    return f"{agreement_id}:{day if isinstance(day, str) else day.isoformat()}"
+
+
+def parse_token(choice: str | None) -> tuple[int, date] | None:
+    """The (agreement id, date) of a token, or None for anything we did not produce."""
+    match = _TOKEN.match(choice or "")
+    if match is None:
+        return None
+    try:
+        return int(match.group(1)), date.fromisoformat(match.group(2))
+    except ValueError:
+        return None
+
+
+# ----- under the question -----
+
+
+def agreement_buttons(lang: str, step: Step, ref: Ref) -> list[dict[str, Any]] | None:
+    """The record buttons for the sections where agreements are made; None elsewhere."""
+    kinds = SECTION_BUTTONS.get(step.section.name)
+    if not kinds or ref.meeting_id is None:
+        return None
+    # Only the meeting: these buttons open a form and stay valid while the question is shown.
+    target = Ref(meeting_id=ref.meeting_id)
+    blocks: list[Block] = [
+        ContextBlock(elements=[_md(t(lang, "agreements.buttons_hint"))]),
+        ActionsBlock(
+            block_id="agreements",
+            elements=[
+                button(t(lang, _OPEN_ACTION[k][1]), _OPEN_ACTION[k][0], target) for k in kinds
+            ],
+        ),
+    ]
+    return dicts(blocks)
+
+
+# ----- modals -----
+
+
+def _modal(lang: str, callback_id: str, title_key: str, ref: Ref, blocks: list[Block]) -> dict:
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=t(lang, title_key)[:24],
+        submit=t(lang, "agreements.save")[:24],
+        close=t(lang, "agreements.cancel")[:24],
+        private_metadata=ref.encode(),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def _text_input(
+    lang: str,
+    field: Field,
+    label_key: str,
+    *,
+    hint_key: str | None = "agreements.text_hint",
+    optional: bool = False,
+    initial: str | None = None,
+    max_length: int = TEXT_MAX,
+    multiline: bool = True,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=t(lang, label_key),
+        hint=t(lang, hint_key) if hint_key else None,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=field,
+            multiline=multiline,
+            max_length=max_length,
+            initial_value=initial or None,
+        ),
+    )
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[_md(text)])
+
+
+def action_modal(lang: str, *, ref: Ref, code: str, due: date) -> dict[str, Any]:
+    priorities = [
+        Option(value=p.value, text=t(lang, f"agreements.priority_{p.value}")) for p in Priority
+    ]
+    normal = next(o for o in priorities if o.value == Priority.NORMAL)
+    blocks: list[Block] = [
+        _context(t(lang, "agreements.case", code=code)),
+        _text_input(
+            lang,
+            Field.AGREEMENT_TEXT,
+            "agreements.action_what",
+            hint_key="agreements.action_what_hint",
+        ),
+        InputBlock(
+            block_id=Field.OWNER_USER,
+            label=t(lang, "agreements.owner_user"),
+            optional=True,
+            element=UserSelectElement(action_id=Field.OWNER_USER),
+        ),
+        _text_input(
+            lang,
+            Field.OWNER_ORGANISATION,
+            "agreements.owner_organisation",
+            hint_key="agreements.owner_hint",
+            optional=True,
+            max_length=ORGANISATION_MAX,
+            multiline=False,
+        ),
+        InputBlock(
+            block_id=Field.DUE_DATE,
+            label=t(lang, "agreements.due_date"),
+            element=DatePickerElement(action_id=Field.DUE_DATE, initial_date=due.isoformat()),
+        ),
+        InputBlock(
+            block_id=Field.PRIORITY,
+            label=t(lang, "agreements.priority"),
+            element=StaticSelectElement(
+                action_id=Field.PRIORITY, options=priorities, initial_option=normal
+            ),
+        ),
+    ]
+    return _modal(lang, ViewId.AGREEMENT_ACTION, "agreements.action_title", ref, blocks)
+
+
+def interval_options(lang: str) -> list[Option]:
+    return [
+        Option(value=str(days), text=t(lang, f"agreements.interval_{days}")) for days in INTERVALS
+    ]
+
+
+def bodemeis_modal(lang: str, *, ref: Ref, code: str) -> dict[str, Any]:
+    options = interval_options(lang)
+    blocks: list[Block] = [
+        _context(t(lang, "agreements.case", code=code)),
+        _text_input(
+            lang,
+            Field.AGREEMENT_TEXT,
+            "agreements.bodemeis_text",
+            hint_key="agreements.bodemeis_hint",
+        ),
+        InputBlock(
+            block_id=Field.MONITOR,
+            label=t(lang, "agreements.monitor"),
+            element=UserSelectElement(action_id=Field.MONITOR),
+        ),
+        InputBlock(
+            block_id=Field.INTERVAL,
+            label=t(lang, "agreements.interval"),
+            hint=t(lang, "agreements.interval_hint"),
+            element=StaticSelectElement(
+                action_id=Field.INTERVAL, options=options, initial_option=options[0]
+            ),
+        ),
+    ]
+    return _modal(lang, ViewId.AGREEMENT_BODEMEIS, "agreements.bodemeis_title", ref, blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class CollaborationForm:
+    """What the collaboration modal shows: the case, the phase a next meeting would have, and
+    what was recorded before in this meeting (re-recording replaces it)."""
+
+    code: str
+    phase_title: str
+    next_day: date
+    planned: str | None = None  # the next meeting's time, when one is already linked
+    timeline: str | None = None
+    escalation_plan: str | None = None
+    informing: str | None = None
+
+
+def collaboration_modal(lang: str, *, ref: Ref, form: CollaborationForm) -> dict[str, Any]:
+    blocks: list[Block] = [
+        _context(t(lang, "agreements.case", code=form.code)),
+        _text_input(
+            lang,
+            Field.TIMELINE,
+            "agreements.timeline",
+            optional=True,
+            initial=form.timeline,
+            max_length=PLAN_MAX,
+        ),
+    ]
+    if form.planned:
+        blocks.append(_context(t(lang, "agreements.next_planned", when=form.planned)))
+    else:
+        blocks += [
+            InputBlock(
+                block_id=Field.NEXT_DATE,
+                label=t(lang, "agreements.next_date"),
+                hint=t(lang, "agreements.next_hint", phase=form.phase_title),
+                optional=True,
+                element=DatePickerElement(action_id=Field.NEXT_DATE),
+            ),
+            InputBlock(
+                block_id=Field.NEXT_TIME,
+                label=t(lang, "agreements.next_time"),
+                optional=True,
+                element=TimePickerElement(
+                    action_id=Field.NEXT_TIME, initial_time=f"{DEFAULT_NEXT_TIME:%H:%M}"
+                ),
+            ),
+        ]
+    blocks += [
+        _text_input(
+            lang,
+            Field.ESCALATION_PLAN,
+            "agreements.escalation_plan",
+            hint_key="agreements.escalation_hint",
+            optional=True,
+            initial=form.escalation_plan,
+            max_length=PLAN_MAX,
+        ),
+        _text_input(
+            lang,
+            Field.INFORMING,
+            "agreements.informing",
+            optional=True,
+            initial=form.informing,
+            max_length=PLAN_MAX,
+        ),
+    ]
+    return _modal(
+        lang, ViewId.AGREEMENT_COLLABORATION, "agreements.collaboration_title", ref, blocks
+    )
+
+
+def closure_modal(lang: str, *, ref: Ref, code: str, current: str | None) -> dict[str, Any]:
+    blocks: list[Block] = [
+        _context(t(lang, "agreements.case", code=code)),
+        _text_input(
+            lang,
+            Field.AGREEMENT_TEXT,
+            "agreements.closure_text",
+            initial=current,
+            max_length=PLAN_MAX,
+        ),
+    ]
+    return _modal(lang, ViewId.AGREEMENT_CLOSURE, "agreements.closure_title", ref, blocks)
+
+
+def not_possible_modal(lang: str, *, ref: Ref, what: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        *(SectionBlock(text=_md(chunk)) for chunk in split_text(f"*{what}*")),
+        _text_input(lang, Field.REASON, "agreements.reason", hint_key="agreements.reason_hint"),
+    ]
+    return _modal(lang, ViewId.ACTION_NOT_POSSIBLE, "agreements.not_possible_title", ref, blocks)
+
+
+def note_modal(lang: str, *, ref: Ref, text: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        *(SectionBlock(text=_md(chunk)) for chunk in split_text(f"*{text}*")),
+        _text_input(lang, Field.NOTE, "checks.note", hint_key="checks.note_hint"),
+    ]
+    return _modal(lang, ViewId.CHECK_NOTE, "checks.note_title", ref, blocks)
+
+
+# ----- the agreements message in the thread -----
+
+
+def owner_text(lang: str, agreement: Agreement) -> str:
+    if agreement.owner_user_id:
+        return mention(agreement.owner_user_id)
+    return t(
+        lang, "agreements.organisation_owner", organisation=agreement.owner_organisation or "—"
+    )
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split()) or "—"
+
+
+def interval_text(lang: str, days: int | None) -> str:
+    key = f"agreements.interval_{days}"
+    try:
+        return t(lang, key)
+    except KeyError:  # an interval no longer offered: say it in days
+        return f"{days} d"
+
+
+def _action_line(lang: str, a: Agreement, meeting_id: int, today: date) -> str:
+    if a.status == AgreementStatus.DONE:
+        status = t(lang, "agreements.status_done")
+    elif a.status == AgreementStatus.NOT_POSSIBLE:
+        status = t(lang, "agreements.status_not_possible")
+    elif a.due_date is not None and a.due_date < today:
+        status = t(lang, "agreements.status_overdue")
+    else:
+        status = ""
+    if a.meeting_id != meeting_id:
+        status += t(lang, "agreements.earlier")
+    return t(
+        lang,
+        "agreements.action_line",
+        what=_one_line(a.text),
+        owner=owner_text(lang, a),
+        due=local_date(lang, a.due_date) if a.due_date else "—",
+        priority=t(lang, f"agreements.priority_{a.priority or Priority.NORMAL}"),
+        status=status,
+    )
+
+
+def _bodemeis_line(lang: str, a: Agreement, meeting_id: int) -> str:
+    line = t(
+        lang,
+        "agreements.bodemeis_line",
+        text=_one_line(a.text),
+        monitor=mention(a.monitor_user_id) if a.monitor_user_id else "—",
+        interval=interval_text(lang, a.interval_days),
+    )
+    return line + (t(lang, "agreements.earlier") if a.meeting_id != meeting_id else "")
+
+
+def agreements_message(
+    lang: str,
+    *,
+    code: str,
+    meeting_id: int,
+    items: Sequence[Agreement],
+    today: date,
+    next_meetings: Mapping[int, datetime | None],
+    tz: ZoneInfo,
+) -> list[dict[str, Any]]:
+    """One message with every current agreement, grouped by kind; long parts are split over
+    sections, never cut."""
+    by_kind: dict[str, list[Agreement]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    parts: list[str] = []
+    if by_kind.get(AgreementKind.ACTION):
+        lines = [_action_line(lang, a, meeting_id, today) for a in by_kind[AgreementKind.ACTION]]
+        parts.append("\n".join([t(lang, "agreements.actions"), *lines]))
+    if by_kind.get(AgreementKind.BODEMEIS):
+        lines = [_bodemeis_line(lang, a, meeting_id) for a in by_kind[AgreementKind.BODEMEIS]]
+        parts.append("\n".join([t(lang, "agreements.bodemeisen"), *lines]))
+    for a in by_kind.get(AgreementKind.COLLABORATION, []):
+        lines = [t(lang, "agreements.collaboration")]
+        if a.text:
+            lines.append(t(lang, "agreements.timeline_line", text=a.text.strip()))
+        if a.next_meeting_id is not None:
+            when = local_time(lang, next_meetings.get(a.next_meeting_id), tz)
+            lines.append(t(lang, "agreements.next_line", when=when))
+        if a.escalation_plan:
+            lines.append(t(lang, "agreements.escalation_line", text=a.escalation_plan.strip()))
+        if a.informing:
+            lines.append(t(lang, "agreements.informing_line", text=a.informing.strip()))
+        parts.append("\n".join(lines))
+    for a in by_kind.get(AgreementKind.CLOSURE, []):
+        parts.append(f"{t(lang, 'agreements.closure')}\n{(a.text or '').strip()}")
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{t(lang, 'agreements.message_title', code=code)}*"))
+    ]
+    if not parts:
+        blocks.append(SectionBlock(text=_md(t(lang, "agreements.message_empty"))))
+    sections = [SectionBlock(text=_md(chunk)) for part in parts for chunk in split_text(part)]
+    room = MESSAGE_BLOCK_LIMIT - len(blocks)
+    if len(sections) > room:
+        # Fifty blocks of 3,000 characters is far beyond a real meeting; say so rather than drop.
+        hidden = len(sections) - room + 1
+        sections = [
+            *sections[: room - 1],
+            ContextBlock(elements=[_md(t(lang, "agreements.message_more", count=hidden))]),
+        ]
+    return dicts(blocks + sections)
+
+
+# ----- reminders: an action's due date -----
+
+
+def action_due_dm(lang: str, *, code: str, agreement: Agreement, ref: Ref) -> list[dict[str, Any]]:
+    assert agreement.due_date is not None
+    values = {
+        "code": code,
+        "due": local_date(lang, agreement.due_date),
+        "what": (agreement.text or "").strip(),
+        "priority": t(lang, f"agreements.priority_{agreement.priority or Priority.NORMAL}"),
+    }
+    if agreement.owner_user_id:
+        text = t(lang, "agreements.action_due", **values)
+    else:
+        text = t(
+            lang,
+            "agreements.action_due_org",
+            organisation=agreement.owner_organisation or "—",
+            **values,
+        )
+    blocks: list[Block] = [SectionBlock(text=_md(chunk)) for chunk in split_text(text)]
+    blocks += [
+        _context(t(lang, "agreements.action_question")),
+        ActionsBlock(
+            block_id="action_answer",
+            elements=[
+                button(
+                    t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary"
+                ),
+                button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
+                button(
+                    t(lang, "agreements.not_possible_button"),
+                    ActionId.ACTION_NOT_POSSIBLE,
+                    ref,
+                    style="danger",
+                ),
+            ],
+        ),
+    ]
+    return dicts(blocks)
+
+
+def answered_dm(text: str, *, what: str | None = None) -> list[dict[str, Any]]:
+    """A reminder DM once it was answered: what it was about and the outcome, no buttons (a
+    second click has nothing to click)."""
+    body = f"*{what.strip()}*\n{text}" if what else text
+    return dicts([SectionBlock(text=_md(chunk)) for chunk in split_text(body)])
+
+
+# ----- reminders: a bodemeis check -----
+
+
+def check_dm(
+    lang: str, *, code: str, text: str, occurrence: date, days: int, ref: Ref
+) -> list[dict[str, Any]]:
+    body = t(lang, "checks.dm", code=code, text=text.strip())
+    blocks: list[Block] = [SectionBlock(text=_md(chunk)) for chunk in split_text(body)]
+    blocks += [
+        _context(t(lang, "checks.dm_context", date=local_date(lang, occurrence), days=days)),
+        ActionsBlock(
+            block_id="check_answer",
+            elements=[
+                button(t(lang, "checks.met"), ActionId.CHECK_MET, ref, style="primary"),
+                button(t(lang, "checks.not_met"), ActionId.CHECK_NOT_MET, ref, style="danger"),
+                button(t(lang, "checks.unknown"), ActionId.CHECK_UNKNOWN, ref),
+            ],
+        ),
+    ]
+    return dicts(blocks)
+
+
+def check_answered_dm(
+    lang: str, *, text: str, occurrence: date, answer: CheckAnswer, ref: Ref
+) -> list[dict[str, Any]]:
+    key = "checks.answered_not_met" if answer is CheckAnswer.NOT_MET else "checks.answered"
+    body = t(
+        lang,
+        key,
+        text=text.strip(),
+        date=local_date(lang, occurrence),
+        answer=t(lang, f"checks.answer_{answer.value}"),
+    )
+    blocks: list[Block] = [SectionBlock(text=_md(chunk)) for chunk in split_text(body)]
+    blocks.append(
+        ActionsBlock(
+            block_id="check_note",
+            elements=[button(t(lang, "checks.note_button"), ActionId.CHECK_NOTE_OPEN, ref)],
+        )
+    )
+    return dicts(blocks)
+
+
+# ----- escalation in the case channel -----
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    code: str
+    text: str  # the bodemeis
+    occurrence: date
+    answer: CheckAnswer  # NOT_MET or NO_ANSWER
+    monitor: str | None
+    lead: str | None  # the procesregisseur's user id
+    plan: str | None  # the agreed escalation plan, if any
+    days: int
+
+
+def escalation_message(lang: str, escalation: Escalation, ref: Ref) -> list[dict[str, Any]]:
+    key = (
+        "escalation.not_met" if escalation.answer is CheckAnswer.NOT_MET else "escalation.no_answer"
+    )
+    head = t(
+        lang,
+        key,
+        code=escalation.code,
+        lead=mention(escalation.lead) if escalation.lead else t(lang, "agreements.no_lead"),
+        monitor=mention(escalation.monitor) if escalation.monitor else "—",
+        date=local_date(lang, escalation.occurrence),
+        days=escalation.days,
+        text=escalation.text.strip(),
+    )
+    if escalation.plan and escalation.plan.strip():
+        plan = t(lang, "escalation.plan", plan=escalation.plan.strip())
+    else:
+        plan = t(lang, "escalation.no_plan")
+    blocks: list[Block] = [
+        *(SectionBlock(text=_md(chunk)) for chunk in split_text(head)),
+        *(SectionBlock(text=_md(chunk)) for chunk in split_text(plan)),
+        ActionsBlock(
+            block_id="escalation",
+            elements=[
+                button(
+                    t(lang, "escalation.plan_button"),
+                    ActionId.ESCALATION_PLAN_MEETING,
+                    ref,
+                    style="danger",
+                )
+            ],
+        ),
+        _context(t(lang, "escalation.button_hint")),
+    ]
+    return dicts(blocks)
+
+
+def channel_note(text: str) -> list[dict[str, Any]]:
+    return dicts([SectionBlock(text=_md(chunk)) for chunk in split_text(text)])
