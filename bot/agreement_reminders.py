@@ -1,0 +1,160 @@
+"""The reminders agreements cause: an action's due date, a bodemeis check, and the escalation
+when a check goes unanswered (DESIGN §5). Registered with the poller by importing this module
+(bot/listeners/__init__.py does).
+
+A sender first checks that its cause still holds — an action finished, a case closed, a check
+answered makes the reminder obsolete — and never holds a transaction while Slack is called.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import agreements as orchestration
+from bot.blocks.agreements import action_due_dm, check_dm, token
+from bot.i18n import t
+from bot.payloads import Ref
+from bot.reminders import Obsolete, PermanentFailure, open_dm, reminder_metadata, sender
+from bot.runtime import Deps
+from flows.schedule import ReminderKind
+from storage.agreements import (
+    ESCALATION_WORKING_DAYS,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    CheckAnswer,
+    check_for,
+    nominal_check_time,
+    record_check,
+    schedule_escalation,
+    schedule_next_check,
+)
+from storage.models import Case, CaseStatus
+from storage.reminders import Reminder
+from storage.types import utcnow
+
+
+async def _cause(deps: Deps, reminder: Reminder, kind: AgreementKind) -> tuple[Agreement, Case]:
+    if reminder.agreement_id is None:
+        raise PermanentFailure("bad_reminder")
+    async with deps.db.session() as session:
+        agreement = await session.get(Agreement, reminder.agreement_id)
+        case = await session.get(Case, agreement.case_id) if agreement else None
+    if agreement is None or case is None or agreement.kind != kind:
+        raise PermanentFailure("agreement_gone")
+    if case.status != CaseStatus.OPEN:
+        raise Obsolete("case_closed")
+    if agreement.status != AgreementStatus.OPEN:
+        raise Obsolete("agreement_finished")
+    return agreement, case
+
+
+def _sent_at(reminder: Reminder) -> datetime:
+    # The poller does not hand us its clock; the due time stands in when it lies ahead of the
+    # wall clock (tests drive the poller with chosen times), so a series never runs backwards.
+    return max(reminder.due_at, utcnow())
+
+
+@sender(ReminderKind.ACTION_DUE)
+async def send_action_due(deps: Deps, client: AsyncWebClient, reminder: Reminder) -> str:
+    """A DM on the due date: gedaan, een week meer tijd, lukt niet."""
+    agreement, case = await _cause(deps, reminder, AgreementKind.ACTION)
+    assert agreement.id is not None and agreement.due_date is not None
+    if reminder.data.get("due") != agreement.due_date.isoformat():
+        raise Obsolete("due_moved")  # its replacement, at the new date, is already scheduled
+    if reminder.user_id is None:
+        raise PermanentFailure("bad_reminder")
+    lang = await deps.users.language(client, reminder.user_id)
+    ref = Ref(case_id=case.id, choice=token(agreement.id, agreement.due_date))
+    response = await client.chat_postMessage(
+        channel=await open_dm(client, reminder.user_id),
+        text=t(lang, "agreements.action_due_short", code=case.code),
+        blocks=action_due_dm(lang, code=case.code, agreement=agreement, ref=ref),
+        metadata=reminder_metadata(reminder),
+        unfurl_links=False,
+    )
+    return str(response["ts"])
+
+
+@sender(ReminderKind.BODEMEIS_CHECK)
+async def send_bodemeis_check(deps: Deps, client: AsyncWebClient, reminder: Reminder) -> str:
+    """A DM to the monitor; the next check and this check's "no answer" escalation are
+    scheduled first, so neither is lost if the post fails (both are idempotent)."""
+    agreement, case = await _cause(deps, reminder, AgreementKind.BODEMEIS)
+    assert agreement.id is not None and case.id is not None
+    occurrence = str(reminder.data.get("occurrence") or "")
+    if reminder.user_id is None or not occurrence:
+        raise PermanentFailure("bad_reminder")
+    settings = deps.settings
+    sent_at = _sent_at(reminder)
+    async with deps.db.session() as session:
+        await schedule_next_check(
+            session,
+            agreement=agreement,
+            previous=nominal_check_time(occurrence, settings.timezone),
+            now=sent_at,
+            hours=settings.working_hours,
+            tz=settings.timezone,
+        )
+        await schedule_escalation(
+            session,
+            agreement=agreement,
+            occurrence=occurrence,
+            channel_id=case.channel_id,
+            sent_at=sent_at,
+            hours=settings.working_hours,
+            tz=settings.timezone,
+        )
+    lang = await deps.users.language(client, reminder.user_id)
+    response = await client.chat_postMessage(
+        channel=await open_dm(client, reminder.user_id),
+        text=t(lang, "checks.dm_short", code=case.code),
+        blocks=check_dm(
+            lang,
+            code=case.code,
+            text=agreement.text or "",
+            occurrence=date.fromisoformat(occurrence),
+            days=ESCALATION_WORKING_DAYS,
+            ref=Ref(case_id=case.id, choice=token(agreement.id, occurrence)),
+        ),
+        metadata=reminder_metadata(reminder),
+        unfurl_links=False,
+    )
+    return str(response["ts"])
+
+
+@sender(ReminderKind.BODEMEIS_ESCALATION)
+async def send_escalation(deps: Deps, client: AsyncWebClient, reminder: Reminder) -> str:
+    """Two working days without an answer: recorded as such, and told to the procesregisseur."""
+    agreement, case = await _cause(deps, reminder, AgreementKind.BODEMEIS)
+    assert agreement.id is not None
+    occurrence = str(reminder.data.get("occurrence") or "")
+    if not occurrence:
+        raise PermanentFailure("bad_reminder")
+    async with deps.db.session() as session:
+        recorded = await record_check(
+            session,
+            agreement_id=agreement.id,
+            occurrence=occurrence,
+            answer=CheckAnswer.NO_ANSWER,
+            by=None,
+        )
+        existing = (
+            None
+            if recorded
+            else await check_for(session, agreement_id=agreement.id, occurrence=occurrence)
+        )
+    # Answered in the meantime (answering cancels this reminder, but a click can arrive
+    # while the poller holds it). A retry after a failed post finds its own "no answer".
+    if existing is not None and existing.answer != CheckAnswer.NO_ANSWER:
+        raise Obsolete("answered")
+    return await orchestration.escalate(
+        deps,
+        client,
+        agreement=agreement,
+        case=case,
+        occurrence=occurrence,
+        answer=CheckAnswer.NO_ANSWER,
+    )
