@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.agreements import agreement_buttons
 from bot.blocks.meeting import (
     MeetingView,
     Summary,
@@ -176,7 +177,9 @@ async def show(turn: Turn, applied: Applied) -> None:
                 text=event.step.text.get(lang),
                 blocks=question_message(
                     lang, event.step, ref, decision_chosen=applied.after.decision
-                ),
+                )
+                # Besluitvorming, Afspraken, Afsluitingsplan: the buttons to record agreements.
+                + (agreement_buttons(lang, event.step, ref) or []),
             )
             await _remember_question(turn, meeting, posted["ts"])
             if scale_rounds.reopened(applied):

@@ -6,6 +6,7 @@ actions, bodemeis checks) fill in their part here without touching the meeting c
 
 from __future__ import annotations
 
+import bot.agreements
 from bot import prep
 from bot.blocks.meeting import Overview
 from bot.runtime import Turn
@@ -18,13 +19,13 @@ async def prep_lines(turn: Turn, case: Case, meeting: Meeting) -> list[str]:
 
 
 async def open_action_lines(turn: Turn, case: Case, meeting: Meeting) -> list[str]:
-    """Actions of this case that are still open (the agreements feature fills this in)."""
-    return []
+    """Actions of this case that are still open, soonest due first; overdue ones marked."""
+    return await bot.agreements.overview_action_lines(turn.deps, case, turn.channel_lang)
 
 
 async def bodemeis_check_lines(turn: Turn, case: Case, meeting: Meeting) -> list[str]:
-    """Bodemeis checks since the previous meeting (the agreements feature fills this in)."""
-    return []
+    """Bodemeis checks since the previous meeting ended: per bodemeis, each answer by date."""
+    return await bot.agreements.overview_check_lines(turn.deps, case, meeting, turn.channel_lang)
 
 
 async def gather(turn: Turn, case: Case, meeting: Meeting) -> Overview:
