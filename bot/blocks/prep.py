@@ -39,6 +39,10 @@ LABEL_LIMIT = 2000
 HINT_LIMIT = 2000
 
 
+# Fewer pre-scores than this are not shown: a distribution of one is a person's score.
+MIN_SCORES_SHOWN = 2
+
+
 def prep_questions(phase: Phase) -> tuple[Question, ...]:
     """What invitees are asked beforehand: the Vooraf questions and the phase's first
     Beeldvorming question (the current state of affairs, which the guideline advises
@@ -302,7 +306,10 @@ def overview_lines(
                     text=escape(text),
                 )
             )
-    if distribution:
+    if 0 < sum(distribution.values()) < MIN_SCORES_SHOWN:
+        # One pre-score "as a distribution" is that person's score: keep it to ourselves.
+        lines.append(t(lang, "prep.overview_scores_hidden", n=sum(distribution.values())))
+    elif distribution:
         scale = phase.scale
         items = " · ".join(
             t(lang, "prep.overview_score_item", value=value, count=distribution[value])

@@ -184,3 +184,15 @@ def test_the_overview_groups_answers_per_question_by_organisation() -> None:
 def test_the_overview_when_nobody_answered_says_so_and_who_was_asked() -> None:
     lines = overview_lines("en", PHASE1, preps=[], missing=["GGZ Centraal"], distribution={})
     assert lines == ["_No preparation received yet._", "_Not prepared:_ GGZ Centraal"]
+
+
+def test_a_single_pre_score_is_not_shown_even_as_a_distribution() -> None:
+    from bot.blocks.prep import overview_lines
+    from flows.catalogue import load_catalogue
+
+    phase = load_catalogue().phase("directe_veiligheid")
+    lines = overview_lines("nl", phase, preps=[], missing=[], distribution={7: 1})
+    assert any("niet getoond" in line for line in lines)
+    assert not any("7: 1×" in line for line in lines)
+    shown = overview_lines("nl", phase, preps=[], missing=[], distribution={7: 1, 4: 1})
+    assert any("4: 1× · 7: 1×" in line for line in shown)
