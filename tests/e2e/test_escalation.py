@@ -34,11 +34,14 @@ from tests.e2e.agreement_steps import (
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import (
     action_ids,
+    click,
+    current_question,
     register_case,
     start_meeting,
     stored_case,
     stored_meeting,
     text_of,
+    thread,
 )
 
 PLAN = "Direct de procesregisseur en Veilig Thuis bellen; Veilig Thuis beoordeelt een huisverbod"
@@ -263,3 +266,19 @@ async def test_a_forged_check_value_changes_nothing(harness: Harness) -> None:
     assert await stored_checks(h) == []
     assert not any("Bodemeis" in text_of(m) for m in h.sb.messages(CASE_CHANNEL))
     assert "check_met" in action_ids(fresh(h, "sanne", dm))  # the real buttons still work
+
+
+async def test_the_next_meeting_opens_with_the_checks_since_the_last_one(
+    harness: Harness,
+) -> None:
+    h = harness
+    thread_ts = await record_bodemeis(h, plan=False)
+    meeting = await stored_meeting(h)
+    assert meeting is not None
+    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    dm = await check_dm(h)
+    await click_dm(h, "sanne", "check_not_met", dm)
+    second = await start_meeting(h)
+    overview = text_of(thread(h, second)[0])
+    assert "Controles van bodemeisen sinds het vorige overleg" in overview
+    assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nageleefd" in overview
