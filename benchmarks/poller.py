@@ -16,7 +16,7 @@ import json
 import sys
 import time
 
-from bot.app import make_client, make_deps
+from bot.app import make_client, make_deps, shared_session
 from bot.config import load_settings
 from bot.reminders import PollReport, poll_once, utcnow
 from bot.server import activate_encryption
@@ -30,7 +30,7 @@ async def main() -> None:
     activate_encryption(settings)
     db = Database(make_engine(settings.database_url, schema=settings.database_schema))
     deps = make_deps(settings, db)
-    client = make_client(settings)
+    client = make_client(settings, session=shared_session(deps))  # as build_app makes it
     total = PollReport()
     rounds = errors = 0
     async with db.session():
@@ -55,6 +55,8 @@ async def main() -> None:
         if report.claimed == 0:
             break
     finished = time.time()
+    for stop in deps.extras.get("on_stop", []):
+        await stop()
     await db.dispose()
     print(
         json.dumps(

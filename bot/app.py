@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -26,16 +28,38 @@ from storage.db import Database
 log = logging.getLogger("casusbot")
 
 
-def make_client(settings: Settings) -> AsyncWebClient:
+WEB_API_TIMEOUT_SECONDS = 30  # slack_sdk's default per call, kept for the shared session
+
+
+def make_client(
+    settings: Settings, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The Web API client. Without `session` the SDK opens a new connection for every call (on
+    Slack: a TLS handshake each time); the running bot passes one shared session."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        session=session,
+        timeout=WEB_API_TIMEOUT_SECONDS,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def shared_session(deps: Deps) -> aiohttp.ClientSession | None:
+    """One connection pool for the bot's Web API calls, closed when the bot stops (calls after
+    that fall back to a session per call). None outside an event loop, where aiohttp cannot
+    make one."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS))
+    deps.extras.setdefault("on_stop", []).append(session.close)
+    return session
 
 
 def make_deps(settings: Settings, db: Database) -> Deps:
@@ -58,7 +82,7 @@ def load_method(settings: Settings) -> Catalogue:
 def build_app(deps: Deps) -> AsyncApp:
     settings = deps.settings
     app = AsyncApp(
-        client=make_client(settings),
+        client=make_client(settings, session=shared_session(deps)),
         signing_secret=settings.slack_signing_secret or "",
         # Listeners ack first and hand the work to a task (bot.runtime), so Bolt can answer
         # Slack as soon as the listener returns instead of polling for the ack.
