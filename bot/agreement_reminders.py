@@ -127,34 +127,38 @@ async def send_bodemeis_check(deps: Deps, client: AsyncWebClient, reminder: Remi
 
 @sender(ReminderKind.BODEMEIS_ESCALATION)
 async def send_escalation(deps: Deps, client: AsyncWebClient, reminder: Reminder) -> str:
-    """Two working days without an answer: recorded as such, and told to the procesregisseur."""
+    """Two working days without an answer: recorded as such, and told to the procesregisseur.
+    Also the retry of a "niet nageleefd" alert whose first post failed."""
     agreement, case = await _cause(deps, reminder, AgreementKind.BODEMEIS)
     assert agreement.id is not None
     occurrence = str(reminder.data.get("occurrence") or "")
     if not occurrence:
         raise PermanentFailure("bad_reminder")
-    async with deps.db.session() as session:
-        recorded = await record_check(
-            session,
-            agreement_id=agreement.id,
-            occurrence=occurrence,
-            answer=CheckAnswer.NO_ANSWER,
-            by=None,
-        )
-        existing = (
-            None
-            if recorded
-            else await check_for(session, agreement_id=agreement.id, occurrence=occurrence)
-        )
-    # Answered in the meantime (answering cancels this reminder, but a click can arrive
-    # while the poller holds it). A retry after a failed post finds its own "no answer".
-    if existing is not None and existing.answer != CheckAnswer.NO_ANSWER:
-        raise Obsolete("answered")
+    if reminder.data.get("answer") == CheckAnswer.NOT_MET:
+        async with deps.db.session() as session:
+            check = await check_for(session, agreement_id=agreement.id, occurrence=occurrence)
+        if check is None or check.answer != CheckAnswer.NOT_MET or check.escalation_ts:
+            raise Obsolete("already_told")
+        answer = CheckAnswer.NOT_MET
+    else:
+        async with deps.db.session() as session:
+            recorded = await record_check(
+                session,
+                agreement_id=agreement.id,
+                occurrence=occurrence,
+                answer=CheckAnswer.NO_ANSWER,
+                by=None,
+            )
+            existing = (
+                None
+                if recorded
+                else await check_for(session, agreement_id=agreement.id, occurrence=occurrence)
+            )
+        # Answered in the meantime (answering cancels this reminder, but a click can arrive
+        # while the poller holds it). A retry after a failed post finds its own "no answer".
+        if existing is not None and existing.answer != CheckAnswer.NO_ANSWER:
+            raise Obsolete("answered")
+        answer = CheckAnswer.NO_ANSWER
     return await orchestration.escalate(
-        deps,
-        client,
-        agreement=agreement,
-        case=case,
-        occurrence=occurrence,
-        answer=CheckAnswer.NO_ANSWER,
+        deps, client, agreement=agreement, case=case, occurrence=occurrence, answer=answer
     )

@@ -75,7 +75,18 @@ def today(deps: Deps) -> date:
 
 
 async def refresh_message(deps: Deps, client: AsyncWebClient, *, meeting_id: int) -> None:
-    """Post the meeting's agreements message in its thread, or update it in place."""
+    """Post the meeting's agreements message in its thread, or update it in place.
+
+    The agreements are stored before this runs; a Slack failure here is logged, and the next
+    change shows everything again.
+    """
+    try:
+        await _refresh(deps, client, meeting_id)
+    except SlackApiError as error:
+        log.warning("agreements message of meeting %s: %s", meeting_id, error.response.get("error"))
+
+
+async def _refresh(deps: Deps, client: AsyncWebClient, meeting_id: int) -> None:
     async with _lock(deps, meeting_id):
         async with deps.db.session() as session:
             meeting = await meeting_by_id(session, meeting_id=meeting_id)
@@ -133,12 +144,7 @@ async def refresh_for(deps: Deps, client: AsyncWebClient, agreement: Agreement) 
         existing = {m for m in meeting_ids if await message_of(session, meeting_id=m)}
     for meeting_id in meeting_ids:
         if meeting_id in existing:
-            try:
-                await refresh_message(deps, client, meeting_id=meeting_id)
-            except SlackApiError as error:
-                log.warning(
-                    "agreements message of meeting %s: %s", meeting_id, error.response.get("error")
-                )
+            await refresh_message(deps, client, meeting_id=meeting_id)
 
 
 async def escalate(

@@ -429,6 +429,25 @@ async def schedule_escalation(
     )
 
 
+async def schedule_retry_escalation(
+    session: AsyncSession, *, agreement: Agreement, occurrence: str, channel_id: str, now: datetime
+) -> int | None:
+    """A "niet nageleefd" escalation that could not be posted at once: the poller retries it
+    (with backoff) until the procesregisseur has been told."""
+    assert agreement.id is not None
+    return await schedule_reminder(
+        session,
+        kind=ReminderKind.BODEMEIS_ESCALATION,
+        due_at=now,
+        dedupe_key=f"{escalation_dedupe_key(agreement.id, occurrence)}:not_met",
+        channel_id=channel_id,
+        case_id=agreement.case_id,
+        meeting_id=agreement.meeting_id,
+        agreement_id=agreement.id,
+        payload={"occurrence": occurrence, "answer": CheckAnswer.NOT_MET.value},
+    )
+
+
 async def record_check(
     session: AsyncSession,
     *,

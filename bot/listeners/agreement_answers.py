@@ -47,10 +47,12 @@ from storage.agreements import (
     finish_action,
     move_due_date,
     record_check,
+    schedule_retry_escalation,
 )
 from storage.cases import STEERING_ROLES
 from storage.models import Role
 from storage.reminders import ReminderStatus, reminders_for
+from storage.types import utcnow
 
 # ----- an action's reminder DM: gedaan, een week meer tijd, lukt niet -----
 
@@ -279,14 +281,33 @@ async def _answer(turn: Turn, answer: CheckAnswer) -> None:
     )
     await _update_dm(turn, blocks, turn.t(f"checks.answer_{answer.value}"))
     if answer is CheckAnswer.NOT_MET:
+        await _escalate_or_retry(turn, agreement, occurrence.isoformat())
+
+
+async def _escalate_or_retry(turn: Turn, agreement: Agreement, occurrence: str) -> None:
+    """Tell the procesregisseur now; if Slack fails, the poller keeps trying: a broken bottom
+    line must reach them even when this click's post did not."""
+    try:
         await orchestration.escalate(
             turn.deps,
             turn.client,
             agreement=agreement,
             case=turn.case,
-            occurrence=occurrence.isoformat(),
-            answer=answer,
+            occurrence=occurrence,
+            answer=CheckAnswer.NOT_MET,
         )
+    except SlackApiError as error:
+        log.warning(
+            "escalation of bodemeis %s failed: %s", agreement.id, error.response.get("error")
+        )
+        async with turn.deps.db.session() as session:
+            await schedule_retry_escalation(
+                session,
+                agreement=agreement,
+                occurrence=occurrence,
+                channel_id=turn.case.channel_id,
+                now=utcnow(),
+            )
 
 
 async def check_met(turn: Turn) -> None:

@@ -12,10 +12,15 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from flows.schedule import DEFAULT_HOURS, ReminderKind, add_working_days
-from storage.agreements import add_bodemeis
+from storage.agreements import (
+    CheckAnswer,
+    add_bodemeis,
+    record_check,
+    schedule_retry_escalation,
+)
 from storage.cases import close_case
 from storage.models import Case, Meeting, MeetingStatus
-from storage.reminders import ReminderStatus, cancel_reminders
+from storage.reminders import ReminderStatus, cancel_reminders, schedule_reminder
 from tests.e2e.agreement_steps import (
     AMS,
     click_dm,
@@ -282,3 +287,51 @@ async def test_the_next_meeting_opens_with_the_checks_since_the_last_one(
     overview = text_of(thread(h, second)[0])
     assert "Controles van bodemeisen sinds het vorige overleg" in overview
     assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nageleefd" in overview
+
+
+async def test_a_niet_nageleefd_alert_that_could_not_be_posted_is_retried_by_the_poller(
+    harness: Harness,
+) -> None:
+    h = harness
+    await record_bodemeis(h, plan=True)
+    check = await pending(h, ReminderKind.BODEMEIS_CHECK)
+    await check_dm(h)
+    [bodemeis] = [a for a in await stored_agreements(h) if a.kind == "bodemeis"]
+    occurrence = json.loads(check.payload)["occurrence"]
+    # What the click leaves behind when Slack refused its alert: the answer, and a retry.
+    async with h.db.session() as session:
+        await record_check(
+            session,
+            agreement_id=bodemeis.id,  # type: ignore[arg-type]
+            occurrence=occurrence,
+            answer=CheckAnswer.NOT_MET,
+            by="U0SANNE",
+        )
+        await schedule_retry_escalation(
+            session,
+            agreement=bodemeis,
+            occurrence=occurrence,
+            channel_id="C0CASUSDEMO",
+            now=check.due_at,
+        )
+    assert (await poll(h, check.due_at + timedelta(seconds=30))).sent == 1
+    alert = h.sb.messages(CASE_CHANNEL)[-1]
+    assert "Bodemeis niet nageleefd" in text_of(alert) and PLAN in text_of(alert)
+    [stored] = await stored_checks(h)
+    assert stored.escalation_ts == alert["ts"]
+    # Scheduled again (a second process, say): it finds the alert was posted and stays quiet.
+    async with h.db.session() as session:
+        await cancel_reminders(session, agreement_id=bodemeis.id)  # type: ignore[arg-type]
+        retry = await schedule_reminder(
+            session,
+            kind=ReminderKind.BODEMEIS_ESCALATION,
+            due_at=check.due_at,
+            dedupe_key="bodemeis_escalation:retry-again",
+            channel_id="C0CASUSDEMO",
+            case_id=bodemeis.case_id,
+            agreement_id=bodemeis.id,
+            payload={"occurrence": occurrence, "answer": "niet_nageleefd"},
+        )
+    assert retry is not None
+    assert (await poll(h, check.due_at + timedelta(minutes=1))).obsolete == 1
+    assert h.sb.messages(CASE_CHANNEL)[-1]["ts"] == alert["ts"]
