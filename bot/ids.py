@@ -14,6 +14,7 @@ class Command(StrEnum):
 
 class ActionId(StrEnum):
     HOME_NEW_CASE = "home_new_case"
+    HOME_PAGE = "home_page"
     MEETING_START = "meeting_start"
     MEETING_NEXT = "meeting_next"
     MEETING_PREVIOUS = "meeting_previous"
@@ -38,6 +39,19 @@ class ActionId(StrEnum):
     VOTE_NEW_ROUND = "vote_new_round"
     FAMILY_VIEW_OPEN = "family_view_open"
     PREP_OPEN = "prep_open"
+    # Agreements (issue 6): record them in the thread; answer their reminders in a DM.
+    AGREEMENT_ACTION_OPEN = "agreement_action_open"
+    AGREEMENT_BODEMEIS_OPEN = "agreement_bodemeis_open"
+    AGREEMENT_COLLABORATION_OPEN = "agreement_collaboration_open"
+    AGREEMENT_CLOSURE_OPEN = "agreement_closure_open"
+    ACTION_DONE = "action_done"
+    ACTION_MORE_TIME = "action_more_time"
+    ACTION_NOT_POSSIBLE = "action_not_possible"
+    CHECK_MET = "check_met"
+    CHECK_NOT_MET = "check_not_met"
+    CHECK_UNKNOWN = "check_unknown"
+    CHECK_NOTE_OPEN = "check_note_open"
+    ESCALATION_PLAN_MEETING = "escalation_plan_meeting"
 
 
 class ViewId(StrEnum):
@@ -46,6 +60,12 @@ class ViewId(StrEnum):
     PLAN_MEETING = "plan_meeting"
     FAMILY_VIEW = "family_view"
     PREP = "prep"
+    AGREEMENT_ACTION = "agreement_action"
+    AGREEMENT_BODEMEIS = "agreement_bodemeis"
+    AGREEMENT_COLLABORATION = "agreement_collaboration"
+    AGREEMENT_CLOSURE = "agreement_closure"
+    ACTION_NOT_POSSIBLE = "action_not_possible"
+    CHECK_NOTE = "check_note"
 
 
 class Field(StrEnum):
@@ -65,6 +85,20 @@ class Field(StrEnum):
     FAMILY_TEXT = "family_text"
     # The prep modal's text inputs use their question's catalogue key as block id.
     PREP_SCORE = "prep_score"
+    AGREEMENT_TEXT = "agreement_text"
+    OWNER_USER = "owner_user"
+    OWNER_ORGANISATION = "owner_organisation"
+    DUE_DATE = "due_date"
+    PRIORITY = "priority"
+    MONITOR = "monitor"
+    INTERVAL = "interval"
+    TIMELINE = "timeline"
+    NEXT_DATE = "next_date"
+    NEXT_TIME = "next_time"
+    ESCALATION_PLAN = "escalation_plan"
+    INFORMING = "informing"
+    REASON = "reason"
+    NOTE = "note"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.

@@ -1,23 +1,163 @@
-"""The App Home tab."""
+"""The App Home tab: what this person has to do, at a glance, within Slack's 100-block limit.
+
+Built as one list of blocks and cut into pages; each page keeps the navigation buttons, so
+however many cases and actions someone has, the view stays valid.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
+from bot.blocks.common import button, local_time
 from bot.i18n import t
+from bot.ids import ActionId, ViewId
+from bot.payloads import Ref
+from flows.model import Catalogue
+from storage.home import ActionLine, BodemeisLine, CaseLine, HomeData, PrepLine
+
+HOME_BLOCK_LIMIT = 100
+PAGE_BLOCKS = 90  # room for the header, the page navigation and a note
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
 
 
 def welcome_home(lang: str) -> dict[str, Any]:
+    """For someone who is in no case yet."""
     view = View(
         type="home",
-        callback_id="home",
+        callback_id=ViewId.HOME,
         blocks=[
             HeaderBlock(text=t(lang, "home.welcome_title")),
-            SectionBlock(text=MarkdownTextObject(text=t(lang, "home.welcome"))),
-            SectionBlock(text=MarkdownTextObject(text=t(lang, "home.how"))),
+            SectionBlock(text=_md(t(lang, "home.welcome"))),
+            SectionBlock(text=_md(t(lang, "home.how"))),
+            ActionsBlock(
+                elements=[button(t(lang, "home.new_case"), ActionId.HOME_NEW_CASE, Ref())]
+            ),
         ],
     )
+    return view.to_dict()
+
+
+def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Block:
+    phase = (
+        catalogue.phase(line.phase).title.get(lang)
+        if line.phase in catalogue.phase_keys
+        else line.phase
+    )
+    parts = [
+        f"*{line.code}* · {phase} · {t(lang, f'roles.{line.role}')}",
+        t(lang, "home.next_meeting", when=local_time(lang, line.next_meeting, tz))
+        if line.next_meeting
+        else t(lang, "home.no_meeting"),
+    ]
+    if line.latest_median is not None:
+        median = f"{line.latest_median:g}"
+        parts.append(
+            t(lang, "home.latest_score", score=median.replace(".", ",") if lang == "nl" else median)
+        )
+    if line.steering and line.overdue:
+        parts.append(t(lang, "home.overdue", n=line.overdue))
+    return SectionBlock(text=_md("\n".join(parts)))
+
+
+def _action(lang: str, line: ActionLine) -> Block:
+    due = t(lang, "home.due", date=_day(lang, line.due)) if line.due else ""
+    late = f" {t(lang, 'home.late')}" if line.overdue else ""
+    return SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{due}{late}".strip()))
+
+
+def _bodemeis(lang: str, line: BodemeisLine, tz: ZoneInfo) -> Block:
+    if line.last_answer:
+        last = t(
+            lang,
+            "home.last_check",
+            answer=t(lang, f"home.answer_{line.last_answer}"),
+            when=local_time(lang, line.last_checked, tz),
+        )
+    else:
+        last = t(lang, "home.never_checked")
+    return SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{last}"))
+
+
+def _prep(lang: str, line: PrepLine, tz: ZoneInfo) -> Block:
+    when = local_time(lang, line.scheduled_at, tz)
+    return SectionBlock(text=_md(t(lang, "home.prep_line", code=line.code, when=when)))
+
+
+def _day(lang: str, day: date) -> str:
+    month = t(lang, "dates.months").split(",")[day.month - 1]
+    return f"{day.day} {month} {day.year}"
+
+
+def _part(title: str, items: list[Block], empty: str) -> list[Block]:
+    return [
+        DividerBlock(),
+        SectionBlock(text=_md(f"*{title}*")),
+        *(items or [ContextBlock(elements=[_md(empty)])]),
+    ]
+
+
+def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -> list[Block]:
+    """Everything, in the order a person needs it: what waits for me first, then my cases."""
+    return [
+        *_part(
+            t(lang, "home.prep_title"),
+            [_prep(lang, line, tz) for line in data.prep],
+            t(lang, "home.no_prep"),
+        ),
+        *_part(
+            t(lang, "home.actions_title"),
+            [_action(lang, line) for line in data.actions],
+            t(lang, "home.no_actions"),
+        ),
+        *_part(
+            t(lang, "home.bodemeisen_title"),
+            [_bodemeis(lang, line, tz) for line in data.bodemeisen],
+            t(lang, "home.no_bodemeisen"),
+        ),
+        *_part(
+            t(lang, "home.cases_title"),
+            [_case(lang, line, catalogue, tz) for line in data.cases],
+            t(lang, "home.no_cases"),
+        ),
+    ]
+
+
+def home_view(
+    lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo, *, page: int = 0
+) -> dict[str, Any]:
+    body = home_blocks(lang, data, catalogue, tz)
+    pages = max(1, -(-len(body) // PAGE_BLOCKS))
+    page = min(max(page, 0), pages - 1)
+    blocks: list[Block] = [HeaderBlock(text=t(lang, "home.title"))]
+    blocks += body[page * PAGE_BLOCKS : (page + 1) * PAGE_BLOCKS]
+    navigation = [button(t(lang, "home.new_case"), ActionId.HOME_NEW_CASE, Ref())]
+    if page > 0:
+        navigation.append(
+            button(t(lang, "home.previous_page"), ActionId.HOME_PAGE, Ref(choice=str(page - 1)))
+        )
+    if page < pages - 1:
+        navigation.append(
+            button(t(lang, "home.next_page"), ActionId.HOME_PAGE, Ref(choice=str(page + 1)))
+        )
+    blocks.append(DividerBlock())
+    blocks.append(ActionsBlock(elements=navigation))
+    if pages > 1:
+        blocks.append(ContextBlock(elements=[_md(t(lang, "home.page", n=page + 1, m=pages))]))
+    view = View(type="home", callback_id=ViewId.HOME, blocks=blocks)
     return view.to_dict()

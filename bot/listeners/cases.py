@@ -53,7 +53,7 @@ async def open_new_case(turn: Turn) -> None:
         origin=Ref(channel_id=turn.channel_id) if turn.channel_id else Ref(),
         channel_usable=privacy == "private",
     )
-    if privacy != "private":
+    if privacy != "private" and turn.channel_id:  # from the home tab there is no channel
         await turn.tell(turn.t(f"case_form.channel_{privacy}"))
     await turn.client.views_open(trigger_id=turn.body["trigger_id"], view=view)
 

@@ -1,0 +1,232 @@
+"""What one person has to do, across all their cases: the data behind the home tab.
+
+Only ids, dates, statuses and the agreement texts the person is responsible for — the home
+tab is private to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.scale import Tally
+from storage.agreements import Agreement, AgreementKind, AgreementStatus, BodemeisCheck
+from storage.cases import STEERING_ROLES
+from storage.models import Case, CaseStatus, Meeting, MeetingInvitee, MeetingStatus, Participant
+from storage.prep import PrepAnswer
+from storage.votes import closed_rounds_of_case
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    case_id: int
+    code: str
+    phase: str
+    channel_id: str
+    role: str
+    next_meeting: datetime | None
+    latest_median: float | None
+    overdue: int  # open actions past their due date + bodemeisen not met at the last check
+
+    @property
+    def steering(self) -> bool:
+        return self.role in STEERING_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLine:
+    agreement_id: int
+    code: str
+    text: str
+    due: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BodemeisLine:
+    agreement_id: int
+    code: str
+    text: str
+    last_answer: str | None
+    last_checked: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrepLine:
+    meeting_id: int
+    code: str
+    scheduled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeData:
+    cases: tuple[CaseLine, ...]
+    actions: tuple[ActionLine, ...]
+    bodemeisen: tuple[BodemeisLine, ...]
+    prep: tuple[PrepLine, ...]
+
+    @property
+    def steers_any(self) -> bool:
+        return any(line.steering for line in self.cases)
+
+
+async def home_data(session: AsyncSession, *, user_id: str, today: date) -> HomeData:
+    memberships = (
+        await session.exec(
+            select(Participant, Case)
+            .join(Case, col(Case.id) == col(Participant.case_id))
+            .where(
+                Participant.user_id == user_id,
+                col(Participant.removed_at).is_(None),
+                Case.status == CaseStatus.OPEN,
+            )
+            .order_by(col(Case.code))
+        )
+    ).all()
+    cases = [await _case_line(session, case, member.role, today) for member, case in memberships]
+    # Regisseurs see their cases with overdue items first.
+    cases.sort(key=lambda line: (-(line.overdue > 0 and line.steering), line.code))
+    codes = {case.id: case.code for _, case in memberships}
+    return HomeData(
+        cases=tuple(cases),
+        actions=tuple(await _my_actions(session, user_id, codes, today)),
+        bodemeisen=tuple(await _my_bodemeisen(session, user_id, codes)),
+        prep=tuple(await _my_prep(session, user_id, codes)),
+    )
+
+
+async def _case_line(session: AsyncSession, case: Case, role: str, today: date) -> CaseLine:
+    assert case.id is not None
+    next_meeting = (
+        await session.exec(
+            select(func.min(Meeting.scheduled_at)).where(
+                Meeting.case_id == case.id, Meeting.status == MeetingStatus.PLANNED
+            )
+        )
+    ).one()
+    rounds = await closed_rounds_of_case(session, case_id=case.id)
+    latest = Tally.from_counts(rounds[-1][2]).median if rounds else None
+    overdue_actions = (
+        await session.exec(
+            select(func.count()).where(
+                Agreement.case_id == case.id,
+                Agreement.kind == AgreementKind.ACTION,
+                Agreement.status == AgreementStatus.OPEN,
+                col(Agreement.due_date) < today,
+            )
+        )
+    ).one()
+    broken = 0
+    for bodemeis in await _open_of_kind(session, case.id, AgreementKind.BODEMEIS):
+        answer, _ = await _last_check(session, bodemeis.id or 0)
+        broken += answer in ("niet_nageleefd", "geen_antwoord")
+    return CaseLine(
+        case_id=case.id,
+        code=case.code,
+        phase=case.phase,
+        channel_id=case.channel_id,
+        role=role,
+        next_meeting=next_meeting,
+        latest_median=latest,
+        overdue=int(overdue_actions) + broken,
+    )
+
+
+async def _open_of_kind(session: AsyncSession, case_id: int, kind: str) -> list[Agreement]:
+    query = select(Agreement).where(
+        Agreement.case_id == case_id,
+        Agreement.kind == kind,
+        Agreement.status == AgreementStatus.OPEN,
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _last_check(
+    session: AsyncSession, agreement_id: int
+) -> tuple[str | None, datetime | None]:
+    check = (
+        await session.exec(
+            select(BodemeisCheck)
+            .where(BodemeisCheck.agreement_id == agreement_id)
+            .order_by(col(BodemeisCheck.answered_at).desc())
+        )
+    ).first()
+    return (check.answer, check.answered_at) if check else (None, None)
+
+
+async def _my_actions(
+    session: AsyncSession, user_id: str, codes: dict[int | None, str], today: date
+) -> list[ActionLine]:
+    query = (
+        select(Agreement)
+        .where(
+            Agreement.kind == AgreementKind.ACTION,
+            Agreement.status == AgreementStatus.OPEN,
+            col(Agreement.case_id).in_(list(codes)),
+            (col(Agreement.owner_user_id) == user_id)
+            | (col(Agreement.owner_user_id).is_(None) & (col(Agreement.created_by) == user_id)),
+        )
+        .order_by(col(Agreement.due_date), col(Agreement.id))
+    )
+    return [
+        ActionLine(
+            agreement_id=a.id or 0,
+            code=codes[a.case_id],
+            text=a.text or "",
+            due=a.due_date,
+            overdue=a.due_date is not None and a.due_date < today,
+        )
+        for a in (await session.exec(query)).all()
+    ]
+
+
+async def _my_bodemeisen(
+    session: AsyncSession, user_id: str, codes: dict[int | None, str]
+) -> list[BodemeisLine]:
+    query = (
+        select(Agreement)
+        .where(
+            Agreement.kind == AgreementKind.BODEMEIS,
+            Agreement.status == AgreementStatus.OPEN,
+            Agreement.monitor_user_id == user_id,
+            col(Agreement.case_id).in_(list(codes)),
+        )
+        .order_by(col(Agreement.id))
+    )
+    lines = []
+    for bodemeis in (await session.exec(query)).all():
+        answer, at = await _last_check(session, bodemeis.id or 0)
+        lines.append(
+            BodemeisLine(
+                agreement_id=bodemeis.id or 0,
+                code=codes[bodemeis.case_id],
+                text=bodemeis.text or "",
+                last_answer=answer,
+                last_checked=at,
+            )
+        )
+    return lines
+
+
+async def _my_prep(
+    session: AsyncSession, user_id: str, codes: dict[int | None, str]
+) -> list[PrepLine]:
+    answered = select(PrepAnswer.meeting_id).where(PrepAnswer.user_id == user_id)
+    query = (
+        select(Meeting)
+        .join(MeetingInvitee, col(MeetingInvitee.meeting_id) == col(Meeting.id))
+        .where(
+            MeetingInvitee.user_id == user_id,
+            Meeting.status == MeetingStatus.PLANNED,
+            col(Meeting.case_id).in_(list(codes)),
+            col(Meeting.id).not_in(answered),
+        )
+        .order_by(col(Meeting.scheduled_at))
+    )
+    return [
+        PrepLine(meeting_id=m.id or 0, code=codes[m.case_id], scheduled_at=m.scheduled_at)
+        for m in (await session.exec(query)).all()
+    ]
