@@ -48,7 +48,7 @@ def _votes(votes: dict[str, Any]) -> list[str]:
     lines = [
         f"Vote storm ({votes['voters']} voters x {votes['clicks_per_voter']} clicks ="
         f" {votes['requests_per_level']} signed requests per level, {votes['database']})",
-        "  level   server   p50 ms   p99 ms   max ms    req/s   non-200",
+        "  level   server   p50 ms   p99 ms   max ms    req/s   non-200   CPU ms/req",
     ]
     for key, level in votes.items():
         if not key.startswith("concurrency_"):
@@ -59,6 +59,7 @@ def _votes(votes: dict[str, Any]) -> list[str]:
             lines.append(
                 f"  c={c:<5} {name:<7} {f['p50_ms']:>7.2f}  {f['p99_ms']:>7.2f}"
                 f"  {f['max_ms']:>7.2f}  {f['throughput']:>7.1f}  {f['non_200']:>8}"
+                f"  {f['cpu_ms_per_request']:>11.2f}"
             )
         lines.append(
             f"          ours/bare p50 {level['ratio_p50']}"

@@ -26,7 +26,7 @@ from benchmarks.meeting import (
     thread,
     walk_to,
 )
-from benchmarks.procs import Server, free_port, spawn
+from benchmarks.procs import Server, cpu_seconds, free_port, spawn
 from benchmarks.seed import add_people
 from benchmarks.stage import CASE_CHANNEL, Stage, stage
 from benchmarks.tally import live_count_matches, results_match, stored_votes
@@ -147,22 +147,29 @@ async def storm(
         series = maker.series(people, clicks)
         expected.update(series.last_value)
         measured: dict[str, LoadResult] = {}
+        cpu_ms: dict[str, float] = {}
         for name, server in targets.items():
+            before = cpu_seconds(server.pid)
             measured[name] = await load.fire(server.events_url, series.requests, secret, level)
             if name == "ours":
                 await st.settle()  # the bot's work behind the acks, before anything else runs
+            # CPU per request, work after the ack included: far less sensitive to the
+            # machine's other load than latency is.
+            cpu_ms[name] = (cpu_seconds(server.pid) - before) * 1000 / len(series.requests)
+            if name == "ours":
                 stored = await stored_votes(st.db, meeting_id)
                 lost += sum(1 for voter, value in expected.items() if stored.get(voter) != value)
-        result[f"concurrency_{level}"] = compare(measured)
+        result[f"concurrency_{level}"] = compare(measured, cpu_ms)
     result["requests_per_level"] = len(people) * clicks
     result["lost_votes"] = lost
     return result
 
 
-def compare(measured: dict[str, LoadResult]) -> dict[str, Any]:
+def compare(measured: dict[str, LoadResult], cpu_ms: dict[str, float]) -> dict[str, Any]:
     figures: dict[str, Any] = {name: run.summary() for name, run in measured.items()}
     for name, run in measured.items():
         figures[name]["non_200"] = sum(n for status, n in run.statuses.items() if status != 200)
+        figures[name]["cpu_ms_per_request"] = round(cpu_ms[name], 2)
     ours = figures["ours"]["p50_ms"]
     figures["ratio_p50"] = round(ours / figures["bare"]["p50_ms"], 3)
     figures["ratio_floor_p50"] = round(ours / figures["floor"]["p50_ms"], 3)
