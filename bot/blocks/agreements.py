@@ -250,7 +250,6 @@ class CollaborationForm:
 
     code: str
     phase_title: str
-    next_day: date
     planned: str | None = None  # the next meeting's time, when one is already linked
     timeline: str | None = None
     escalation_plan: str | None = None

@@ -113,7 +113,6 @@ async def open_collaboration_form(turn: Turn) -> None:
         code=turn.case.code,
         # The next meeting's phase: the case's phase, which the decision may just have changed.
         phase_title=turn.deps.catalogue.phase(turn.case.phase).title.get(turn.lang),
-        next_day=local_today(turn) + timedelta(days=14),
         planned=local_time(turn.lang, linked.scheduled_at, tz) if linked else None,
         timeline=current.text if current else None,
         escalation_plan=current.escalation_plan if current else None,

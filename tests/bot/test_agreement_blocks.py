@@ -139,7 +139,6 @@ def test_every_modal_fits_slacks_limits_and_carries_its_reference(lang: str) -> 
     form = CollaborationForm(
         code="ZVH-2026-014",
         phase_title="Directe veiligheid",
-        next_day=date(2027, 3, 29),
         timeline="Drie maanden",
     )
     choice = Ref(case_id=1, choice=token(12, date(2027, 3, 17)))
@@ -150,9 +149,7 @@ def test_every_modal_fits_slacks_limits_and_carries_its_reference(lang: str) -> 
         collaboration_modal(
             lang,
             ref=REF,
-            form=CollaborationForm(
-                code="ZVH-2026-014", phase_title="x", next_day=date(2027, 3, 29), planned="ma 29"
-            ),
+            form=CollaborationForm(code="ZVH-2026-014", phase_title="x", planned="ma 29"),
         ),
         closure_modal(lang, ref=REF, code="ZVH-2026-014", current=None),
         not_possible_modal(lang, ref=choice, what="Huisbezoek"),
@@ -180,9 +177,7 @@ def test_the_bodemeis_modal_checks_weekly_by_default() -> None:
 
 
 def test_a_planned_next_meeting_is_shown_instead_of_asked_again() -> None:
-    planned = CollaborationForm(
-        code="Z-1", phase_title="x", next_day=date(2027, 3, 29), planned="ma 29 mrt 2027 14:00"
-    )
+    planned = CollaborationForm(code="Z-1", phase_title="x", planned="ma 29 mrt 2027 14:00")
     view = collaboration_modal("nl", ref=REF, form=planned)
     ids = {b.get("block_id") for b in view["blocks"]}
     assert "next_date" not in ids and "ma 29 mrt 2027 14:00" in texts(view["blocks"])
