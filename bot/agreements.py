@@ -192,10 +192,13 @@ async def escalate(
 async def report_not_possible(
     deps: Deps, client: AsyncWebClient, *, agreement: Agreement, case: Case, by: str
 ) -> None:
-    """An action that cannot be done is news for the procesregisseur: said in the case channel."""
+    """An action that cannot be done is news for the procesregisseur. Said in the thread of
+    the meeting that agreed it and broadcast to the channel: a purge of the case removes the
+    thread, so the reason given does not outlive the case."""
     assert case.id is not None
     async with deps.db.session() as session:
         lead = await lead_of(session, case_id=case.id)
+        meeting = await meeting_by_id(session, meeting_id=agreement.meeting_id)
     lang = deps.settings.language
     text = t(
         lang,
@@ -206,7 +209,14 @@ async def report_not_possible(
         what=(agreement.text or "").strip(),
         reason=(agreement.reason or "").strip(),
     )
-    await client.chat_postMessage(channel=case.channel_id, text=text, blocks=channel_note(text))
+    thread_ts = meeting.thread_ts if meeting is not None else None
+    await client.chat_postMessage(
+        channel=case.channel_id,
+        text=text,
+        blocks=channel_note(text),
+        thread_ts=thread_ts,
+        reply_broadcast=bool(thread_ts),
+    )
 
 
 async def meeting_and_case(
