@@ -104,7 +104,9 @@ async def apply_move(turn: Turn, meeting_id: int, version: int | None, move: Mov
         assert case is not None  # meeting.case_id is a foreign key
         for event in transition.events:
             if isinstance(event, DecisionRecorded):
-                await set_phase(session, case=case, phase=event.next_phase or case.phase)
+                await set_phase(
+                    session, case=case, phase=event.next_phase or case.phase, actor=turn.user_id
+                )
                 await audit.record(
                     session,
                     actor=turn.user_id or "?",
@@ -115,9 +117,9 @@ async def apply_move(turn: Turn, meeting_id: int, version: int | None, move: Mov
                 )
             if isinstance(event, MeetingEnded):
                 if event.closed:
-                    await close_case(session, case=case)
+                    await close_case(session, case=case, actor=turn.user_id)
                 elif event.next_phase:
-                    await set_phase(session, case=case, phase=event.next_phase)
+                    await set_phase(session, case=case, phase=event.next_phase, actor=turn.user_id)
                 await audit.record(
                     session,
                     actor=turn.user_id or "?",
