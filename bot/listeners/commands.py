@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.access import Access
 from bot.blocks.help import help_blocks
-from bot.listeners import cases, meetings, reports, votes
+from bot.listeners import cases, meetings, reports, timeline, votes
 from bot.listeners.wiring import guarded
 from bot.runtime import Handler, Turn
 
@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[Handler, Access]] = {
     "start": (meetings.start, Access.STEER),
     "trend": (votes.post_trend, Access.READ),
     "verslag": (reports.post_report, Access.READ),
+    "tijdlijn": (timeline.post_timeline, Access.READ),
+    "timeline": (timeline.post_timeline, Access.READ),
     "report": (reports.post_report, Access.READ),
 }
 
