@@ -48,8 +48,15 @@ def _votes(votes: dict[str, Any]) -> list[str]:
     lines = [
         f"Vote storm ({votes['voters']} voters x {votes['clicks_per_voter']} clicks ="
         f" {votes['requests_per_level']} signed requests per level, {votes['database']})",
-        "  level   server   p50 ms   p99 ms   max ms    req/s   non-200   CPU ms/req",
     ]
+    iso = votes.get("isolated")
+    if iso:
+        lines.append(
+            f"  one click at a time ({iso['clicks']} clicks, the bot idle before each): p50"
+            f" ours {iso['ours']['p50_ms']} ms, bare {iso['bare']['p50_ms']} ms, floor"
+            f" {iso['floor']['p50_ms']} ms; ours/bare {iso['ratio_p50']}"
+        )
+    lines.append("  level   server   p50 ms   p99 ms   max ms    req/s   non-200   CPU ms/req")
     for key, level in votes.items():
         if not key.startswith("concurrency_"):
             continue

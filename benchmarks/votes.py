@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.clicks import ClickMaker
 from benchmarks.database import place
-from benchmarks.load import LoadProcess, LoadResult
+from benchmarks.load import LoadProcess, LoadResult, percentile
 from benchmarks.meeting import (
     click,
     newest_with,
@@ -36,6 +36,7 @@ from storage.models import Participant, Role
 
 CODE = "ZVH-BENCH-001"
 WARMUP_REQUESTS = 20
+ISOLATED_CLICKS = 20
 
 
 async def run(
@@ -140,7 +141,7 @@ async def storm(
     for server in targets.values():
         await load.fire(server.events_url, warmup, secret, 1)
     await st.settle()
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"isolated": await isolated(st, load, targets, maker, people)}
     expected: dict[str, int] = {}
     lost = 0
     for level in levels:
@@ -163,6 +164,34 @@ async def storm(
     result["requests_per_level"] = len(people) * clicks
     result["lost_votes"] = lost
     return result
+
+
+async def isolated(
+    st: Stage,
+    load: LoadProcess,
+    targets: dict[str, Server],
+    maker: ClickMaker,
+    people: list[str],
+) -> dict[str, Any]:
+    """The ack of a click that arrives when nothing else is going on: the bot has finished the
+    previous click's work. This is the ack path alone; the levels below add the work."""
+    clicks = maker.series(people[:ISOLATED_CLICKS], 1).requests
+    latencies: dict[str, list[float]] = {name: [] for name in targets}
+    for request in clicks:
+        for name, server in targets.items():
+            answer = await load.fire(server.events_url, [request], st.app.signing_secret, 1)
+            latencies[name] += answer.latencies_ms
+        await st.settle()
+    figures: dict[str, Any] = {
+        name: {
+            "p50_ms": round(percentile(values, 50), 2),
+            "max_ms": round(max(values, default=0.0), 2),
+        }
+        for name, values in latencies.items()
+    }
+    figures["ratio_p50"] = round(figures["ours"]["p50_ms"] / figures["bare"]["p50_ms"], 3)
+    figures["clicks"] = len(clicks)
+    return figures
 
 
 def compare(measured: dict[str, LoadResult], cpu_ms: dict[str, float]) -> dict[str, Any]:

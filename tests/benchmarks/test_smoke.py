@@ -62,6 +62,7 @@ def test_the_vote_storm_loses_nothing_and_shows_what_is_stored(
     votes = results["votes"]["votes"]
     assert votes["lost_votes"] == 0
     assert votes["tally_matches"] is True
+    assert {"ours", "bare", "floor", "ratio_p50"} <= set(votes["isolated"])
     for level in ("concurrency_1", "concurrency_4"):
         figures = votes[level]
         for server in ("ours", "bare", "floor"):
