@@ -8,6 +8,7 @@ transcript shows what the real bot does, not a mock-up of it.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -107,6 +108,38 @@ async def _vote(sb: Sandbox, bot: RunningBot, thread_ts: str) -> None:
         await settle(sb, bot)
 
 
+async def _record_agreements(sb: Sandbox, bot: RunningBot, question: dict[str, Any]) -> bool:
+    """At the first Besluitvorming question the procesregisseur records an action and a
+    bodemeis, each in its modal, as she would in Slack. Returns whether it did."""
+    if "agreement_action_open" not in str(question.get("blocks")):
+        return False
+    petra, where = sb.user("petra"), (CASE_CHANNEL, question["ts"])
+    due = (date.today() + timedelta(days=10)).isoformat()
+    forms = [
+        (
+            "agreement_action_open",
+            {
+                "agreement_text": "Veiligheidsplan opstellen met moeder",
+                "owner_user": "karim",
+                "due_date": due,
+                "priority": "hoog",
+            },
+        ),
+        (
+            "agreement_bodemeis_open",
+            {"agreement_text": "Vader houdt zich aan het contactverbod", "monitor": "joost"},
+        ),
+    ]
+    for action_id, values in forms:
+        await petra.click(action_id, message=where)
+        await settle(sb, bot)
+        if petra.modal is None:
+            continue
+        await petra.submit({block: {block: value} for block, value in values.items()})
+        await settle(sb, bot)
+    return True
+
+
 def _question_with_buttons(sb: Sandbox, thread_ts: str) -> dict[str, Any]:
     for message in reversed(sb.messages(CASE_CHANNEL, thread_ts=thread_ts)):
         if "meeting_next" in str(message.get("blocks")):
@@ -153,6 +186,7 @@ async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
     await petra.click("meeting_start", channel=CASE_CHANNEL)
     await settle(sb, bot)
     thread_ts = sb.messages(CASE_CHANNEL)[-1]["ts"]
+    recorded = False
     for _ in range(40):
         question = _question_with_buttons(sb, thread_ts)
         key = _step_key(bot, question)
@@ -160,6 +194,8 @@ async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
             await sb.user(who).post(CASE_CHANNEL, text, thread_ts=thread_ts)
             await settle(sb, bot)
         await _vote(sb, bot, thread_ts)
+        if not recorded:
+            recorded = await _record_agreements(sb, bot, question)
         if "meeting_decide" in str(question.get("blocks")):
             await karim.click(
                 "meeting_decide",

@@ -30,7 +30,9 @@ def _read_url(process: subprocess.Popen[str]) -> str:
         found = re.search(r"Open in je browser:\s+(http://127\.0\.0\.1:\d+/ui/)", line)
         if found:
             return found.group(1)
-    raise AssertionError("no page address in:\n" + "".join(seen))
+    process.wait(timeout=10)
+    errors = process.stderr.read() if process.stderr else ""
+    raise AssertionError("no page address in:\n" + "".join(seen) + errors[-3000:])
 
 
 def _get(url: str) -> dict:
