@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
 from sandbox import surfaces
 from sandbox.delivery import sign
 from sandbox.elements import action_entry
@@ -22,7 +21,8 @@ from sandbox.payloads import block_actions
 from sandbox.responses import ResponseTarget
 from storage.case_rows import all_tables
 from storage.models import Case, Meeting
-from tests.e2e.conftest import CASE_CHANNEL, Harness, start_harness
+from tests.e2e.conftest import CASE_CHANNEL, Harness
+from tests.e2e.conftest import harness as harness
 
 CASE_CHANNEL_ID = "C0CASUSDEMO"
 FORM = "application/x-www-form-urlencoded"
@@ -94,18 +94,6 @@ class Attacker:
         url = sb.response_urls.new(target)
         trigger = sb.new_trigger(app, person.id)
         return block_actions(sb, app, person.user, surface, action, trigger, url)
-
-
-@pytest.fixture
-async def harness(
-    make_settings: Callable[..., Settings], database_env: dict[str, str]
-) -> AsyncIterator[Harness]:
-    sb, app, running, settings = await start_harness(make_settings, database_env, socket_mode=False)
-    try:
-        yield Harness(sb, app, running, settings)
-    finally:
-        await running.stop()
-        await sb.stop()
 
 
 @pytest.fixture
