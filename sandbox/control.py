@@ -64,6 +64,10 @@ async def user_view(request: web.Request) -> web.Response:
 
 async def act(request: web.Request) -> web.Response:
     sb = request.app[SANDBOX]
+    # Only JSON: a web page elsewhere can post a form cross-site, but not application/json
+    # without a CORS preflight, which we never answer — so no site can act as these people.
+    if request.can_read_body and request.content_type != "application/json":
+        return web.json_response({"ok": False, "error": "send JSON"}, status=415)
     action = request.match_info["action"]
     if action not in ACTIONS:
         return web.json_response({"ok": False, "error": f"unknown action {action}"}, status=404)

@@ -26,8 +26,9 @@ async def test_control_api_drives_a_user(sb: Sandbox, bolt_app: AsyncApp):
             overview = await resp.json()
         assert overview["team"]["name"] == "ZVH Midden-Nederland"
         assert overview["apps"][0]["socket_connected"] is True
-        async with http.post("/_sandbox/users/petra/slash",
-                             json={"command": "/casus", "channel": "casus-demo"}) as resp:
+        async with http.post(
+            "/_sandbox/users/petra/slash", json={"command": "/casus", "channel": "casus-demo"}
+        ) as resp:
             assert (await resp.json())["ok"] is True
         async with http.post("/_sandbox/settle") as resp:
             assert resp.status == 200
@@ -36,3 +37,17 @@ async def test_control_api_drives_a_user(sb: Sandbox, bolt_app: AsyncApp):
         assert [m["text"] for m in seen["ephemerals"]] == ["pong"]
         async with http.post("/_sandbox/users/petra/click", json={"action_id": "x"}) as resp:
             assert resp.status == 400 and "no modal or home" in (await resp.json())["error"]
+
+
+async def test_the_control_api_refuses_cross_site_form_posts() -> None:
+    import aiohttp
+
+    from sandbox import Sandbox, Workspace
+
+    async with Sandbox(Workspace.demo()) as sb:
+        sb.install_app(name="Casusbot", join=["casus-demo"], events=())
+        async with aiohttp.ClientSession() as http:
+            url = f"{sb.url}_sandbox/users/petra/post"
+            async with http.post(url, data={"channel": "casus-demo", "text": "x"}) as response:
+                assert response.status == 415
+        assert sb.messages("casus-demo") == []
