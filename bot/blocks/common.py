@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,12 @@ def local_time(lang: str, moment: datetime | None, tz: ZoneInfo) -> str:
     day = t(lang, "dates.days").split(",")[local.weekday()]
     month = t(lang, "dates.months").split(",")[local.month - 1]
     return f"{day} {local.day} {month} {local.year} {local:%H:%M}"
+
+
+def local_day(lang: str, day: date) -> str:
+    """'4 dec 2026': a date without a time (due dates)."""
+    month = t(lang, "dates.months").split(",")[day.month - 1]
+    return f"{day.day} {month} {day.year}"
 
 
 def split_text(text: str, limit: int = SECTION_TEXT_LIMIT) -> list[str]:

@@ -6,7 +6,6 @@ however many cases and actions someone has, the view stays valid.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import button, local_time
+from bot.blocks.common import button, local_day, local_time, number
 from bot.i18n import t
 from bot.ids import ActionId, ViewId
 from bot.payloads import Ref
@@ -66,17 +65,14 @@ def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Bloc
         else t(lang, "home.no_meeting"),
     ]
     if line.latest_median is not None:
-        median = f"{line.latest_median:g}"
-        parts.append(
-            t(lang, "home.latest_score", score=median.replace(".", ",") if lang == "nl" else median)
-        )
+        parts.append(t(lang, "home.latest_score", score=number(lang, line.latest_median)))
     if line.steering and line.overdue:
         parts.append(t(lang, "home.overdue", n=line.overdue))
     return SectionBlock(text=_md("\n".join(parts)))
 
 
 def _action(lang: str, line: ActionLine) -> Block:
-    due = t(lang, "home.due", date=_day(lang, line.due)) if line.due else ""
+    due = t(lang, "home.due", date=local_day(lang, line.due)) if line.due else ""
     late = f" {t(lang, 'home.late')}" if line.overdue else ""
     return SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{due}{late}".strip()))
 
@@ -97,11 +93,6 @@ def _bodemeis(lang: str, line: BodemeisLine, tz: ZoneInfo) -> Block:
 def _prep(lang: str, line: PrepLine, tz: ZoneInfo) -> Block:
     when = local_time(lang, line.scheduled_at, tz)
     return SectionBlock(text=_md(t(lang, "home.prep_line", code=line.code, when=when)))
-
-
-def _day(lang: str, day: date) -> str:
-    month = t(lang, "dates.months").split(",")[day.month - 1]
-    return f"{day.day} {month} {day.year}"
 
 
 def _part(title: str, items: list[Block], empty: str) -> list[Block]:

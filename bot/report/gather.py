@@ -8,19 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
-from bot.blocks.common import local_time
-from bot.report.model import Contribution, Person, QuestionMinutes, Report, ScoreRound
+from bot.blocks.common import local_day, local_time
+from bot.i18n import t
+from bot.report.model import (
+    ActionItem,
+    Bodemeis,
+    Contribution,
+    Person,
+    QuestionMinutes,
+    Report,
+    ScoreRound,
+)
 from bot.runtime import Deps
 from flows.scale import Tally
 from flows.steps import StepKind, phase_steps
+from storage.agreements import Agreement, AgreementKind, agreements_of_meeting
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
-from storage.meetings import invitees, load_state, meeting_by_id
+from storage.meetings import invitees, load_state, meeting_by_id, meetings_of_case
+from storage.models import Meeting
 from storage.votes import ScaleRound, family_view, votes
 
 
@@ -59,7 +71,23 @@ async def gather_report(
         )
         round_votes = {r.id: await votes(session, round_id=r.id) for r in rounds if r.closed_at}
         view = await family_view(session, meeting_id=meeting.id)
-    names = await _names(client, [m.user_id for m in members] + [r.user_id for r in replies])
+        agreed = await agreements_of_meeting(session, meeting_id=meeting.id)
+        earlier = [
+            m for m in await meetings_of_case(session, case_id=case.id) if (m.id or 0) < meeting.id
+        ]
+        previous = (
+            await agreements_of_meeting(session, meeting_id=earlier[-1].id) if earlier else []
+        )
+        next_meeting_ids = [a.next_meeting_id for a in agreed if a.next_meeting_id]
+        next_meeting = (
+            await meeting_by_id(session, meeting_id=next_meeting_ids[-1])
+            if next_meeting_ids
+            else None
+        )
+    people = [m.user_id for m in members] + [r.user_id for r in replies]
+    people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
+    people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
+    names = await _names(client, people)
     organisation = {m.user_id: m.organisation for m in members}
 
     def label(user: str) -> str:
@@ -108,7 +136,54 @@ async def gather_report(
         else None,
         next_phase=_next_phase(catalogue, decision, phase, lang),
         closed=bool(decision and decision.outcome == "close"),
+        **_agreements(lang, agreed, previous, next_meeting, names, tz),
     )
+
+
+def _agreements(
+    lang: str,
+    agreed: list[Agreement],
+    previous: list[Agreement],
+    next_meeting: Meeting | None,
+    names: dict[str, str],
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """The Besluitvorming and samenwerking parts of the report, from the stored agreements."""
+
+    def who(agreement: Agreement) -> str:
+        if agreement.owner_user_id:
+            return names.get(agreement.owner_user_id, agreement.owner_user_id)
+        return agreement.owner_organisation or "—"
+
+    def action(agreement: Agreement) -> ActionItem:
+        when = local_day(lang, agreement.due_date) if agreement.due_date else "—"
+        status = t(lang, f"report.status_{agreement.status}")
+        if agreement.status == "not_possible" and agreement.reason:
+            status = f"{status}: {agreement.reason}"
+        return ActionItem(agreement.text or "", who(agreement), when, status)
+
+    collaboration = next((a for a in agreed if a.kind == AgreementKind.COLLABORATION), None)
+    closure = next((a for a in agreed if a.kind == AgreementKind.CLOSURE), None)
+    return {
+        "actions": tuple(action(a) for a in agreed if a.kind == AgreementKind.ACTION),
+        "bodemeisen": tuple(
+            Bodemeis(
+                a.text or "",
+                names.get(a.monitor_user_id or "", a.monitor_user_id or "—"),
+                t(lang, f"agreements.interval_{a.interval_days}")
+                if a.interval_days in (7, 14, 28)
+                else t(lang, "report.every_days", n=a.interval_days),
+            )
+            for a in agreed
+            if a.kind == AgreementKind.BODEMEIS
+        ),
+        "next_meeting": local_time(lang, next_meeting.scheduled_at, tz) if next_meeting else None,
+        "timeline": collaboration.text if collaboration else None,
+        "escalation_plan": collaboration.escalation_plan if collaboration else None,
+        "informing": collaboration.informing if collaboration else None,
+        "closure_plan": closure.text if closure else None,
+        "previous_actions": tuple(action(a) for a in previous if a.kind == AgreementKind.ACTION),
+    }
 
 
 def _score_round(number: int, scores: dict[str, int], names: dict[str, str]) -> ScoreRound:

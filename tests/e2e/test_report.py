@@ -79,3 +79,33 @@ async def test_no_report_before_any_meeting(harness: Harness) -> None:
     await h.sb.user("joost").slash("/casus", "verslag", channel=CASE_CHANNEL)
     await h.settle()
     assert "nog geen overleg" in text_of(h.sb.user("joost").ephemerals(CASE_CHANNEL)[-1])
+
+
+async def test_the_report_holds_the_actions_and_bodemeisen_agreed(harness: Harness) -> None:
+    from tests.e2e.agreement_steps import in_days, open_form, submit, walk_to
+    from tests.e2e.meeting_steps import click, current_question
+
+    h = harness
+    await register_case(h)
+    thread_ts = await start_meeting(h)
+    question = await walk_to(h, thread_ts, "besluitvorming")
+    await open_form(h, "petra", "agreement_action_open", question)
+    await submit(
+        h,
+        "petra",
+        {
+            "agreement_text": "Huisbezoek door het wijkteam",
+            "owner_user": "sanne",
+            "due_date": in_days(10).isoformat(),
+            "priority": "hoog",
+        },
+    )
+    await open_form(h, "petra", "agreement_bodemeis_open", current_question(h, thread_ts))
+    await submit(h, "petra", {"agreement_text": "Vader komt niet in de woning", "monitor": "ilse"})
+    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    markdown = next(
+        content for name, content in _report_files(h, thread_ts) if name.endswith(".md")
+    )
+    text = markdown.decode()
+    assert "Huisbezoek door het wijkteam — Sanne" in text
+    assert "Vader komt niet in de woning — bewaakt door: Ilse" in text
