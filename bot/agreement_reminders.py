@@ -90,14 +90,15 @@ async def send_bodemeis_check(deps: Deps, client: AsyncWebClient, reminder: Remi
     settings = deps.settings
     sent_at = _sent_at(reminder)
     async with deps.db.session() as session:
-        await schedule_next_check(
-            session,
-            agreement=agreement,
-            previous=nominal_check_time(occurrence, settings.timezone),
-            now=sent_at,
-            hours=settings.working_hours,
-            tz=settings.timezone,
-        )
+        if not reminder.data.get("extra"):  # a "check now" from the home tab keeps the series
+            await schedule_next_check(
+                session,
+                agreement=agreement,
+                previous=nominal_check_time(occurrence, settings.timezone),
+                now=sent_at,
+                hours=settings.working_hours,
+                tz=settings.timezone,
+            )
         await schedule_escalation(
             session,
             agreement=agreement,

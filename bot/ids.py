@@ -15,6 +15,7 @@ class Command(StrEnum):
 class ActionId(StrEnum):
     HOME_NEW_CASE = "home_new_case"
     HOME_PAGE = "home_page"
+    HOME_CHECK_NOW = "home_check_now"
     MEETING_START = "meeting_start"
     MEETING_NEXT = "meeting_next"
     MEETING_PREVIOUS = "meeting_previous"

@@ -403,6 +403,27 @@ async def schedule_next_check(
     )
 
 
+async def schedule_extra_check(
+    session: AsyncSession, *, agreement: Agreement, now: datetime, tz: ZoneInfo
+) -> bool:
+    """A check today, asked for by the monitor ("nu controleren"), beside the regular series;
+    False when today's check exists already (scheduled, sent or answered)."""
+    assert agreement.id is not None and agreement.monitor_user_id is not None
+    occurrence = occurrence_key(now, tz)
+    created = await schedule_reminder(
+        session,
+        kind=ReminderKind.BODEMEIS_CHECK,
+        due_at=now,
+        dedupe_key=check_dedupe_key(agreement.id, occurrence),
+        user_id=agreement.monitor_user_id,
+        case_id=agreement.case_id,
+        meeting_id=agreement.meeting_id,
+        agreement_id=agreement.id,
+        payload={"occurrence": occurrence, "extra": True},
+    )
+    return created is not None
+
+
 async def schedule_escalation(
     session: AsyncSession,
     *,

@@ -39,6 +39,7 @@ class CaseLine:
 @dataclass(frozen=True, slots=True)
 class ActionLine:
     agreement_id: int
+    case_id: int
     code: str
     text: str
     due: date | None
@@ -48,6 +49,7 @@ class ActionLine:
 @dataclass(frozen=True, slots=True)
 class BodemeisLine:
     agreement_id: int
+    case_id: int
     code: str
     text: str
     last_answer: str | None
@@ -174,6 +176,7 @@ async def _my_actions(
     return [
         ActionLine(
             agreement_id=a.id or 0,
+            case_id=a.case_id,
             code=codes[a.case_id],
             text=a.text or "",
             due=a.due_date,
@@ -202,6 +205,7 @@ async def _my_bodemeisen(
         lines.append(
             BodemeisLine(
                 agreement_id=bodemeis.id or 0,
+                case_id=bodemeis.case_id,
                 code=codes[bodemeis.case_id],
                 text=bodemeis.text or "",
                 last_answer=answer,

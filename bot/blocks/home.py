@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.agreements import token
 from bot.blocks.common import button, local_day, local_time, number
 from bot.i18n import t
 from bot.ids import ActionId, ViewId
@@ -71,10 +72,29 @@ def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Bloc
     return SectionBlock(text=_md("\n".join(parts)))
 
 
-def _action(lang: str, line: ActionLine) -> Block:
+def _action(lang: str, line: ActionLine) -> list[Block]:
     due = t(lang, "home.due", date=local_day(lang, line.due)) if line.due else ""
     late = f" {t(lang, 'home.late')}" if line.overdue else ""
-    return SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{due}{late}".strip()))
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{due}{late}".strip()))
+    ]
+    if line.due is not None:
+        # The same buttons (and the same checks) as the reminder DM for this action.
+        ref = Ref(case_id=line.case_id, choice=token(line.agreement_id, line.due))
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    button(
+                        t(lang, "agreements.done_button"),
+                        ActionId.ACTION_DONE,
+                        ref,
+                        style="primary",
+                    ),
+                    button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
+                ]
+            )
+        )
+    return blocks
 
 
 def _bodemeis(lang: str, line: BodemeisLine, tz: ZoneInfo) -> Block:
@@ -87,7 +107,12 @@ def _bodemeis(lang: str, line: BodemeisLine, tz: ZoneInfo) -> Block:
         )
     else:
         last = t(lang, "home.never_checked")
-    return SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{last}"))
+    check_now = button(
+        t(lang, "home.check_now"),
+        ActionId.HOME_CHECK_NOW,
+        Ref(case_id=line.case_id, choice=str(line.agreement_id)),
+    )
+    return SectionBlock(text=_md(f"*{line.code}* · {line.text}\n{last}"), accessory=check_now)
 
 
 def _prep(lang: str, line: PrepLine, tz: ZoneInfo) -> Block:
@@ -113,7 +138,7 @@ def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -
         ),
         *_part(
             t(lang, "home.actions_title"),
-            [_action(lang, line) for line in data.actions],
+            [block for line in data.actions for block in _action(lang, line)],
             t(lang, "home.no_actions"),
         ),
         *_part(

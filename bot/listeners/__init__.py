@@ -29,6 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.event("app_home_opened")(acked(deps, home.publish_home, Access.ANYONE))
     app.action(ActionId.HOME_PAGE)(acked(deps, home.turn_page, Access.ANYONE))
     app.action(ActionId.HOME_NEW_CASE)(acked(deps, cases.open_new_case, Access.ANYONE))
+    app.action(ActionId.HOME_CHECK_NOW)(acked(deps, home.check_now, Access.MEMBER))
     app.event("message")(acked(deps, thread.on_message, Access.ANYONE))
 
     app.view(ViewId.NEW_CASE)(

@@ -29,6 +29,7 @@ from bot.blocks.forms import form_values
 from bot.i18n import t
 from bot.ids import Field
 from bot.listeners.agreements import bsn_errors, form_text, local_today
+from bot.listeners.home import render_home
 from bot.payloads import Ref
 from bot.reminders import open_dm
 from bot.runtime import Turn, log
@@ -91,6 +92,9 @@ async def _target(turn: Turn, kind: AgreementKind) -> tuple[Agreement, date] | N
 async def _update_dm(turn: Turn, blocks: list[dict[str, Any]], text: str) -> None:
     """Replace the clicked DM's buttons by the outcome, so a second click has nothing to hit."""
     container = turn.body.get("container") or {}
+    if container.get("type") == "view":  # answered from the home tab: show it there
+        await render_home(turn.deps, turn.client, turn.user_id or "")
+        return
     ts, channel = container.get("message_ts"), container.get("channel_id") or turn.channel_id
     if not ts or not channel:
         return

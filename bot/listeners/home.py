@@ -12,7 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import home_view, welcome_home
 from bot.runtime import Deps, Turn
+from storage.agreements import (
+    AgreementKind,
+    AgreementStatus,
+    agreement_by_id,
+    schedule_extra_check,
+)
 from storage.home import home_data
+from storage.types import utcnow
 
 log = logging.getLogger("casusbot")
 
@@ -51,3 +58,32 @@ async def refresh_homes(deps: Deps, client: AsyncWebClient, users: Iterable[str]
             await render_home(deps, client, user)
         except SlackApiError as error:
             log.warning("home tab of %s not refreshed: %s", user, error.response.get("error"))
+
+
+async def check_now(turn: Turn) -> None:
+    """The monitor asks for a bodemeis check today, beside the regular series."""
+    choice = turn.ref.choice if turn.ref else None
+    if not choice or not choice.isdigit():
+        await turn.tell(turn.t("errors.forged"))
+        return
+    async with turn.deps.db.session() as session:
+        agreement = await agreement_by_id(session, agreement_id=int(choice))
+        if (
+            agreement is None
+            or agreement.case_id != turn.case.id
+            or agreement.kind != AgreementKind.BODEMEIS
+            or agreement.status != AgreementStatus.OPEN
+        ):
+            created = None
+        elif agreement.monitor_user_id != turn.user_id:
+            created = False
+        else:
+            created = await schedule_extra_check(
+                session, agreement=agreement, now=utcnow(), tz=turn.deps.settings.timezone
+            )
+    if created is None:
+        await turn.tell(turn.t("errors.forged"))
+    elif agreement is not None and agreement.monitor_user_id != turn.user_id:
+        await turn.tell(turn.t("checks.not_yours"))
+    else:
+        await turn.tell(turn.t("home.check_coming" if created else "home.check_exists"))

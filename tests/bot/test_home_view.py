@@ -31,12 +31,13 @@ def _busy(n: int) -> HomeData:
         ),
         actions=tuple(
             ActionLine(
-                i, f"ZVH-{i:04d}", "Veiligheidsplan bespreken", date(2026, 12, 1), i % 2 == 0
+                i, i, f"ZVH-{i:04d}", "Veiligheidsplan bespreken", date(2026, 12, 1), i % 2 == 0
             )
             for i in range(n)
         ),
         bodemeisen=tuple(
             BodemeisLine(
+                i,
                 i,
                 f"ZVH-{i:04d}",
                 "Geen contact met moeder",

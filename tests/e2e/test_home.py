@@ -54,3 +54,48 @@ async def test_a_new_case_can_be_started_from_the_home_tab(harness: Harness) -> 
         for o in block["element"]["options"]
     ]
     assert options == ["new"]  # from the home tab only a new private channel makes sense
+
+
+async def test_actions_and_bodemeisen_can_be_handled_from_the_home_tab(harness: Harness) -> None:
+    from datetime import UTC, datetime
+
+    from tests.e2e.agreement_steps import (
+        in_days,
+        open_form,
+        poll,
+        stored_agreements,
+        submit,
+        walk_to,
+    )
+    from tests.e2e.meeting_steps import current_question, start_meeting
+
+    h = harness
+    await register_case(h)
+    thread_ts = await start_meeting(h)
+    question = await walk_to(h, thread_ts, "besluitvorming")
+    await open_form(h, "petra", "agreement_action_open", question)
+    await submit(
+        h,
+        "petra",
+        {"agreement_text": "Huisbezoek", "owner_user": "sanne", "due_date": in_days(5).isoformat()},
+    )
+    await open_form(h, "petra", "agreement_bodemeis_open", current_question(h, thread_ts))
+    await submit(h, "petra", {"agreement_text": "Geen contact met moeder", "monitor": "ilse"})
+
+    sanne = h.sb.user("sanne")
+    assert "Huisbezoek" in await _home_text(h, "sanne")
+    await sanne.click("action_done", view="home")
+    await h.settle()
+    action = next(a for a in await stored_agreements(h) if a.kind == "action")
+    assert action.status == "done"
+    assert "Je hebt geen openstaande acties." in str(sanne.home["blocks"])
+
+    ilse = h.sb.user("ilse")
+    assert "Geen contact met moeder" in await _home_text(h, "ilse")
+    before = len(ilse.dms())
+    await ilse.click("home_check_now", view="home")
+    await h.settle()
+    assert "check for this bodemeis" in str(ilse.dms()[-1])  # told in her DM: home has no channel
+    await poll(h, datetime.now(UTC))
+    assert len(ilse.dms()) == before + 2
+    assert "check_met" in str(ilse.dms()[-1]["blocks"])
