@@ -13,5 +13,12 @@ def setup_logging(level: str) -> None:
     # Bolt and the SDK are chatty at DEBUG, and may print payloads: keep them at WARNING
     # unless the admin explicitly asks for DEBUG.
     if level != "DEBUG":
-        for name in ("slack_bolt", "slack_sdk", "casusbot.bolt", "aiohttp.access", "alembic"):
+        for name in (
+            "slack_bolt",
+            "slack_sdk",
+            "casusbot.bolt",
+            "aiohttp.access",
+            "alembic",
+            "fontTools",
+        ):
             logging.getLogger(name).setLevel(logging.WARNING)
