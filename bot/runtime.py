@@ -52,16 +52,26 @@ class UserDirectory:
 
 
 class Tasks:
-    """Background work started after an ack; kept referenced and drained on shutdown."""
+    """Background work started after an ack; kept referenced and drained on shutdown.
 
-    def __init__(self) -> None:
+    At most `limit` handlers run at once: in a storm of clicks the acks (which never wait for
+    a slot) keep being answered promptly, and the work behind them queues instead of every
+    handler fighting for the event loop at the same time.
+    """
+
+    def __init__(self, limit: int = 8) -> None:
         self._running: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(limit)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(work, name=name)
+        task = asyncio.get_running_loop().create_task(self._in_slot(work), name=name)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+    async def _in_slot(self, work: Coroutine[Any, Any, None]) -> None:
+        async with self._slots:
+            await work
 
     @property
     def busy(self) -> int:
