@@ -13,7 +13,8 @@ from datetime import date, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import agreements as orchestration
-from bot.blocks.agreements import action_due_dm, check_dm, token
+from bot.blocks.agreement_dms import action_due_dm, check_dm
+from bot.blocks.agreements import token
 from bot.i18n import t
 from bot.payloads import Ref
 from bot.reminders import Obsolete, PermanentFailure, open_dm, reminder_metadata, sender
@@ -25,6 +26,8 @@ from storage.agreements import (
     AgreementKind,
     AgreementStatus,
     CheckAnswer,
+)
+from storage.bodemeis_checks import (
     check_for,
     nominal_check_time,
     record_check,

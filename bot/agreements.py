@@ -16,14 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.blocks.agreements import (
-    Escalation,
-    agreements_message,
-    channel_note,
-    escalation_message,
-    local_date,
-    owner_text,
-)
+from bot.blocks.agreement_dms import Escalation, channel_note, escalation_message
+from bot.blocks.agreements import agreements_message, local_date, owner_text
 from bot.i18n import t
 from bot.payloads import Ref
 from bot.runtime import Deps
@@ -32,14 +26,13 @@ from storage.agreements import (
     Agreement,
     CheckAnswer,
     agreements_to_show,
-    checks_since,
     claim_message,
     escalation_plan,
     message_of,
     open_actions,
-    set_escalation_ts,
     set_message_ts,
 )
+from storage.bodemeis_checks import checks_since, set_escalation_ts
 from storage.cases import case_by_id
 from storage.meetings import meeting_by_id, meetings_of_case, running_meeting
 from storage.models import Case, Meeting, Participant, Role

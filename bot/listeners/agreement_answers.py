@@ -15,15 +15,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot import agreements as orchestration
-from bot.blocks.agreements import (
-    answered_dm,
-    check_answered_dm,
-    local_date,
-    not_possible_modal,
-    note_modal,
-    parse_token,
-    token,
-)
+from bot.blocks.agreement_dms import answered_dm, check_answered_dm
+from bot.blocks.agreements import local_date, not_possible_modal, note_modal, parse_token, token
 from bot.blocks.common import mention
 from bot.blocks.forms import form_values
 from bot.i18n import t
@@ -41,12 +34,14 @@ from storage.agreements import (
     AgreementKind,
     AgreementStatus,
     CheckAnswer,
-    add_note,
     agreement_by_id,
-    check_for,
-    check_was_sent,
     finish_action,
     move_due_date,
+)
+from storage.bodemeis_checks import (
+    add_note,
+    check_for,
+    check_was_sent,
     record_check,
     schedule_retry_escalation,
 )

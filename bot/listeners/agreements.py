@@ -34,10 +34,10 @@ from storage.agreements import (
     AgreementKind,
     Priority,
     add_action,
-    add_bodemeis,
     set_single,
     single_of_meeting,
 )
+from storage.bodemeis_checks import add_bodemeis
 from storage.cases import participant, participants
 from storage.meetings import invitees, meeting_by_id, meetings_of_case
 from storage.models import MeetingStatus

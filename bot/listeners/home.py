@@ -12,12 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import home_view, welcome_home
 from bot.runtime import Deps, Turn
-from storage.agreements import (
-    AgreementKind,
-    AgreementStatus,
-    agreement_by_id,
-    schedule_extra_check,
-)
+from storage.agreements import AgreementKind, AgreementStatus, agreement_by_id
+from storage.bodemeis_checks import schedule_extra_check
 from storage.home import home_data
 from storage.types import utcnow
 

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from bot.blocks.timeline import CheckEntry, MeetingEntry, PhaseEntry, Timeline, timeline_messages
 from bot.listeners.votes import post_trend
 from bot.runtime import Turn
-from storage.agreements import checks_since
+from storage.bodemeis_checks import checks_since
 from storage.meetings import load_state, meetings_of_case
 from storage.models import AuditEvent
 

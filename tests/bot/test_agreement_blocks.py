@@ -10,19 +10,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.agreements import (
-    CollaborationForm,
+from bot.blocks.agreement_dms import (
     Escalation,
     action_due_dm,
+    check_answered_dm,
+    check_dm,
+    escalation_message,
+)
+from bot.blocks.agreements import (
+    CollaborationForm,
     action_modal,
     agreement_buttons,
     agreements_message,
     bodemeis_modal,
-    check_answered_dm,
-    check_dm,
     closure_modal,
     collaboration_modal,
-    escalation_message,
     local_date,
     not_possible_modal,
     note_modal,

@@ -12,12 +12,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from flows.schedule import DEFAULT_HOURS, ReminderKind, add_working_days
-from storage.agreements import (
-    CheckAnswer,
-    add_bodemeis,
-    record_check,
-    schedule_retry_escalation,
-)
+from storage.agreements import CheckAnswer
+from storage.bodemeis_checks import add_bodemeis, record_check, schedule_retry_escalation
 from storage.cases import close_case
 from storage.models import Case, Meeting, MeetingStatus
 from storage.reminders import ReminderStatus, cancel_reminders, schedule_reminder

@@ -21,17 +21,19 @@ from storage.agreements import (
     CheckAnswer,
     Priority,
     add_action,
-    add_bodemeis,
-    add_note,
     agreements_to_show,
     claim_message,
     escalation_plan,
     finish_action,
     move_due_date,
+    set_single,
+)
+from storage.bodemeis_checks import (
+    add_bodemeis,
+    add_note,
     record_check,
     schedule_escalation,
     schedule_next_check,
-    set_single,
 )
 from storage.case_rows import all_tables, case_conditions
 from storage.cases import close_case, create_case
