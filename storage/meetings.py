@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -101,3 +101,24 @@ async def update_meeting(
     )
     result = await session.exec(statement)  # type: ignore[call-overload]
     return bool(result.rowcount)
+
+
+async def set_invitees(
+    session: AsyncSession, *, meeting_id: int, users: Iterable[str]
+) -> list[str]:
+    """Make the invitee list exactly `users`; returns who was dropped."""
+    wanted = list(dict.fromkeys(users))
+    current = await invitees(session, meeting_id=meeting_id)
+    dropped = [user for user in current if user not in wanted]
+    if dropped:
+        await session.exec(  # type: ignore[call-overload]
+            delete(MeetingInvitee).where(
+                col(MeetingInvitee.meeting_id) == meeting_id,
+                col(MeetingInvitee.user_id).in_(dropped),
+            )
+        )
+    for user in wanted:
+        if user not in current:
+            session.add(MeetingInvitee(meeting_id=meeting_id, user_id=user))
+    await session.flush()
+    return dropped

@@ -178,6 +178,7 @@ async def cancel_reminders(
     agreement_id: int | None = None,
     case_id: int | None = None,
     kinds: Iterable[ReminderKind] | None = None,
+    user_id: str | None = None,
 ) -> int:
     """Cancel the pending reminders matching every given filter; how many were cancelled.
 
@@ -186,6 +187,8 @@ async def cancel_reminders(
     filters = _selection(meeting_id=meeting_id, agreement_id=agreement_id, case_id=case_id)
     if kinds is not None:
         filters.append(col(Reminder.kind).in_([ReminderKind(k).value for k in kinds]))
+    if user_id is not None:  # e.g. someone no longer invited to the meeting
+        filters.append(col(Reminder.user_id) == user_id)
     statement = (
         update(Reminder)
         .where(col(Reminder.status) == ReminderStatus.PENDING, *filters)

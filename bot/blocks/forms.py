@@ -114,9 +114,19 @@ def plan_meeting_modal(
     invited: Sequence[str],
     day: date,
     at: time,
+    moving: str | None = None,
 ) -> dict[str, Any]:
     blocks = [
         ContextBlock(elements=[MarkdownTextObject(text=t(lang, "plan_form.case", code=code))]),
+        *(
+            [
+                ContextBlock(
+                    elements=[MarkdownTextObject(text=t(lang, "plan_form.moving", when=moving))]
+                )
+            ]
+            if moving
+            else []
+        ),
         InputBlock(
             block_id=Field.DATE,
             label=t(lang, "plan_form.date"),

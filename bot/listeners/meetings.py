@@ -6,6 +6,7 @@ import functools
 from datetime import date, datetime, time, timedelta
 
 from bot import overview, prep
+from bot.blocks.common import local_time
 from bot.blocks.forms import form_values, plan_meeting_modal
 from bot.blocks.meeting import (
     MeetingView,
@@ -24,26 +25,52 @@ from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
 from storage import audit
 from storage.cases import participants
-from storage.meetings import meeting_by_id, next_planned, plan_meeting
-from storage.models import Participant, Role
+from storage.meetings import (
+    invitees,
+    meeting_by_id,
+    next_planned,
+    plan_meeting,
+    set_invitees,
+    update_meeting,
+)
+from storage.models import MeetingStatus, Participant, Role
+from storage.reminders import cancel_reminders, move_meeting_reminders
+from storage.types import utcnow
 
 DEFAULT_MEETING_TIME = time(10, 0)
+# In the plan form's metadata: this form moves the planned meeting it names.
+MOVE = "move"
 
 
 async def open_plan_form(turn: Turn) -> None:
-    case = turn.case
+    """Plan the next meeting; when one is planned already, the form moves that one."""
+    case, tz = turn.case, turn.deps.settings.timezone
     async with turn.deps.db.session() as session:
         members = await participants(session, case_id=case.id)
-    tomorrow = datetime.now(turn.deps.settings.timezone).date() + timedelta(days=1)
+        planned = await next_planned(session, case_id=case.id)
+        invited = await invitees(session, meeting_id=planned.id) if planned else None
+    if planned is not None and planned.scheduled_at is not None:
+        local = planned.scheduled_at.astimezone(tz)
+        day, at, phase = local.date(), local.time(), planned.phase
+        ref = Ref(case_id=case.id, meeting_id=planned.id, version=planned.version, choice=MOVE)
+        moving = local_time(turn.lang, planned.scheduled_at, tz)
+    else:
+        day, at, phase = (
+            datetime.now(tz).date() + timedelta(days=1),
+            DEFAULT_MEETING_TIME,
+            case.phase,
+        )
+        ref, moving = Ref(case_id=case.id), None
     view = plan_meeting_modal(
         turn.lang,
         turn.deps.catalogue,
-        case_ref=Ref(case_id=case.id),
+        case_ref=ref,
         code=case.code,
-        phase=case.phase,
-        invited=[m.user_id for m in members],
-        day=tomorrow,
-        at=DEFAULT_MEETING_TIME,
+        phase=phase,
+        invited=invited or [m.user_id for m in members],
+        day=day,
+        at=at,
+        moving=moving,
     )
     await turn.client.views_open(trigger_id=turn.body["trigger_id"], view=view)
 
@@ -83,6 +110,9 @@ async def plan(turn: Turn) -> None:
     # Inviting someone makes them a participant of the case: the regisseur decides who joins.
     newcomers = {u: await _organisation(turn.client, u) for u in invited if u not in known}
     phase = values[Field.PHASE]
+    if turn.ref is not None and turn.ref.choice == MOVE and turn.ref.meeting_id is not None:
+        await _move(turn, when=when, phase=phase, invited=invited, newcomers=newcomers)
+        return
     async with turn.deps.db.session() as session:
         for user, organisation in newcomers.items():
             session.add(
@@ -127,6 +157,80 @@ async def plan(turn: Turn) -> None:
             stored.planning_ts = posted["ts"]
             stored.channel_id = case.channel_id
             session.add(stored)
+
+
+async def _move(
+    turn: Turn, *, when: datetime, phase: str, invited: list[str], newcomers: dict[str, str]
+) -> None:
+    """Move a planned meeting: its time, phase and invitees, and with them its reminders."""
+    case, ref, deps = turn.case, turn.ref, turn.deps
+    async with deps.db.session() as session:
+        meeting = await meeting_by_id(session, meeting_id=ref.meeting_id)
+        moved = (
+            meeting is not None
+            and meeting.case_id == case.id
+            and meeting.status == MeetingStatus.PLANNED
+            and await update_meeting(
+                session,
+                meeting_id=meeting.id,
+                expected_version=ref.version if ref.version is not None else -1,
+                scheduled_at=when,
+                phase=phase,
+                state=dump_state(machine.new_meeting(deps.catalogue, phase)),
+            )
+        )
+        if moved:
+            for user, organisation in newcomers.items():
+                session.add(
+                    Participant(
+                        case_id=case.id,
+                        user_id=user,
+                        role=Role.DEELNEMER,
+                        organisation=organisation,
+                    )
+                )
+            dropped = await set_invitees(session, meeting_id=meeting.id, users=invited)
+            for user in dropped:
+                await cancel_reminders(session, meeting_id=meeting.id, user_id=user)
+            await move_meeting_reminders(
+                session,
+                meeting_id=meeting.id,
+                meeting_at=when,
+                now=utcnow(),
+                hours=deps.settings.working_hours,
+                tz=deps.settings.timezone,
+                plan=prep.reminder_plan(deps),
+            )
+            await session.refresh(meeting)
+            await prep.schedule_for(session, deps, meeting, invited)  # the newly invited
+            await audit.record(
+                session,
+                actor=turn.user_id or "?",
+                action="meeting_moved",
+                case_id=case.id,
+                meeting_id=meeting.id,
+            )
+    if not moved:
+        await turn.tell(turn.t("meeting.already_started"))
+        return
+    lang = turn.channel_lang
+    blocks = planning_message(
+        lang,
+        code=case.code,
+        phase=deps.catalogue.phase(phase),
+        when=when,
+        invited=invited,
+        tz=deps.settings.timezone,
+        start=Ref(meeting_id=meeting.id, version=meeting.version),
+    )
+    text = t(
+        lang, "meeting.moved", code=case.code, when=local_time(lang, when, deps.settings.timezone)
+    )
+    if meeting.planning_ts and meeting.channel_id:
+        await turn.client.chat_update(
+            channel=meeting.channel_id, ts=meeting.planning_ts, text=text, blocks=blocks
+        )
+    await turn.client.chat_postMessage(channel=case.channel_id, text=text)
 
 
 async def start(turn: Turn) -> None:
