@@ -29,10 +29,7 @@ from bot.i18n import t
 from bot.runtime import Deps
 from flows.schedule import ReminderKind
 from storage.models import Case, CaseStatus, Meeting, MeetingStatus
-from storage.reminders import (
-    DEFAULT_LEASE_SECONDS,
-    Reminder,
-    ReminderStatus,
+from storage.reminder_queue import (
     backoff,
     claim_due,
     expire_late,
@@ -41,6 +38,7 @@ from storage.reminders import (
     mark_sent,
     recover_stuck,
 )
+from storage.reminders import DEFAULT_LEASE_SECONDS, Reminder, ReminderStatus
 
 log = logging.getLogger("casusbot.reminders")
 

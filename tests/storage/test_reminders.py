@@ -14,19 +14,21 @@ from bot.config import Settings
 from flows.schedule import DEFAULT_HOURS, ReminderKind, next_occurrence, occurrence_key
 from storage.db import Database, make_engine
 from storage.models import Case, Meeting
-from storage.reminders import (
-    MAX_ATTEMPTS,
-    Reminder,
-    ReminderStatus,
+from storage.reminder_queue import (
     backoff,
-    cancel_reminders,
     claim_due,
     expire_late,
     mark_failed,
     mark_sent,
+    recover_stuck,
+)
+from storage.reminders import (
+    MAX_ATTEMPTS,
+    Reminder,
+    ReminderStatus,
+    cancel_reminders,
     meeting_dedupe_key,
     move_meeting_reminders,
-    recover_stuck,
     reminder_by_id,
     reminders_for,
     schedule_meeting_reminders,
