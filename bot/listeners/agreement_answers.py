@@ -21,7 +21,7 @@ from bot.blocks.common import mention
 from bot.blocks.forms import form_values
 from bot.i18n import t
 from bot.ids import Field
-from bot.listeners.agreements import bsn_errors, form_text, local_today
+from bot.listeners.agreements import form_text, local_today, text_errors
 from bot.listeners.home import render_home
 from bot.payloads import Ref
 from bot.reminders import open_dm
@@ -175,9 +175,7 @@ async def open_not_possible_form(turn: Turn) -> None:
 
 async def validate_not_possible(turn: Turn) -> dict[str, str] | None:
     values = form_values(turn.body["view"])
-    errors = bsn_errors(turn, values, Field.REASON)
-    if not form_text(values, Field.REASON):
-        errors[Field.REASON] = turn.t("case_form.required")
+    errors = text_errors(turn, values, Field.REASON)
     return errors or None
 
 
@@ -339,9 +337,7 @@ async def open_note_form(turn: Turn) -> None:
 
 async def validate_note(turn: Turn) -> dict[str, str] | None:
     values = form_values(turn.body["view"])
-    errors = bsn_errors(turn, values, Field.NOTE)
-    if not form_text(values, Field.NOTE):
-        errors[Field.NOTE] = turn.t("case_form.required")
+    errors = text_errors(turn, values, Field.NOTE)
     return errors or None
 
 

@@ -55,6 +55,16 @@ def bsn_errors(turn: Turn, values: dict[str, Any], *fields: Field) -> dict[str, 
     return {f: turn.t("agreements.bsn") for f in fields if scan(form_text(values, f)).bsn}
 
 
+def text_errors(
+    turn: Turn, values: dict[str, Any], required: Field, *optional: Field
+) -> dict[str, str]:
+    """Field errors for free text: a BSN anywhere is refused, and `required` must be filled."""
+    errors = bsn_errors(turn, values, required, *optional)
+    if not form_text(values, required):
+        errors[required] = turn.t("case_form.required")
+    return errors
+
+
 def local_today(turn: Turn) -> date:
     return datetime.now(turn.deps.settings.timezone).date()
 
@@ -148,9 +158,7 @@ async def _is_participant(turn: Turn, user_id: str) -> bool:
 
 async def validate_action(turn: Turn) -> dict[str, str] | None:
     values = form_values(turn.body["view"])
-    errors = bsn_errors(turn, values, Field.AGREEMENT_TEXT, Field.OWNER_ORGANISATION)
-    if not form_text(values, Field.AGREEMENT_TEXT):
-        errors[Field.AGREEMENT_TEXT] = turn.t("case_form.required")
+    errors = text_errors(turn, values, Field.AGREEMENT_TEXT, Field.OWNER_ORGANISATION)
     owner = values.get(Field.OWNER_USER)
     organisation = form_text(values, Field.OWNER_ORGANISATION)
     if not owner and not organisation:
@@ -205,9 +213,7 @@ async def _record_audit(session: Any, turn: Turn, agreement: Agreement) -> None:
 
 async def validate_bodemeis(turn: Turn) -> dict[str, str] | None:
     values = form_values(turn.body["view"])
-    errors = bsn_errors(turn, values, Field.AGREEMENT_TEXT)
-    if not form_text(values, Field.AGREEMENT_TEXT):
-        errors[Field.AGREEMENT_TEXT] = turn.t("case_form.required")
+    errors = text_errors(turn, values, Field.AGREEMENT_TEXT)
     monitor = values.get(Field.MONITOR)
     if not monitor:
         errors[Field.MONITOR] = turn.t("case_form.required")
@@ -323,9 +329,7 @@ async def _plan_next_meeting(turn: Turn, when: datetime) -> int | None:
 
 async def validate_closure(turn: Turn) -> dict[str, str] | None:
     values = form_values(turn.body["view"])
-    errors = bsn_errors(turn, values, Field.AGREEMENT_TEXT)
-    if not form_text(values, Field.AGREEMENT_TEXT):
-        errors[Field.AGREEMENT_TEXT] = turn.t("case_form.required")
+    errors = text_errors(turn, values, Field.AGREEMENT_TEXT)
     return errors or None
 
 
