@@ -7,17 +7,23 @@ the bot decides what to block and explains it in the user's language.
 Privacy: the public API answers "is there a BSN / which kinds of data" and never hands the
 matched values back (except `find_bsn`, kept for tests), so callers cannot log them by accident.
 
-Pure standard library (DESIGN §2: flows/ does no I/O and imports nothing else).
+Pure: the standard library plus python-stdnum for the BSN 11-proef and the IBAN checksum (it
+reads only its own bundled tables). DESIGN §2: flows/ does no I/O and imports no Slack,
+database or bot code.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby, pairwise
+
+from stdnum import iban
+from stdnum.nl import bsn
 
 
 class WarningKind(StrEnum):
@@ -53,32 +59,48 @@ class Findings:
 
 # --------------------------------------------------------------------------------------------
 # BSN
-
-
-def is_valid_bsn(digits: str) -> bool:
-    """True when `digits` is exactly nine ASCII digits passing the BSN 11-proef."""
-    if len(digits) != 9 or not (digits.isascii() and digits.isdigit()):
-        return False
-    if digits == "000000000":
-        return False
-    weighted = sum(weight * int(d) for weight, d in zip(range(9, 1, -1), digits[:8], strict=True))
-    return (weighted - int(digits[8])) % 11 == 0
-
+#
+# The 11-proef is python-stdnum's (`stdnum.nl.bsn`); this module decides which numbers in free
+# text are worth checking.
 
 # Numbers people write: digits joined by single dots, dashes or (non-breaking) spaces.
-_CHAIN_SEPARATORS = " .-\u00a0"
 _DIGIT_CHAIN = re.compile(r"[0-9]+(?:[ .\-\u00a0][0-9]+)*")
 _SPLIT_CHAIN = re.compile(r"([ .\-\u00a0])")
-# How a BSN is commonly grouped: 123 456 782 and 1234.56.782 (plus nine digits in one go).
-_BSN_GROUPINGS = frozenset({(3, 3, 3), (4, 2, 3)})
+_ANY_SEPARATOR = " .-\u00a0"
+_Groupings = Mapping[tuple[int, ...], str]
+# How a BSN is commonly grouped (group lengths -> separators allowed between the groups):
+# 123 456 782 and 1234.56.782, plus nine digits in one go.
+_NINE_DIGIT_GROUPINGS: _Groupings = {(3, 3, 3): _ANY_SEPARATOR, (4, 2, 3): _ANY_SEPARATOR}
+# The same with the leading zero left off: 40 645 678 and 406.45.678, plus 40645678.
+# "40.645.678" is how an amount is written, so dots do not join 2-3-3.
+_EIGHT_DIGIT_GROUPINGS: _Groupings = {(2, 3, 3): " -\u00a0", (3, 2, 3): _ANY_SEPARATOR}
+
+# Eight digits are too common to flag on their own (KvK and dossier numbers, dates typed without
+# dashes), so they count only near one of these words, in any case and with or without
+# "nr"/"nummer": BSN, bsn-nr., BSN-nummer, burgerservicenummer, sofinummer, sofi-nr. Plain
+# "sofi" is a first name, so it needs its "nummer".
+_BSN_KEYWORD = re.compile(
+    r"(?<![^\W\d_])"
+    r"(?:bsn(?:[ -]?(?:nummer|nr))?|burger[ -]?service[ -]?(?:nummer|nr)|sofi[ -]?(?:nummer|nr))"
+    r"s?(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# "Near": at most this many words between the keyword and the number, before or after it
+# ("BSN van moeder: 40645678", "40645678 is het BSN").
+_KEYWORD_REACH = 3
+_WORD = re.compile(r"\S+")
 
 
-def _bsn_candidates(text: str) -> Iterator[tuple[int, str]]:
-    """Yield (position, nine digits) for every BSN-shaped number in `text`.
+def _numbers_written_as(
+    text: str, length: int, groupings: _Groupings
+) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, digits) for every number in `text` written as `length` digits in one
+    go or grouped as in `groupings`.
 
-    A nine-digit group counts wherever it stands: phone numbers, dates and IBANs are not
-    written with a nine-digit group, and missing a BSN is worse than a false alarm. A grouped
-    form counts only when its separator does not continue ("123 456 782 12" is a longer number).
+    A group of exactly `length` digits counts wherever it stands: missing a BSN is worse than a
+    false alarm, dates are not written with such a group, and callers take out phone numbers and
+    IBANs first. A grouped form counts only when its separator does not continue
+    ("123 456 782 12" is a longer number).
     """
     for chain in _DIGIT_CHAIN.finditer(text):
         parts = _SPLIT_CHAIN.split(chain.group())
@@ -89,18 +111,45 @@ def _bsn_candidates(text: str) -> Iterator[tuple[int, str]]:
             offsets.append(offset)
             offset += len(group) + (1 if index < len(separators) else 0)
         for index, group in enumerate(groups):
-            if len(group) == 9:
-                yield offsets[index], group
+            if len(group) == length:
+                yield offsets[index], offsets[index] + length, group
         position = 0
-        for _separator, run in groupby(separators):
+        for separator, run in groupby(separators):
             run_length = len(list(run))
             first, last = position, position + run_length  # groups first..last are joined
             position += run_length
             if run_length != 2:
                 continue
             shape = tuple(len(groups[i]) for i in range(first, last + 1))
-            if shape in _BSN_GROUPINGS:
-                yield offsets[first], "".join(groups[first : last + 1])
+            if separator in groupings.get(shape, ""):
+                end = offsets[last] + len(groups[last])
+                yield offsets[first], end, "".join(groups[first : last + 1])
+
+
+def _eight_digit_candidates(text: str) -> Iterator[tuple[int, str]]:
+    """Yield (position, eight digits) for every eight-digit number near a BSN keyword.
+
+    A national phone number is taken out first: in "BSN onbekend, bel 06-40645678" the last
+    eight digits are part of the phone number, not a BSN.
+    """
+    keywords = [match.span() for match in _BSN_KEYWORD.finditer(text)]
+    if not keywords:
+        return
+    masked = _mask(text, _national_phone_spans(text))  # "#" keeps the words where they were
+    word_starts = [match.start() for match in _WORD.finditer(masked)]
+
+    def word_at(position: int) -> int:
+        return bisect_right(word_starts, position) - 1
+
+    keyword_words = [(word_at(start), word_at(end - 1)) for start, end in keywords]
+    for start, end, digits in _numbers_written_as(masked, 8, _EIGHT_DIGIT_GROUPINGS):
+        first, last = word_at(start), word_at(end - 1)
+        # Words strictly between the two; -1 when the number is glued on ("BSN:40645678").
+        if any(
+            max(first - keyword_last, keyword_first - last) - 1 <= _KEYWORD_REACH
+            for keyword_first, keyword_last in keyword_words
+        ):
+            yield start, digits
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -113,7 +162,8 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def find_bsn(text: str) -> list[str]:
-    """Every BSN in `text`, as nine digits, in order of appearance (for tests and tooling)."""
+    """Every BSN in `text` as nine digits (an eight-digit one with its leading zero put back),
+    in order of appearance (for tests and tooling)."""
     return _find_bsn_in(_mask(text, _iban_spans(text)))
 
 
@@ -121,8 +171,12 @@ def _find_bsn_in(iban_masked: str) -> list[str]:
     # "+31 612345678" holds a nine-digit group that passes the 11-proef one time in eleven:
     # a number with an international prefix is a phone number, so it is taken out first.
     masked = _mask(iban_masked, _international_phone_spans(iban_masked))
-    found = sorted(_bsn_candidates(masked))
-    return [digits for _, digits in found if is_valid_bsn(digits)]
+    candidates = [
+        (start, digits)
+        for start, _end, digits in _numbers_written_as(masked, 9, _NINE_DIGIT_GROUPINGS)
+    ]
+    candidates.extend(_eight_digit_candidates(masked))
+    return [bsn.compact(digits) for _, digits in sorted(candidates) if bsn.is_valid(digits)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,21 +213,19 @@ def _international_phone_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _INTERNATIONAL_PHONE.finditer(text)]
 
 
+def _national_phone_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _NATIONAL_PHONE.finditer(text) if not _LEADING_DATE.match(m.group())]
+
+
 def _has_phone(text: str) -> bool:
-    if _INTERNATIONAL_PHONE.search(text):
-        return True
-    return any(not _LEADING_DATE.match(m.group()) for m in _NATIONAL_PHONE.finditer(text))
+    return bool(_INTERNATIONAL_PHONE.search(text) or _national_phone_spans(text))
 
 
-def is_valid_iban(candidate: str) -> bool:
-    """Mod-97 check (ISO 13616) on an IBAN with or without spaces, any letter case."""
-    compact = candidate.replace(" ", "").upper()
-    if not 15 <= len(compact) <= 34 or not compact.isascii() or not compact.isalnum():
-        return False
-    if not (compact[:2].isalpha() and compact[2:4].isdigit()):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+def _is_iban(candidate: str) -> bool:
+    # Mod 97 and the country's account format from the IBAN registry. Not stdnum's national
+    # bank lists (check_country): they go stale, and a real account at a bank they miss
+    # (BE68 5390 0754 7034) still deserves the warning.
+    return iban.is_valid(candidate, check_country=False)
 
 
 def _iban_spans(text: str) -> list[tuple[int, int]]:
@@ -184,7 +236,7 @@ def _iban_spans(text: str) -> list[tuple[int, int]]:
         groups = match.group().split(" ")
         for count in range(len(groups), 0, -1):
             prefix = " ".join(groups[:count])
-            if is_valid_iban(prefix):
+            if _is_iban(prefix):
                 spans.append((match.start(), match.start() + len(prefix)))
                 break
     return spans
@@ -328,7 +380,7 @@ def validate_case_code(code: str) -> str | None:
     `normalise_case_code(code)`. Checks run in order of severity, the first one that fails wins:
 
     - length: 3 to 32 characters (ignoring surrounding spaces).
-    - bsn: it contains a BSN (nine digits passing the 11-proef).
+    - bsn: it contains a BSN (nine digits passing the 11-proef, or eight next to "BSN").
     - date: it contains a full date (day, month and year), which could be a date of birth.
     - looks_like_name: it is written like a person's name — a word with a capital followed by
       lower case, a name particle (van, de, el, ...) before another word, or letters only typed
