@@ -3,7 +3,8 @@
     GET  /ui/                  the page (static HTML, CSS and plain JS from ./static)
     GET  /ui/api/state         ?user=&channel=&thread= : what that person sees (JSON)
     GET  /ui/api/events        server-sent events: the workspace changed, fetch again
-    POST /ui/api/act           {"user", "action", "args"}: act as that person
+    POST /ui/api/act           {"user", "action", "args"}: act as that person; a form Slack's
+                               client would refuse answers `field_errors` in their language
     GET  /ui/files/{file_id}   an uploaded file, for the page to show or download
 
 Every action goes through `SandboxUser`, so the bot receives exactly what Slack would send.

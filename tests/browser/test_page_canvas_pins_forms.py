@@ -23,20 +23,10 @@ from sandbox import Sandbox, Workspace, modals  # noqa: E402
 from sandbox.blockkit import check_view  # noqa: E402
 from tests.browser.conftest import ARTIFACTS  # noqa: E402
 from tests.browser.page import ChatPage  # noqa: E402
+from tests.browser.test_ui_api import SCORE_MODAL  # noqa: E402
 
 T = TypeVar("T")
 PLAN = "# Veiligheidsplan\n## Bodemeisen\n- **Geen alcohol** in huis\n"
-FORM = {
-    "type": "modal", "callback_id": "prep", "title": {"type": "plain_text", "text": "Voorbereiding"},
-    "submit": {"type": "plain_text", "text": "Opslaan"},
-    "blocks": [
-        {"type": "input", "block_id": "score", "label": {"type": "plain_text", "text": "Score"},
-         "element": {"type": "number_input", "action_id": "v", "is_decimal_allowed": False,
-                     "min_value": "1", "max_value": "10"}},
-        {"type": "input", "block_id": "why", "label": {"type": "plain_text", "text": "Waarom"},
-         "element": {"type": "plain_text_input", "action_id": "v"}},
-    ],
-}
 
 
 class BareSandbox:
@@ -59,7 +49,7 @@ class BareSandbox:
 
     def open_form(self, person: str) -> None:
         async def open_it() -> None:
-            modals.open_modal(self.sb, self.app, self.sb.user(person).id, check_view(FORM))
+            modals.open_modal(self.sb, self.app, self.sb.user(person).id, check_view(SCORE_MODAL))
         self.run(open_it())
 
     def stop(self) -> None:

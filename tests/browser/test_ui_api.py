@@ -95,8 +95,10 @@ async def test_the_event_stream_announces_changes(sb: Sandbox, http: aiohttp.Cli
         assert second.startswith(b"data: ") and second != first
 
 
+# A form with what Slack's client checks itself: a bounded number and a required text.
 SCORE_MODAL = {
-    "type": "modal", "callback_id": "prep", "title": {"type": "plain_text", "text": "Voorbereiding"},
+    "type": "modal", "callback_id": "prep",
+    "title": {"type": "plain_text", "text": "Voorbereiding"},
     "submit": {"type": "plain_text", "text": "Opslaan"},
     "blocks": [
         {"type": "input", "block_id": "score", "label": {"type": "plain_text", "text": "Score"},
