@@ -186,7 +186,8 @@ class Sandbox:
         if found.id in ch.members:
             return
         ch.members.add(found.id)
-        inviter = self.ws.find_user(by).id if by and self.ws.find_user(by) else None
+        found_by = self.ws.find_user(by) if by else None
+        inviter = found_by.id if found_by is not None else None
         events.member_joined(self, ch, found.id, inviter)
 
     def kick(self, channel: str | Channel, user: str) -> None:
@@ -266,7 +267,7 @@ class Sandbox:
         ack = await self.delivery.send(target, "url_verification", {
             "token": target.verification_token, "challenge": challenge,
             "type": "url_verification"})
-        return bool(ack) and challenge in (ack.get("challenge"), ack.get("text"))
+        return ack is not None and challenge in (ack.get("challenge"), ack.get("text"))
 
     # ----- waiting -----
 

@@ -44,7 +44,8 @@ async def upload(request: web.Request) -> web.Response:
         if request.content_type == "multipart/form-data":
             form = await request.post()
             part = form.get("file") or form.get("filename")
-            content = part.file.read() if hasattr(part, "file") else str(part or "").encode()
+            content = part.file.read() if isinstance(part, web.FileField) else str(
+                part or "").encode()
         else:
             content = await request.read()
         stored.content = content

@@ -48,6 +48,10 @@ async def test_a_channel_canvas_is_created_shown_edited_and_deleted(
                                                                       "bewerken")}])
     assert sb.canvas("casus-demo") == (
         "> Niet met de hand bewerken\n# Veiligheidsplan\nversie 2\nBij acuut gevaar: 112.")
+    await client.canvases_edit(canvas_id=canvas_id, changes=[
+        {"operation": "rename", "title_content": markdown("Veiligheidsplan ZVH-2025-014")}])
+    assert (await client.files_info(file=canvas_id))["file"]["title"] == (
+        "Veiligheidsplan ZVH-2025-014")
 
     await client.canvases_delete(canvas_id=canvas_id)
     assert sb.canvas("casus-demo") is None
