@@ -147,3 +147,21 @@ async def test_the_page_gets_the_channel_canvas_and_pins(
     assert (canvas["title"], canvas["markdown"]) == ("Veiligheidsplan",
                                                      "# Veiligheidsplan\n- **112**")
     assert seen["conversation"]["messages"][0]["pinned_to"] == ["C0CASUSDEMO"]
+
+
+async def test_a_private_answer_in_a_thread_shows_in_that_thread_only(
+    sb: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    client = AsyncWebClient(token=sb.app.bot_token, base_url=sb.api_url)
+    parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg")
+    question = await client.chat_postMessage(
+        channel="C0CASUSDEMO", text="Vraag 1", thread_ts=parent["ts"]
+    )
+    await client.chat_postEphemeral(
+        channel="C0CASUSDEMO", user="U0SANNE", text="Alleen regisseurs", thread_ts=question["ts"]
+    )
+    params = {"user": "sanne", "channel": "casus-demo", "thread": parent["ts"]}
+    async with http.get("/ui/api/state", params=params) as r:
+        seen = await r.json()
+    assert seen["conversation"]["ephemerals"] == []
+    assert [e["text"] for e in seen["thread"]["ephemerals"]] == ["Alleen regisseurs"]

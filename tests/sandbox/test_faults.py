@@ -140,3 +140,18 @@ async def test_faults_over_the_control_api(sb: Sandbox, app: App):
         async with http.delete("/_sandbox/faults") as resp:
             assert (await resp.json())["pending"] == []
     assert (await client.chat_postMessage(channel="C0CASUSDEMO", text="x"))["ok"]
+
+
+async def test_stopping_the_sandbox_releases_a_hung_call():
+    sb = Sandbox()
+    await sb.start()
+    installed = sb.install_app(events=())
+    sb.faults.add("timeout", hold=None)
+    client = bare(sb, installed, timeout=60)
+    pending = asyncio.ensure_future(client.auth_test())
+    while not sb.activity.in_flight:  # the call has arrived and hangs
+        assert not pending.done()
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(sb.stop(), 10)  # not the client's 60 s
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await pending
