@@ -25,12 +25,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--join", action="append", default=None,
                         help="channel the bot is a member of (default: casus-demo)")
     parser.add_argument("--rate-limit", action="store_true", help="answer 429 like Slack")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="answer every Web API call after this long (e.g. 0.1)")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> None:
-    sb = Sandbox(Workspace.demo(), port=args.port, rate_limit=args.rate_limit)
+    sb = Sandbox(Workspace.demo(), port=args.port, rate_limit=args.rate_limit,
+                 latency=args.latency)
     await sb.start()
     app = sb.install_app(name=args.app_name, request_url=args.request_url,
                          join=args.join if args.join is not None else ["casus-demo"])

@@ -16,9 +16,10 @@ from aiohttp import web
 from . import events
 from .activity import Activity
 from .delivery import Delivery, DeliveryError
+from .faults import Faults
 from .manifest import load_manifest
 from .socket_mode import SocketHub
-from .web_api import ApiCall, ApiError, RateLimiter
+from .web_api import ALL_BOT_SCOPES, ApiCall, ApiError, RateLimiter
 from .workspace import App, Channel, StoredFile, Workspace
 
 if TYPE_CHECKING:
@@ -41,10 +42,14 @@ class Sandbox:
         trigger_ttl: float = 3.0,
         quiet: float = 0.05,
         connect_timeout: float = 10.0,
+        latency: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ):
         self.ws = workspace or Workspace.demo()
+        self.latency = latency  # seconds before every Web API answer, like Slack's round trip
+        self.faults = Faults()
+        self.closing = asyncio.Event()
         self.rate_limiter = (RateLimiter(rate_limit if isinstance(rate_limit, dict) else None)
                              if rate_limit else None)
         self.ack_timeout = ack_timeout
@@ -81,6 +86,7 @@ class Sandbox:
         return self
 
     async def stop(self) -> None:
+        self.closing.set()  # releases Web API calls held by a `timeout` fault
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -180,8 +186,57 @@ class Sandbox:
         if found.id in ch.members:
             return
         ch.members.add(found.id)
-        inviter = self.ws.find_user(by).id if by and self.ws.find_user(by) else None
+        found_by = self.ws.find_user(by) if by else None
+        inviter = found_by.id if found_by is not None else None
         events.member_joined(self, ch, found.id, inviter)
+
+    def kick(self, channel: str | Channel, user: str) -> None:
+        """Remove a member as an admin would in the client (e.g. the bot), with events."""
+        ch = channel if isinstance(channel, Channel) else self.channel(channel)
+        found = self.ws.find_user(user)
+        if found is None:
+            raise LookupError(f"no user {user!r}")
+        if found.id not in ch.members:
+            return
+        listeners = events.listening_apps(self, ch)
+        ch.members.discard(found.id)
+        events.member_left(self, ch, found.id, listeners)
+
+    def revoke_scopes(self, *scopes: str, app: App | None = None) -> frozenset[str]:
+        """Take bot scopes away from an installed app at runtime; returns what it still holds."""
+        target = app or self.app
+        held = target.scopes if target.scopes is not None else frozenset(ALL_BOT_SCOPES)
+        target.scopes = held - set(scopes)
+        return target.scopes
+
+    def grant_scopes(self, *scopes: str, app: App | None = None) -> frozenset[str]:
+        target = app or self.app
+        if target.scopes is not None:
+            target.scopes = target.scopes | set(scopes)
+        return target.scopes if target.scopes is not None else frozenset(ALL_BOT_SCOPES)
+
+    def settings(self, *, latency: float | None = None,
+                 canvases: str | bool | None = None) -> dict[str, Any]:
+        """Change workspace behaviour at runtime; returns the current settings.
+
+        `canvases`: "on" (True), "team_tier" (False: a free team, channel canvases cannot be
+        created) or "disabled" (an admin turned canvases off: not created, not edited).
+        """
+        if latency is not None:
+            if latency < 0:
+                raise ValueError("latency is a number of seconds, at least 0")
+            self.latency = float(latency)
+        if canvases is not None:
+            value = "on" if canvases is True else "team_tier" if canvases is False else canvases
+            if value not in ("on", "team_tier", "disabled"):
+                raise ValueError("canvases is 'on', 'team_tier' or 'disabled'")
+            self.ws.canvases = str(value)
+        return {"latency": self.latency, "canvases": self.ws.canvases}
+
+    def canvas(self, channel: str | Channel) -> str | None:
+        """The markdown of a channel's canvas, or None when it has none."""
+        ch = channel if isinstance(channel, Channel) else self.channel(channel)
+        return ch.canvas.markdown if ch.canvas is not None else None
 
     def messages(self, channel: str | Channel,
                  thread_ts: str | None = None) -> list[dict[str, Any]]:
@@ -212,7 +267,7 @@ class Sandbox:
         ack = await self.delivery.send(target, "url_verification", {
             "token": target.verification_token, "challenge": challenge,
             "type": "url_verification"})
-        return bool(ack) and challenge in (ack.get("challenge"), ack.get("text"))
+        return ack is not None and challenge in (ack.get("challenge"), ack.get("text"))
 
     # ----- waiting -----
 

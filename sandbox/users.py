@@ -11,30 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import events, messaging, modals, payloads, surfaces
 from .blockkit import check_message_blocks, check_view
+from .client_checks import InputRejected, check_inputs
 from .elements import ElementError, Found, action_entry, convert, find, state_entry
 from .responses import ResponseTarget
-from .workspace import App, Channel, User
+from .workspace import App, Channel, StoredFile, User
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
-
-class InputRejected(ValueError):
-    """The Slack client itself would not send this (a required field is empty, too long...)."""
-
-
-def _number_problems(block_id: str, element: dict[str, Any], text: str) -> list[str]:
-    """What Slack's client checks in a number_input before it lets the form go."""
-    try:
-        number = float(text) if element.get("is_decimal_allowed") else int(text)
-    except ValueError:
-        return [f"{block_id}: not a number"]
-    problems = []
-    if "min_value" in element and number < float(element["min_value"]):
-        problems.append(f"{block_id}: below min_value")
-    if "max_value" in element and number > float(element["max_value"]):
-        problems.append(f"{block_id}: above max_value")
-    return problems
+__all__ = ["InputRejected", "SandboxUser"]
 
 
 class SandboxUser:
@@ -83,6 +68,29 @@ class SandboxUser:
     async def post_dm(self, text: str, *, thread_ts: str | None = None,
                       app: App | None = None) -> str:
         return await self.post(self.dm_channel(app), text, thread_ts=thread_ts)
+
+    async def upload(self, channel: str | Channel, content: str | bytes, filename: str, *,
+                     title: str | None = None, comment: str = "",
+                     thread_ts: str | None = None) -> str:
+        """Share a file as this person (drag and drop in the client); returns its file id."""
+        ch = self._channel(channel)
+        if self.id not in ch.members:
+            raise PermissionError(f"{self.handle} is not a member of #{ch.name}")
+        root = messaging.thread_root(ch, thread_ts) if thread_ts else None
+        if thread_ts and root is None:
+            raise LookupError(f"no message {thread_ts} in #{ch.name}")
+        data = content.encode() if isinstance(content, str) else content
+        ws = self.sb.ws
+        stored = StoredFile(id=ws.new_id("F"), name=filename, length=len(data), uploader=self.id,
+                            title=title or filename, content=data, shared_in=[ch.id])
+        ws.files[stored.id] = stored
+        message = messaging.user_message(self.sb, self.user, comment, thread_ts=root)
+        message.update(files=[stored.to_slack(self.sb.url)], upload=True, subtype="file_share")
+        if not comment:
+            message.pop("blocks")
+        stored.shares.append((ch.id, message["ts"], root))
+        messaging.post(self.sb, ch, message)
+        return stored.id
 
     def _own(self, channel: str | Channel, ts: str) -> tuple[Channel, dict[str, Any]]:
         ch = self._channel(channel)
@@ -244,35 +252,13 @@ class SandboxUser:
                 element = matches[0].element
                 state.setdefault(block_id, {})[action_id] = state_entry(
                     element, convert(element, value, self._resolve_user))
-        self._check_inputs(view)
+        check_inputs(view)
         app = self.sb.ws.apps[record.app_id]
         trigger = self.sb.new_trigger(app, self.id)
         body = payloads.view_submission(self.sb, app, self.user, record, trigger)
         ack = await self.sb.delivery.send(app, "interactive", body)
         self._after_submit(app, record, ack or {})
         return ack
-
-    def _check_inputs(self, view: dict[str, Any]) -> None:
-        problems = []
-        for block in view["blocks"]:
-            if block.get("type") != "input":
-                continue
-            element = block["element"]
-            entry = view["state"]["values"].get(block["block_id"], {}).get(element["action_id"], {})
-            filled = [v for k, v in entry.items() if k not in ("type", "timezone")]
-            empty = not filled or filled[0] in (None, "", [])
-            if empty and not block.get("optional"):
-                problems.append(f"{block['block_id']}: required")
-            text = entry.get("value") or ""
-            if element["type"] == "number_input" and text:
-                problems += _number_problems(block["block_id"], element, text)
-            if element["type"] == "plain_text_input" and text:
-                if len(text) > int(element.get("max_length", 3000)):
-                    problems.append(f"{block['block_id']}: longer than max_length")
-                if len(text) < int(element.get("min_length", 0)):
-                    problems.append(f"{block['block_id']}: shorter than min_length")
-        if problems:
-            raise InputRejected("Slack would not submit this modal: " + "; ".join(problems))
 
     def _after_submit(self, app: App, record: Any, ack: dict[str, Any]) -> None:
         action = ack.get("response_action")

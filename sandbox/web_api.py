@@ -1,10 +1,12 @@
-"""The Web API front door: argument parsing, tokens, rate limits, the call log, dispatch.
+"""The Web API front door: argument parsing, tokens, latency, rate limits, injected faults,
+scope headers, the call log, dispatch.
 
 The methods themselves live in `sandbox.methods.*` and register here with `@method(...)`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .blockkit import BlockKitError
+from .faults import Fault
 from .workspace import App
 
 if TYPE_CHECKING:
@@ -50,6 +53,7 @@ class ApiCall:
     error: str | None
     response: dict[str, Any] = field(repr=False)
     app_id: str | None = None
+    fault: str | None = None  # the injected fault's kind ("timeout+effect": it took effect)
 
 
 @dataclass
@@ -98,9 +102,14 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",), "chat.update": ("chat:write",),
     "chat.delete": ("chat:write",), "chat.postEphemeral": ("chat:write",),
     "conversations.join": ("channels:join",), "conversations.open": ("im:write",),
+    "conversations.create": ("channels:manage", "groups:write"),
     "users.info": ("users:read",), "users.list": ("users:read",),
     "files.getUploadURLExternal": ("files:write",),
     "files.completeUploadExternal": ("files:write",), "files.info": ("files:read",),
+    "files.delete": ("files:write",),
+    "conversations.canvases.create": ("canvases:write",), "canvases.edit": ("canvases:write",),
+    "canvases.delete": ("canvases:write",),
+    "pins.add": ("pins:write",), "pins.remove": ("pins:write",), "pins.list": ("pins:read",),
 }
 # method -> scope for a public channel, a private channel, a DM
 CHANNEL_SCOPES: dict[str, tuple[str, str, str]] = {
@@ -111,6 +120,13 @@ CHANNEL_SCOPES: dict[str, tuple[str, str, str]] = {
     "conversations.invite": ("channels:manage", "groups:write", "im:write"),
     "conversations.kick": ("channels:manage", "groups:write", "im:write"),
 }
+
+# Every bot scope the stand-in checks: what an app installed without a scope list holds.
+ALL_BOT_SCOPES: list[str] = sorted(
+    {s for scopes in METHOD_SCOPES.values() for s in scopes}
+    | {s for scopes in CHANNEL_SCOPES.values() for s in scopes}
+    | {"app_mentions:read", "commands", "groups:write", "channels:manage", "im:write"})
+HOLD_POLL_S = 0.05
 
 Handler = Callable[[Call], Awaitable[dict[str, Any]]]
 METHODS: dict[str, tuple[Handler, str]] = {}
@@ -133,7 +149,9 @@ RATE_LIMITS: dict[str, int] = {
     "conversations.history": 50, "conversations.replies": 50, "conversations.open": 50,
     "users.info": 100, "users.list": 20, "views.open": 100, "views.update": 100,
     "views.push": 100, "views.publish": 100, "files.getUploadURLExternal": 100,
-    "files.completeUploadExternal": 100, "files.info": 100,
+    "files.completeUploadExternal": 100, "files.info": 100, "files.delete": 50,
+    "conversations.canvases.create": 20, "canvases.edit": 50, "canvases.delete": 50,
+    "pins.add": 20, "pins.remove": 20, "pins.list": 20,
 }  # fmt: skip
 
 
@@ -190,39 +208,118 @@ def _find_app(sb: Sandbox, token: str) -> tuple[App, str] | None:
     return None
 
 
+def _authorize(sb: Sandbox, name: str, token: str | None) -> tuple[Handler, App]:
+    if name not in METHODS:
+        raise ApiError("unknown_method", req_method=name)
+    handler, wanted = METHODS[name]
+    if token is None:
+        raise ApiError("not_authed")
+    found = _find_app(sb, token)
+    if found is None:
+        raise ApiError("invalid_auth")
+    app, kind = found
+    if kind != wanted:
+        raise ApiError("not_allowed_token_type")
+    return handler, app
+
+
+def scope_headers(app: App, name: str) -> dict[str, str]:
+    """Slack names the token's scopes and the method's scopes on every answer to a valid token."""
+    granted = sorted(app.scopes) if app.scopes is not None else ALL_BOT_SCOPES
+    accepted = METHOD_SCOPES.get(name) or CHANNEL_SCOPES.get(name) or ()
+    return {"X-OAuth-Scopes": ",".join(granted), "X-Accepted-OAuth-Scopes": ",".join(accepted)}
+
+
+async def _hold(sb: Sandbox, request: web.Request, seconds: float | None) -> bool:
+    """Hang the request; True if the client still waits when `seconds` are up. Ends early when
+    the client gives up or the sandbox stops, so a hung call never outlives either."""
+    loop = asyncio.get_running_loop()
+    deadline = None if seconds is None else loop.time() + seconds
+    while True:
+        transport = request.transport
+        if transport is None or transport.is_closing() or sb.closing.is_set():
+            return False
+        left = None if deadline is None else deadline - loop.time()
+        if left is not None and left <= 0:
+            return True
+        await asyncio.sleep(HOLD_POLL_S if left is None else min(HOLD_POLL_S, left))
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer: the client sees a disconnect."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=504)
+
+
+async def _run(call: Call, handler: Handler) -> dict[str, Any]:
+    """The method itself: Slack's success body, or its error body."""
+    try:
+        call.need_scope(*METHOD_SCOPES.get(call.method, ()))
+        return {"ok": True, **await handler(call)}
+    except ApiError as exc:
+        return {"ok": False, "error": exc.error, **exc.extra}
+    except BlockKitError as exc:
+        return {"ok": False, "error": exc.error, "errors": exc.messages,
+                "response_metadata": {"messages": exc.messages}}
+
+
+async def _time_out(request: web.Request, call: Call, handler: Handler, fault: Fault,
+                    headers: dict[str, str]) -> web.Response:
+    """A `timeout` fault: the call takes effect before the hang (after_effect) or after it (a
+    slow Slack; not at all when the client gave up meanwhile); after the hang the answer is
+    sent, or the connection is dropped (`drop`, or a client that stopped waiting)."""
+    sb = call.sb
+    body = await _run(call, handler) if fault.after_effect else None
+    waiting = await _hold(sb, request, fault.hold)
+    if body is None and waiting and not fault.drop:
+        body = await _run(call, handler)
+    answered = waiting and not fault.drop
+    label = "timeout+effect" if body is not None and (fault.after_effect or not answered) else (
+        "timeout")
+    if body is not None and answered:
+        sb.api_calls.append(ApiCall(call.method, call.args, body["ok"], body.get("error"), body,
+                                    call.app.app_id, label))
+        return web.json_response(body, headers=headers)
+    sb.api_calls.append(ApiCall(call.method, call.args, False, "timeout", body or {},
+                                call.app.app_id, label))
+    return _drop(request)
+
+
 async def handle(request: web.Request) -> web.Response:
     sb = request.app[SANDBOX]
     name = request.match_info["method"]
     with sb.activity.busy("web_api"):
+        if sb.latency > 0:
+            await asyncio.sleep(sb.latency)  # per request, so slow calls still overlap
         args = await read_args(request)
         token = _token(request, args)
         app_id: str | None = None
+        fault: Fault | None = None
         status, headers = 200, {}
         try:
-            if name not in METHODS:
-                raise ApiError("unknown_method", req_method=name)
-            handler, wanted = METHODS[name]
-            if token is None:
-                raise ApiError("not_authed")
-            found = _find_app(sb, token)
-            if found is None:
-                raise ApiError("invalid_auth")
-            app, kind = found
+            handler, app = _authorize(sb, name, token)
             app_id = app.app_id
-            if kind != wanted:
-                raise ApiError("not_allowed_token_type")
+            headers = scope_headers(app, name)
             if sb.rate_limiter is not None:
                 wait = sb.rate_limiter.retry_after(app.app_id, name, args)
                 if wait is not None:
-                    status, headers = 429, {"Retry-After": str(wait)}
+                    status, headers["Retry-After"] = 429, str(wait)
                     raise ApiError("ratelimited")
-            call = Call(sb, name, app, args)
-            call.need_scope(*METHOD_SCOPES.get(name, ()))
-            body = {"ok": True, **await handler(call)}
+            fault = sb.faults.take(name)
+            if fault is not None and fault.kind == "timeout":
+                return await _time_out(request, Call(sb, name, app, args), handler, fault,
+                                       headers)
+            if fault is not None:
+                status = fault.status
+                if fault.kind == "ratelimited":
+                    headers["Retry-After"] = str(fault.retry_after)
+                elif status >= 500:
+                    headers = {}  # Slack's edge answers these, not the API behind it
+                raise ApiError(fault.error)
+            body = await _run(Call(sb, name, app, args), handler)
         except ApiError as exc:
             body = {"ok": False, "error": exc.error, **exc.extra}
-        except BlockKitError as exc:
-            body = {"ok": False, "error": exc.error, "errors": exc.messages,
-                    "response_metadata": {"messages": exc.messages}}
-        sb.api_calls.append(ApiCall(name, args, body["ok"], body.get("error"), body, app_id))
+        sb.api_calls.append(ApiCall(name, args, body["ok"], body.get("error"), body, app_id,
+                                    fault.kind if fault is not None else None))
         return web.json_response(body, status=status, headers=headers)

@@ -86,6 +86,7 @@ class Channel:
     purpose: str = ""
     # ts -> message; ts values only grow, so insertion order is chronological order.
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    canvas: StoredFile | None = None  # the channel canvas, once an app created one
 
     @property
     def channel_type(self) -> str:
@@ -126,6 +127,10 @@ class Channel:
         }
         if viewer is not None:
             data["is_member"] = viewer in self.members
+        if self.canvas is not None:
+            data["properties"] = {"canvas": {
+                "file_id": self.canvas.id, "is_empty": not self.canvas.markdown.strip(),
+                "quip_thread_id": self.canvas.quip_thread_id}}
         if num_members:
             data["num_members"] = len(self.members)
         return data
@@ -201,10 +206,22 @@ class StoredFile:
     content: bytes | None = None
     alt_txt: str | None = None
     shared_in: list[str] = field(default_factory=list)
+    # (channel id, ts of the message that shares it, thread ts or None), as files.info's shares
+    shares: list[tuple[str, str, str | None]] = field(default_factory=list)
     created: int = field(default_factory=lambda: int(time.time()))
+    canvas_of: str | None = None  # a channel canvas: its channel; content is the markdown
+    quip_thread_id: str = ""
+
+    @property
+    def is_canvas(self) -> bool:
+        return self.canvas_of is not None
+
+    @property
+    def markdown(self) -> str:
+        return (self.content or b"").decode("utf-8")
 
     def to_slack(self, base_url: str) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "created": self.created,
             "timestamp": self.created,
@@ -220,6 +237,12 @@ class StoredFile:
             "groups": [],
             "is_public": False,
         }
+        if self.is_canvas:
+            # How Slack describes a canvas in files.info.
+            data.update(mimetype="application/vnd.slack-docs", filetype="quip",
+                        pretty_type="Canvas", is_channel_space=True,
+                        linked_channel_id=self.canvas_of)
+        return data
 
 
 class Workspace:
@@ -237,6 +260,10 @@ class Workspace:
         self.modal_stacks: dict[str, list[str]] = {}  # user id -> view ids, bottom first
         self.homes: dict[tuple[str, str], str] = {}  # (user id, app id) -> view id
         self.files: dict[str, StoredFile] = {}
+        self.deleted_files: set[str] = set()
+        # Channel canvases: "on"; "team_tier" (a free team: none can be created); "disabled"
+        # (an admin turned canvases off: none can be created or edited).
+        self.canvases = "on"
         self.ts_index: dict[str, str] = {}  # message ts -> channel id
         # What each user selected in a message's inputs, per (user, channel, ts): Slack keeps
         # this client-side per user and sends it along as `state.values`.
@@ -336,7 +363,7 @@ class Workspace:
         thread_ts = message.get("thread_ts")
         if thread_ts == ts and message.get("reply_count"):
             # A thread parent with replies stays as a tombstone, as in Slack.
-            tombstone = {
+            tombstone: dict[str, Any] = {
                 "type": "message", "subtype": "tombstone", "ts": ts, "thread_ts": ts,
                 "text": "This message was deleted.", "user": "USLACKBOT", "hidden": True,
                 **{k: message[k] for k in ("reply_count", "reply_users", "latest_reply")
@@ -361,6 +388,27 @@ class Workspace:
 
     def find_ephemeral(self, ts: str) -> Ephemeral | None:
         return next((e for e in self.ephemerals if e.message["ts"] == ts), None)
+
+    # ----- files -----
+
+    def delete_file(self, file_id: str) -> StoredFile:
+        """Gone for good: downloads, files.info and the channel canvas tab. Messages that
+        shared it show a tombstone in its place; one that held nothing else disappears."""
+        stored = self.files.pop(file_id)
+        self.deleted_files.add(file_id)
+        if stored.canvas_of and stored.canvas_of in self.channels:
+            self.channels[stored.canvas_of].canvas = None
+        for channel_id, ts, _ in stored.shares:
+            channel = self.channels.get(channel_id)
+            message = channel.messages.get(ts) if channel else None
+            if channel is None or message is None:
+                continue
+            files = [f if f.get("id") != file_id else {"id": file_id, "mode": "tombstone"}
+                     for f in message.get("files") or []]
+            message["files"] = files
+            if not message.get("text") and all(f.get("mode") == "tombstone" for f in files):
+                self.remove_message(channel, ts)
+        return stored
 
     # ----- the seeded demo workspace -----
 

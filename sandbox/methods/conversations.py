@@ -53,7 +53,7 @@ async def invite(call: Call) -> dict[str, Any]:
     users = _ids(call.get("users"))
     if not users:
         raise ApiError("no_user")
-    errors = []
+    errors: list[dict[str, Any]] = []
     for user_id in users:
         if user_id == call.app.bot_user_id:
             errors.append({"user": user_id, "ok": False, "error": "cant_invite_self"})

@@ -1,7 +1,8 @@
 """File upload v2: files.getUploadURLExternal, the upload POST, files.completeUploadExternal.
 
-Plus files.info. A completed upload shared into a channel appears there as a message from the
-bot carrying the file, like Slack's.
+Plus files.info and files.delete. A completed upload shared into a channel appears there as a
+message from the bot carrying the file, like Slack's. Canvases are files too: files.info
+describes them and files.delete removes them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ async def upload(request: web.Request) -> web.Response:
         if request.content_type == "multipart/form-data":
             form = await request.post()
             part = form.get("file") or form.get("filename")
-            content = part.file.read() if hasattr(part, "file") else str(part or "").encode()
+            content = part.file.read() if isinstance(part, web.FileField) else str(
+                part or "").encode()
         else:
             content = await request.read()
         stored.content = content
@@ -78,14 +80,52 @@ async def complete_upload(call: Call) -> dict[str, Any]:
         for stored in stored_files:
             stored.shared_in.append(channel.id)
         fields["files"] = [f.to_slack(call.sb.url) for f in stored_files]
-        messaging.post(call.sb, channel, messaging.bot_message(call.sb, call.app, fields))
+        message = messaging.bot_message(call.sb, call.app, fields)
+        for stored in stored_files:
+            stored.shares.append((channel.id, message["ts"], fields.get("thread_ts")))
+        messaging.post(call.sb, channel, message)
     return {"files": [{"id": f.id, "title": f.title} for f in stored_files]}
+
+
+def _existing(call: Call) -> StoredFile:
+    file_id = str(call.get("file") or "")
+    if file_id in call.sb.ws.deleted_files:
+        raise ApiError("file_deleted")
+    stored = call.sb.ws.files.get(file_id)
+    if stored is None or stored.content is None:
+        raise ApiError("file_not_found")
+    return stored
+
+
+def _shares(call: Call, stored: StoredFile) -> dict[str, Any]:
+    """files.info's `shares`: where the file was posted, by channel, split public/private."""
+    shares: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for channel_id, ts, thread_ts in stored.shares:
+        channel = call.sb.ws.channels.get(channel_id)
+        if channel is None or ts not in channel.messages:
+            continue
+        share: dict[str, Any] = {"ts": ts, "channel_name": channel.name, "team_id":
+                                 call.sb.ws.team_id, "share_user_id": stored.uploader}
+        if thread_ts:
+            share["thread_ts"] = thread_ts
+        kind = "public" if not (channel.is_private or channel.is_im) else "private"
+        shares.setdefault(kind, {}).setdefault(channel_id, []).append(share)
+    return shares
 
 
 @method("files.info")
 async def files_info(call: Call) -> dict[str, Any]:
-    stored = call.sb.ws.files.get(str(call.get("file") or ""))
-    if stored is None or stored.content is None:
-        raise ApiError("file_not_found")
-    return {"file": stored.to_slack(call.sb.url), "comments": [], "response_metadata": {
-        "next_cursor": ""}}
+    stored = _existing(call)
+    file = stored.to_slack(call.sb.url)
+    if stored.shares:
+        file["shares"] = _shares(call, stored)
+    return {"file": file, "comments": [], "response_metadata": {"next_cursor": ""}}
+
+
+@method("files.delete")
+async def files_delete(call: Call) -> dict[str, Any]:
+    stored = _existing(call)
+    if stored.uploader != call.app.bot_user_id:
+        raise ApiError("cant_delete_file")  # a bot token deletes only what its bot uploaded
+    call.sb.ws.delete_file(stored.id)
+    return {}

@@ -3,7 +3,8 @@
     GET  /ui/                  the page (static HTML, CSS and plain JS from ./static)
     GET  /ui/api/state         ?user=&channel=&thread= : what that person sees (JSON)
     GET  /ui/api/events        server-sent events: the workspace changed, fetch again
-    POST /ui/api/act           {"user", "action", "args"}: act as that person
+    POST /ui/api/act           {"user", "action", "args"}: act as that person; a form Slack's
+                               client would refuse answers `field_errors` in their language
     GET  /ui/files/{file_id}   an uploaded file, for the page to show or download
 
 Every action goes through `SandboxUser`, so the bot receives exactly what Slack would send.
@@ -30,6 +31,7 @@ from ..delivery import DeliveryError
 from ..elements import ElementError
 from ..users import InputRejected
 from ..web_api import SANDBOX
+from .refusals import field_errors
 from .snapshot import fingerprint, snapshot
 
 STATIC = Path(__file__).parent / "static"
@@ -122,6 +124,11 @@ async def act(request: web.Request) -> web.Response:
     try:
         person = sb.user(str(body.get("user") or ""))
         result = await getattr(person, action)(**_arguments(body.get("args") or {}))
+    except InputRejected as exc:
+        # Slack's client explains these under the fields; so does the page, in their language.
+        notes = field_errors(exc.refusals, person.user.locale)
+        return web.json_response({"ok": False, "error": str(exc), "field_errors": notes},
+                                 status=400)
     except EXPECTED as exc:
         return _error(f"{type(exc).__name__}: {exc}")
     return web.json_response({"ok": True, "result": result})

@@ -78,6 +78,9 @@ def _channel_view(sb: Sandbox, user: User, channel: Channel) -> dict[str, Any]:
         "messages": channel.top_level(),
         # Ephemerals posted into a thread show up in that thread, the rest in the channel.
         "ephemerals": [e for e in private if not e.get("thread_ts")],
+        "canvas": None if channel.canvas is None else {
+            "id": channel.canvas.id, "title": channel.canvas.title,
+            "markdown": channel.canvas.markdown},
     }
 
 

@@ -242,3 +242,31 @@ async def test_rate_limit_answers_429_with_retry_after(app: App):
         assert err.response["error"] == "ratelimited"
         assert int(err.response.headers["Retry-After"]) >= 1
     assert app  # the default sandbox is not rate limited
+
+
+async def test_the_bot_deletes_its_dm_messages_and_thread_replies(
+        client: AsyncWebClient, sb: Sandbox):
+    dm = await client.chat_postMessage(channel="U0SANNE", text="Herinnering")
+    parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg")
+    reply = await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1",
+                                          thread_ts=parent["ts"])
+    await client.chat_delete(channel=dm["channel"], ts=dm["ts"])
+    await client.chat_delete(channel="C0CASUSDEMO", ts=reply["ts"])
+    assert sb.user("sanne").dms() == []
+    assert sb.messages("casus-demo", thread_ts=parent["ts"]) == []
+    assert sb.message("casus-demo", parent["ts"])["reply_count"] == 0
+    await client.chat_delete(channel="C0CASUSDEMO", ts=parent["ts"])
+    assert sb.messages("casus-demo") == []
+
+
+async def test_an_ephemeral_answer_in_a_thread_stays_in_that_thread(
+        client: AsyncWebClient, sb: Sandbox):
+    parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg")
+    reply = await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1",
+                                          thread_ts=parent["ts"])
+    await client.chat_postEphemeral(channel="C0CASUSDEMO", user="U0KARIM",
+                                    text="Alleen regisseurs", thread_ts=reply["ts"])
+    [private] = sb.user("karim").ephemerals("casus-demo")
+    assert private["thread_ts"] == parent["ts"]  # a reply's ts means its thread
+    assert sb.messages("casus-demo", thread_ts=parent["ts"]) == [
+        sb.message("casus-demo", reply["ts"])]

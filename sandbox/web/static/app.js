@@ -2,7 +2,7 @@
 // State lives on the server; this page fetches it again whenever the server says something
 // changed (server-sent events) and after each of its own actions. Plain JS, no build step.
 import { blocksHtml, choiceText, isMulti, messageBodyHtml, multiHtml, startValue } from "./blocks.js";
-import { escapeHtml as esc, mrkdwn } from "./mrkdwn.js";
+import { escapeHtml as esc, markdown, mrkdwn } from "./mrkdwn.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -10,6 +10,7 @@ const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 const ui = {
   me: null,        // handle or id of the person acting
   place: null,     // {kind: "channel", id} | {kind: "dm"} | {kind: "home"}
+  tab: "messages", // in a channel with a canvas: "messages" | "canvas"
   thread: null,    // ts of the open thread
   snap: null,      // last state from the server
   editing: null,   // the form of a message being edited: its list is not redrawn meanwhile
@@ -21,6 +22,27 @@ const ui = {
   again: false,
 };
 
+// What the page itself says to the person, in their Slack language (Dutch unless English).
+const TEXTS = {
+  nl: {
+    closeTitle: "Formulier sluiten",
+    closeText: "Je hebt al iets ingevuld. Sluiten zonder op te slaan?",
+    closeYes: "Sluiten zonder opslaan",
+    closeNo: "Verder invullen",
+  },
+  en: {
+    closeTitle: "Close the form",
+    closeText: "You have already filled something in. Close without saving?",
+    closeYes: "Close without saving",
+    closeNo: "Keep editing",
+  },
+};
+
+function say(key) {
+  const language = (ui.snap?.me?.locale || "nl").split("-")[0].toLowerCase();
+  return (TEXTS[language] || TEXTS.nl)[key];
+}
+
 // ----- talking to the server -----
 
 async function act(action, args) {
@@ -30,7 +52,8 @@ async function act(action, args) {
     body: JSON.stringify({ user: ui.me, action, args }),
   });
   const body = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
-  if (!body.ok) toast(body.error || "Dat lukte niet.");
+  // A refused form is explained under its fields (see submitModal), not in a toast.
+  if (!body.ok && !body.field_errors) toast(body.error || "Dat lukte niet.");
   refresh();
   return body;
 }
@@ -213,8 +236,10 @@ function messageHtml(message, c, { channel, inThread, previous }) {
   }
   const who = author(message, c);
   const eph = Boolean(message.is_ephemeral);
-  const compact = previous && !eph && !previous.is_ephemeral && author(previous, c).id === who.id &&
-    Number(message.ts) - Number(previous.ts) < 300 && !previous.reply_count;
+  const pinned = Boolean(message.pinned_to?.includes(channel));
+  const compact = previous && !eph && !pinned && !previous.is_ephemeral &&
+    author(previous, c).id === who.id && Number(message.ts) - Number(previous.ts) < 300 &&
+    !previous.reply_count;
   const ref = { message: [channel, message.ts] };
   const surface = surfaceOf(ref, null);
   const head = compact ? "" : `<div class="msg-head"><span class="name">${esc(who.name)}</span>` +
@@ -227,12 +252,15 @@ function messageHtml(message, c, { channel, inThread, previous }) {
     `${mine ? `<button type="button" class="tool edit" data-edit="${esc(message.ts)}" title="Bewerken">✏️</button>` +
       `<button type="button" class="tool delete" data-delete="${esc(message.ts)}" title="Verwijderen">🗑️</button>` : ""}</div>`;
   const note = eph ? `<div class="eph-note">👁 Alleen zichtbaar voor jou</div>` : "";
+  const pinner = message.pinned_info?.[channel]?.pinned_by;
+  const pin = pinned ? `<div class="pin-note">📌 Vastgemaakt in dit kanaal` +
+    `${pinner ? ` door ${esc(c.userName(pinner) || pinner)}` : ""}</div>` : "";
   const broadcast = message.subtype === "thread_broadcast" && !inThread
     ? `<div class="muted small">antwoordde in een draad</div>` : "";
   // Slack marks people's edits; an app updating its own message (steering buttons) is not.
   const edited = message.edited && !who.bot ? `<span class="edited">(bewerkt)</span>` : "";
-  return `<div class="msg${eph ? " ephemeral" : ""}${compact ? " compact" : ""}" data-ts="${esc(message.ts)}" ` +
-    `data-surface="${esc(JSON.stringify(ref))}">${avatar}<div class="content">${note}${head}${broadcast}` +
+  return `<div class="msg${eph ? " ephemeral" : ""}${pinned ? " pinned" : ""}${compact ? " compact" : ""}" data-ts="${esc(message.ts)}" ` +
+    `data-surface="${esc(JSON.stringify(ref))}">${avatar}<div class="content">${pin}${note}${head}${broadcast}` +
     `<div class="body">${messageBodyHtml(message, c, surface)}${edited}</div>` +
     `${threadLink(message, inThread)}</div>${tools}</div>`;
 }
@@ -309,13 +337,27 @@ function renderMain() {
     patchList($("#messages"), [{ key: "none", html: `<div class="empty">Je bent geen lid van dit kanaal.</div>` }]);
     return;
   }
-  composer.hidden = false;
+  if (!conv.canvas) ui.tab = "messages";
+  const onCanvas = ui.tab === "canvas";
+  composer.hidden = onCanvas;
   const title = conv.is_im ? `<span class="app-dot">●</span> ${esc(s.apps[0]?.name || "Casusbot")}`
     : `${conv.is_private ? "🔒" : "#"} ${esc(conv.name)}`;
+  const pins = conv.messages.filter((m) => m.pinned_to?.includes(conv.id)).length;
+  const tab = (name, label) => (ui.tab === name ? `<span class="tab active">${label}</span>`
+    : `<button type="button" class="tab" data-tab="${name}">${label}</button>`);
+  const tabs = conv.canvas ? `<div class="tabs">${tab("messages", "Berichten")}${tab("canvas", "📄 Canvas")}</div>` : "";
   const sub = conv.is_im ? `<div class="tabs"><button type="button" class="tab" data-go="home">Start</button>` +
     `<span class="tab active">Berichten</span></div>`
-    : `<div class="sub">${esc(conv.purpose || "")} · ${conv.member_count} leden</div>`;
+    : `${tabs}<div class="sub">${esc(conv.purpose || "")} · ${conv.member_count} leden` +
+      `${pins ? ` · 📌 ${pins} vastgemaakt` : ""}</div>`;
   setHtml($("#main-head"), `<div class="title">${title}</div>${sub}`);
+  if (onCanvas) {
+    // The channel canvas, drawn again whenever the bot edits it (the page refetches on SSE).
+    patchList($("#messages"), [{ key: `canvas-${conv.canvas.id}`, html:
+      `<article class="canvas-doc" data-canvas="${esc(conv.canvas.id)}">` +
+      `${markdown(conv.canvas.markdown, c)}</article>` }]);
+    return;
+  }
   $("#composer textarea").placeholder = conv.is_im ? `Bericht aan ${s.apps[0]?.name || "Casusbot"}`
     : `Bericht aan #${conv.name} — of een opdracht zoals /casus help`;
   const list = [...conv.messages, ...conv.ephemerals].sort(byTs);
@@ -483,45 +525,65 @@ function redrawMulti(node, values) {
   return fresh;
 }
 
+function showFieldErrors(errors) {
+  for (const [blockId, message] of Object.entries(errors || {})) {
+    const block = $(`#modal-body .b-input[data-block-id="${CSS.escape(blockId)}"] .field-error`);
+    if (block) block.textContent = message;
+  }
+}
+
+// The sandbox checks what Slack's client checks (required, number range, length) and says
+// what is wrong in the person's language; the page shows it under the field.
 async function submitModal() {
   const view = ui.snap.modal;
   if (!view) return;
   const values = {};
-  let missing = false;
   for (const block of $$("#modal-body .b-input")) {
     const node = $("[data-action-id]", block);
     if (!node) continue;
-    const value = readValue(node);
     $(".field-error", block).textContent = "";
-    const empty = value === null || value === "" || (Array.isArray(value) && !value.length);
-    if (empty && !block.dataset.optional) {
-      $(".field-error", block).textContent = "Vul dit verplichte veld in.";
-      missing = true;
-    }
-    const el = JSON.parse(node.dataset.el);
-    if (!empty && el.min_length && String(value).length < el.min_length) {
-      $(".field-error", block).textContent = `Minstens ${el.min_length} tekens.`;
-      missing = true;
-    }
-    (values[block.dataset.blockId] ||= {})[node.dataset.actionId] = value;
+    (values[block.dataset.blockId] ||= {})[node.dataset.actionId] = readValue(node);
   }
-  if (missing) return;
   const button = $("#modal-submit");
   button.disabled = true;
   try {
     const answer = await act("submit", { values });
     const ack = answer.result;
-    if (answer.ok && ack?.response_action === "errors") {
-      for (const [blockId, message] of Object.entries(ack.errors || {})) {
-        const block = $(`#modal-body .b-input[data-block-id="${CSS.escape(blockId)}"] .field-error`);
-        if (block) block.textContent = message;
-      }
-    } else if (answer.ok) {
+    if (!answer.ok) {
+      showFieldErrors(answer.field_errors);
+    } else if (ack?.response_action === "errors") {
+      showFieldErrors(ack.errors);
+    } else {
       delete ui.drafts[view.id];
     }
   } finally {
     button.disabled = false;
   }
+}
+
+// Whether the person changed anything in the open modal (compared with what the app preset).
+function modalDirty() {
+  const same = (a, b) => {
+    const norm = (v) => (v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length)
+      ? null : Array.isArray(v) ? [...v].map(String).sort() : String(v));
+    return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+  };
+  return $$("#modal-body [data-kind]").some((node) => {
+    if (node.dataset.kind === "button" || !node.dataset.actionId) return false;
+    const el = JSON.parse(node.dataset.el);
+    return !same(readValue(node), startValue(el, null, node.dataset.blockId));
+  });
+}
+
+async function closeModal() {
+  if ($("#modal-overlay").hidden) return;
+  if (modalDirty() && !(await confirmDialog({
+    title: { text: say("closeTitle") }, text: { text: say("closeText") },
+    confirm: { text: say("closeYes") }, deny: { text: say("closeNo") }, style: "danger",
+  }))) return;
+  const viewId = ui.snap.modal?.id;
+  const answer = await act("close_modal", {});
+  if (answer.ok && viewId) delete ui.drafts[viewId];
 }
 
 async function send(text, { thread } = {}) {
@@ -543,6 +605,7 @@ async function send(text, { thread } = {}) {
 function go(kind, id) {
   ui.place = kind === "channel" ? { kind, id } : { kind };
   ui.thread = null;
+  ui.tab = "messages";
   if (kind === "home") act("open_home", {});
   refresh();
 }
@@ -594,6 +657,11 @@ function wire() {
     const target = event.target;
     const nav = target.closest("[data-go]");
     if (nav) return go(nav.dataset.go, nav.dataset.id);
+    const tab = target.closest("[data-tab]");
+    if (tab) {
+      ui.tab = tab.dataset.tab;
+      return render();
+    }
     const threadButton = target.closest("[data-thread]");
     if (threadButton) {
       ui.thread = threadButton.dataset.thread;
@@ -649,12 +717,10 @@ function wire() {
       changed(node);
     }
     if (event.key === "Escape" && !$("#confirm-overlay").hidden) $("#confirm-no").click();
-    else if (event.key === "Escape" && !$("#modal-overlay").hidden) act("close_modal", {});
+    else if (event.key === "Escape" && !$("#modal-overlay").hidden) closeModal();
   });
   $("#modal-submit").addEventListener("click", submitModal);
-  $("#modal-close").addEventListener("click", () => act("close_modal", {}));
-  $("#modal-x").addEventListener("click", () => act("close_modal", {}));
-  $("#modal-back").addEventListener("click", () => act("close_modal", {}));
+  for (const id of ["#modal-close", "#modal-x", "#modal-back"]) $(id).addEventListener("click", closeModal);
   $("#thread-close").addEventListener("click", () => {
     ui.thread = null;
     refresh();

@@ -122,3 +122,113 @@ export function richText(block, ctx) {
   };
   return (block.elements || []).map(part).join("");
 }
+
+// ----- canvases: Markdown (not Slack's mrkdwn) -----
+
+// One line of canvas Markdown: code, mentions (![](@U…) and ![](#C…)), links, then
+// **bold**, *italic* / _italic_, ~~strike~~ and :emoji:. Escaped first, like mrkdwn().
+function markdownInline(text, ctx) {
+  const kept = [];
+  const keep = (html) => `\u0000${kept.push(html) - 1}\u0000`;
+  let out = String(text ?? "");
+  out = out.replace(/`([^`\n]+)`/g, (_, code) => keep(`<code>${escapeHtml(code)}</code>`));
+  out = out.replace(/!\[[^\]]*\]\(([@#][A-Z0-9]+)\)/g, (_, target) => keep(construct(target, ctx)));
+  out = out.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label, url) => keep(link(url, label)));
+  out = out.replace(/<(https?:\/\/[^>\s]+)>/g, (_, url) => keep(link(url, null)));
+  out = escapeHtml(out);
+  out = out.replace(/\*\*([^*\n]+?)\*\*/g, "<b>$1</b>").replace(/__([^_\n]+?)__/g, "<b>$1</b>");
+  out = out.replace(/(^|[^*\w])\*([^*\s](?:[^*\n]*?[^*\s])?)\*(?![*\w])/g, "$1<i>$2</i>");
+  out = out.replace(/(^|[^_\w])_([^_\s](?:[^_\n]*?[^_\s])?)_(?![_\w])/g, "$1<i>$2</i>");
+  out = out.replace(/~~([^~\n]+?)~~/g, "<s>$1</s>");
+  out = out.replace(/:([a-z0-9_+-]+):/g, (whole, name) => (EMOJI[name] ? EMOJI[name] : whole));
+  return out.replace(/\u0000(\d+)\u0000/g, (_, i) => kept[Number(i)]);
+}
+
+const LIST_ITEM = /^(\s*)([-*+]|\d+[.)])\s+(?:\[([ xX])\]\s+)?(.*)$/;
+const TABLE_ROW = /^\s*\|.*\|\s*$/;
+
+function listHtml(items, ctx) {
+  let html = "";
+  const open = []; // {indent, tag, kind}: the lists still open, innermost last
+  for (const item of items) {
+    const tag = item.ordered ? "ol" : "ul";
+    const kind = `${tag}${item.check !== undefined ? "-check" : ""}`;
+    while (open.length && item.indent < open[open.length - 1].indent) {
+      html += `</li></${open.pop().tag}>`;
+    }
+    let top = open[open.length - 1];
+    if (top && top.indent === item.indent && top.kind !== kind) {
+      html += `</li></${open.pop().tag}>`; // another kind of list starts at this level
+      top = open[open.length - 1];
+    }
+    if (!top || item.indent > top.indent) {
+      html += `<${tag}${item.check !== undefined ? ' class="checklist"' : ""}>`;
+      open.push({ indent: item.indent, tag, kind });
+    } else {
+      html += "</li>";
+    }
+    const box = item.check === undefined ? ""
+      : `<input type="checkbox" disabled${item.check.trim() ? " checked" : ""}> `;
+    html += `<li>${box}${markdownInline(item.text, ctx)}`;
+  }
+  while (open.length) html += `</li></${open.pop().tag}>`;
+  return html;
+}
+
+function tableHtml(rows, ctx) {
+  const cells = (row) => row.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+  const body = rows.filter((row, i) => !(i === 1 && /^[\s|:-]+$/.test(row)));
+  const [head, ...rest] = body;
+  const tr = (row, tag) => `<tr>${cells(row).map((c) => `<${tag}>${markdownInline(c, ctx)}</${tag}>`).join("")}</tr>`;
+  return `<table><thead>${tr(head, "th")}</thead><tbody>${rest.map((r) => tr(r, "td")).join("")}</tbody></table>`;
+}
+
+// A canvas document: headings (h1–h3), paragraphs, bullet, numbered and check lists (nested by
+// indentation), quotes, code blocks, tables and dividers.
+export function markdown(text, ctx) {
+  const lines = String(text ?? "").replace(/\r\n?/g, "\n").split("\n");
+  const out = [];
+  let i = 0;
+  const take = (test) => {
+    const taken = [];
+    while (i < lines.length && test(lines[i])) taken.push(lines[i++]);
+    return taken;
+  };
+  while (i < lines.length) {
+    const line = lines[i];
+    let m;
+    if (/^\s*```/.test(line)) {
+      i += 1;
+      const code = take((l) => !/^\s*```/.test(l));
+      i += 1;
+      out.push(`<pre>${escapeHtml(code.join("\n"))}</pre>`);
+    } else if ((m = line.match(/^(#{1,3})\s+(.*)$/))) {
+      const level = m[1].length;
+      out.push(`<h${level}>${markdownInline(m[2], ctx)}</h${level}>`);
+      i += 1;
+    } else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
+      out.push("<hr>");
+      i += 1;
+    } else if (/^\s*>/.test(line)) {
+      const quote = take((l) => /^\s*>/.test(l)).map((l) => markdownInline(l.replace(/^\s*>\s?/, ""), ctx));
+      out.push(`<blockquote>${quote.join("<br>")}</blockquote>`);
+    } else if (LIST_ITEM.test(line)) {
+      const items = take((l) => LIST_ITEM.test(l)).map((l) => {
+        const [, indent, marker, check, body] = l.match(LIST_ITEM);
+        return { indent: indent.replace(/\t/g, "    ").length, ordered: /\d/.test(marker),
+          check, text: body };
+      });
+      out.push(listHtml(items, ctx));
+    } else if (TABLE_ROW.test(line)) {
+      out.push(tableHtml(take((l) => TABLE_ROW.test(l)), ctx));
+    } else if (!line.trim()) {
+      i += 1;
+    } else {
+      const para = take((l) => l.trim() && !/^(#{1,3}\s|\s*>|\s*```)/.test(l) && !LIST_ITEM.test(l) &&
+        !TABLE_ROW.test(l));
+      if (!para.length) para.push(lines[i++]); // never stall on a line no rule takes
+      out.push(`<p>${para.map((l) => markdownInline(l, ctx)).join("<br>")}</p>`);
+    }
+  }
+  return out.join("");
+}
