@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.i18n import t
+from bot.kit.i18n import t
 from storage.db import Database
 from storage.votes import ScaleRound, Vote, eligible_voters
 

@@ -122,3 +122,27 @@ async def set_invitees(
             session.add(MeetingInvitee(meeting_id=meeting_id, user_id=user))
     await session.flush()
     return dropped
+
+
+async def set_messages(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    channel_id: str | None = None,
+    thread_ts: str | None = None,
+    question_ts: str | None = None,
+    planning_ts: str | None = None,
+) -> None:
+    """Remember where the meeting's messages are (the arguments given). Where a message is
+    does not move the meeting: its version stays, so buttons drawn before remain valid."""
+    given = {
+        "channel_id": channel_id,
+        "thread_ts": thread_ts,
+        "question_ts": question_ts,
+        "planning_ts": planning_ts,
+    }
+    values = {name: value for name, value in given.items() if value is not None}
+    if values:
+        await session.exec(  # type: ignore[call-overload]  # sqlmodel's exec() is typed for SELECT only
+            update(Meeting).where(col(Meeting.id) == meeting_id).values(**values)
+        )

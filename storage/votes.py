@@ -126,6 +126,16 @@ async def round_by_number(
     return (await session.exec(query)).first()
 
 
+async def rounds_of_meeting(session: AsyncSession, *, meeting_id: int) -> list[ScaleRound]:
+    """The meeting's voting rounds, in order."""
+    query = (
+        select(ScaleRound)
+        .where(ScaleRound.meeting_id == meeting_id)
+        .order_by(col(ScaleRound.number))
+    )
+    return list((await session.exec(query)).all())
+
+
 async def round_by_id(session: AsyncSession, *, round_id: int) -> ScaleRound | None:
     return await session.get(ScaleRound, round_id)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.admin import AdminError, admin_database, cli_actor
+from bot.admin.retention import CaseOutcome, run_retention
 from bot.config import Settings, SettingsError
-from bot.retention import CaseOutcome, run_retention
 from storage.retention import cutoff
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from bot.app import make_deps
 from bot.config import Settings
-from bot.retention import run_retention, schedule_retention
+from bot.admin.retention import run_retention, schedule_retention
 from sandbox import App, Sandbox, Workspace
 from storage.case_rows import all_tables
 from storage.db import Database

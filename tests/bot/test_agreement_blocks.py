@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.agreement_dms import (
+from bot.agreements.dms import (
     Escalation,
     action_due_dm,
     check_answered_dm,
     check_dm,
     escalation_message,
 )
-from bot.blocks.agreements import (
+from bot.agreements.blocks import (
     CollaborationForm,
     action_modal,
     agreement_buttons,
@@ -31,8 +31,8 @@ from bot.blocks.agreements import (
     parse_token,
     token,
 )
-from bot.i18n import LANGUAGES, catalogue
-from bot.payloads import Ref, decode
+from bot.kit.i18n import LANGUAGES, catalogue
+from bot.kit.payloads import Ref, decode
 from flows.catalogue import load_catalogue
 from flows.steps import phase_steps
 from storage.agreements import (

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.home import HOME_BLOCK_LIMIT, home_view
+from bot.home.blocks import HOME_BLOCK_LIMIT, home_view
 from flows.catalogue import load_catalogue
 from storage.home import ActionLine, BodemeisLine, CaseLine, HomeData, PrepLine
 

@@ -6,7 +6,7 @@ import string
 
 import yaml
 
-from bot.i18n import LOCALES, catalogue, language_for, t
+from bot.kit.i18n import LOCALES, catalogue, language_for, t
 
 
 def _placeholders(text: str) -> set[str]:

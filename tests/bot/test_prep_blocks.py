@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.blocks.prep import (
+from bot.prep.blocks import (
     MeetingInfo,
     PrepContent,
     answered_dm,
@@ -22,8 +22,8 @@ from bot.blocks.prep import (
     prep_questions,
     status_blocks,
 )
-from bot.ids import ActionId, Field, ViewId
-from bot.payloads import Ref, decode
+from bot.kit.ids import ActionId, Field, ViewId
+from bot.kit.payloads import Ref, decode
 from flows.catalogue import load_catalogue
 from storage.prep import PrepEntry, PrepStatus
 
@@ -187,7 +187,7 @@ def test_the_overview_when_nobody_answered_says_so_and_who_was_asked() -> None:
 
 
 def test_a_single_pre_score_is_not_shown_even_as_a_distribution() -> None:
-    from bot.blocks.prep import overview_lines
+    from bot.prep.blocks import overview_lines
     from flows.catalogue import load_catalogue
 
     phase = load_catalogue().phase("directe_veiligheid")

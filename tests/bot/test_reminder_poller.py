@@ -26,15 +26,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.reminders import (
-    MAX_BATCHES_PER_TICK,
-    SENDERS,
-    Obsolete,
-    Sender,
-    poll_once,
-    start_scheduler,
-)
-from bot.runtime import Deps, UserDirectory
+from bot.kit.reminders import Obsolete, Sender
+from bot.poller import MAX_BATCHES_PER_TICK, poll_once, start_scheduler
+from bot.surface import SENDERS
+from bot.kit.runtime import Deps, UserDirectory
 from flows.catalogue import load_catalogue
 from flows.schedule import DEFAULT_HOURS, ReminderKind
 from sandbox import Sandbox, Workspace
@@ -193,8 +188,8 @@ import asyncio, json, sys
 from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import load_settings
-from bot.reminders import poll_once
-from bot.runtime import Deps, UserDirectory
+from bot.poller import poll_once
+from bot.kit.runtime import Deps, UserDirectory
 from flows.catalogue import load_catalogue
 from storage.db import Database, make_engine
 
@@ -417,7 +412,7 @@ async def test_the_scheduler_polls_right_away_and_stops_with_the_bot(
         # Not waiting for a due time: the first round runs as soon as the scheduler starts.
         await asyncio.wait_for(delivered.wait(), 10)
     finally:
-        for stop in deps.extras["on_stop"]:
+        for stop in deps.on_stop:
             await stop()
     await asyncio.sleep(0)
     assert not scheduler.running
@@ -432,11 +427,11 @@ async def test_one_tick_drains_a_backlog_of_several_batches(
     sender = CountingSender()
     monkeypatch.setitem(SENDERS, KIND, sender)
     start_scheduler(deps, offline_client, clock=lambda: NOW)
-    loop = deps.extras["reminder_loop"]
+    loop = deps.reminder_loop
     try:
         await loop.tick()
     finally:
-        for stop in deps.extras["on_stop"]:
+        for stop in deps.on_stop:
             await stop()
     assert MAX_BATCHES_PER_TICK >= 3
     assert set(sender.sends) == set(ids) and set(sender.sends.values()) == {1}
@@ -550,7 +545,7 @@ async def test_an_unknown_slack_user_fails_the_reminder_without_retries(
 async def test_stopping_twice_is_harmless(deps: Deps, offline_client: AsyncWebClient) -> None:
     scheduler = start_scheduler(deps, offline_client, clock=lambda: NOW)
     for _ in range(2):
-        for stop in deps.extras["on_stop"]:
+        for stop in deps.on_stop:
             await stop()
     await asyncio.sleep(0)
     assert not scheduler.running

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.votes import (
+from bot.votes.blocks import (
     Ballot,
     Results,
     RoundLine,
@@ -23,8 +23,8 @@ from bot.blocks.votes import (
     trend_message,
     voting_message,
 )
-from bot.payloads import Ref, decode
-from bot.scale_rounds import with_summary_part
+from bot.kit.payloads import Ref, decode
+from bot.meetings.summary import with_summary_part
 from flows.catalogue import load_catalogue
 from flows.scale import RoundScores, Tally, trend
 from flows.steps import Step, StepKind, phase_steps
@@ -214,7 +214,7 @@ def test_numbers_print_without_needless_decimals() -> None:
 
 
 def test_the_trend_chart_is_a_png() -> None:
-    from bot.trend_chart import render_png
+    from bot.votes.trend_chart import render_png
 
     points = trend(
         [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pypdfium2
 
-from bot.report.markdown import render_markdown
-from bot.report.model import (
+from bot.reports.markdown import render_markdown
+from bot.reports.model import (
     ActionItem,
     Bodemeis,
     Contribution,
@@ -14,7 +14,7 @@ from bot.report.model import (
     Report,
     ScoreRound,
 )
-from bot.report.pdf import render_pdf
+from bot.reports.pdf import render_pdf
 
 REPORT = Report(
     code="ZVH-2026-014",
