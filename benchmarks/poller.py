@@ -19,9 +19,9 @@ import time
 from bot.app import make_client, make_deps, shared_session
 from bot.config import load_settings
 from bot.poller import PollReport, poll_once
-from storage.types import utcnow
 from bot.server import activate_encryption
 from storage.db import Database, make_engine
+from storage.types import utcnow
 
 MAX_ROUNDS = 10_000  # far beyond any backlog we seed; the loop ends when nothing is claimed
 

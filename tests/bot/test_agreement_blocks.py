@@ -10,13 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.agreements.dms import (
-    Escalation,
-    action_due_dm,
-    check_answered_dm,
-    check_dm,
-    escalation_message,
-)
 from bot.agreements.blocks import (
     CollaborationForm,
     action_modal,
@@ -30,6 +23,13 @@ from bot.agreements.blocks import (
     note_modal,
     parse_token,
     token,
+)
+from bot.agreements.dms import (
+    Escalation,
+    action_due_dm,
+    check_answered_dm,
+    check_dm,
+    escalation_message,
 )
 from bot.kit.i18n import LANGUAGES, catalogue
 from bot.kit.payloads import Ref, decode

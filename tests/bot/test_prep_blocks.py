@@ -10,6 +10,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.kit.ids import ActionId, Field, ViewId
+from bot.kit.payloads import Ref, decode
 from bot.prep.blocks import (
     MeetingInfo,
     PrepContent,
@@ -22,8 +24,6 @@ from bot.prep.blocks import (
     prep_questions,
     status_blocks,
 )
-from bot.kit.ids import ActionId, Field, ViewId
-from bot.kit.payloads import Ref, decode
 from flows.catalogue import load_catalogue
 from storage.prep import PrepEntry, PrepStatus
 

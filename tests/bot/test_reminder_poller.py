@@ -27,9 +27,9 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.kit.reminders import Obsolete, Sender
+from bot.kit.runtime import Deps, UserDirectory
 from bot.poller import MAX_BATCHES_PER_TICK, poll_once, start_scheduler
 from bot.surface import SENDERS
-from bot.kit.runtime import Deps, UserDirectory
 from flows.catalogue import load_catalogue
 from flows.schedule import DEFAULT_HOURS, ReminderKind
 from sandbox import Sandbox, Workspace

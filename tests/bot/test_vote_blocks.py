@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.kit.payloads import Ref, decode
+from bot.meetings.summary import with_summary_part
 from bot.votes.blocks import (
     Ballot,
     Results,
@@ -23,8 +25,6 @@ from bot.votes.blocks import (
     trend_message,
     voting_message,
 )
-from bot.kit.payloads import Ref, decode
-from bot.meetings.summary import with_summary_part
 from flows.catalogue import load_catalogue
 from flows.scale import RoundScores, Tally, trend
 from flows.steps import Step, StepKind, phase_steps
