@@ -177,7 +177,7 @@ def test_a_cycle_hidden_in_a_function_is_found(tmp_path: Path) -> None:
             "bot/__init__.py": "",
             "bot/a.py": "from bot import b\n",
             "bot/b.py": "def later():\n    from bot.a import x\n",
-            "bot/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.a import x\n",
+            "bot/c.py": "import typing\nif typing.TYPE_CHECKING:\n    from bot.a import x\n",
         },
     )
     graph = module_graph(tmp_path)
