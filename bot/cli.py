@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except SQLAlchemyError as error:
         # Name the problem without dumping the URL (it may hold a password).
-        detail = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
         print(f"casusbot: database error: {detail[:200]}", file=sys.stderr)
         return EXIT_CONFIG
     except OSError as error:

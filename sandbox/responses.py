@@ -102,12 +102,12 @@ class ResponseUrls:
                 return web.Response(text="ok")
             if body.get("delete_original"):
                 return web.Response(status=404, text="message_not_found")
-        channel = ws.channels.get(target.channel_id or "")
-        if channel is None:
+        posted_in = ws.channels.get(target.channel_id or "")
+        if posted_in is None:
             return web.Response(status=404, text="channel_not_found")
         if body.get("response_type") == "in_channel":
             message = messaging.bot_message(sb, app, fields)
-            messaging.post(sb, channel, message)
+            messaging.post(sb, posted_in, message)
         else:
-            messaging.post_ephemeral(sb, app, channel, target.user_id, fields)
+            messaging.post_ephemeral(sb, app, posted_in, target.user_id, fields)
         return web.Response(text="ok")

@@ -180,7 +180,8 @@ class Sandbox:
         if found.id in ch.members:
             return
         ch.members.add(found.id)
-        inviter = self.ws.find_user(by).id if by and self.ws.find_user(by) else None
+        inviting = self.ws.find_user(by) if by else None
+        inviter = inviting.id if inviting else None
         events.member_joined(self, ch, found.id, inviter)
 
     def messages(self, channel: str | Channel,
@@ -212,7 +213,7 @@ class Sandbox:
         ack = await self.delivery.send(target, "url_verification", {
             "token": target.verification_token, "challenge": challenge,
             "type": "url_verification"})
-        return bool(ack) and challenge in (ack.get("challenge"), ack.get("text"))
+        return ack is not None and challenge in (ack.get("challenge"), ack.get("text"))
 
     # ----- waiting -----
 

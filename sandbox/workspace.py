@@ -336,7 +336,7 @@ class Workspace:
         thread_ts = message.get("thread_ts")
         if thread_ts == ts and message.get("reply_count"):
             # A thread parent with replies stays as a tombstone, as in Slack.
-            tombstone = {
+            tombstone: dict[str, Any] = {
                 "type": "message", "subtype": "tombstone", "ts": ts, "thread_ts": ts,
                 "text": "This message was deleted.", "user": "USLACKBOT", "hidden": True,
                 **{k: message[k] for k in ("reply_count", "reply_users", "latest_reply")

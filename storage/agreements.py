@@ -230,7 +230,7 @@ async def set_single(
     statement = statement.on_conflict_do_update(
         index_elements=["meeting_id", "slot"], set_=changes
     ).returning(col(Agreement.id))
-    agreement_id = (await session.exec(statement)).scalar_one()  # type: ignore[call-overload]
+    agreement_id = (await session.exec(statement)).scalar_one()
     stored = await session.get(Agreement, agreement_id, populate_existing=True)
     assert stored is not None
     return stored
@@ -262,7 +262,7 @@ async def finish_action(
         )
         .values(status=status, finished_by=by, finished_at=utcnow(), reason=reason)
     )
-    if not (await session.exec(statement)).rowcount:  # type: ignore[call-overload]
+    if not (await session.exec(statement)).rowcount:
         return False
     await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
     return True
@@ -289,7 +289,7 @@ async def move_due_date(
         )
         .values(due_date=new_due, updated_at=utcnow())
     )
-    if not (await session.exec(statement)).rowcount:  # type: ignore[call-overload]
+    if not (await session.exec(statement)).rowcount:
         return None
     await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
     agreement = await session.get(Agreement, agreement_id, populate_existing=True)
@@ -404,7 +404,7 @@ async def claim_message(session: AsyncSession, *, meeting_id: int, channel_id: s
         .on_conflict_do_nothing(index_elements=["meeting_id"])
         .returning(col(AgreementMessage.id))
     )
-    return (await session.exec(statement)).scalar_one_or_none() is not None  # type: ignore[call-overload]
+    return (await session.exec(statement)).scalar_one_or_none() is not None
 
 
 async def message_of(session: AsyncSession, *, meeting_id: int) -> AgreementMessage | None:
@@ -418,4 +418,4 @@ async def set_message_ts(session: AsyncSession, *, meeting_id: int, ts: str | No
         .where(col(AgreementMessage.meeting_id) == meeting_id)
         .values(message_ts=ts)
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)

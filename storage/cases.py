@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.models import Case, CaseStatus, Participant, Role
+from storage.models import Case, CaseStatus, Participant, Role, row_id
 from storage.reminders import cancel_reminders
 from storage.types import utcnow
 
@@ -35,7 +35,7 @@ async def create_case(
             continue  # the first (most senior) role given for a user wins
         seen.add(user_id)
         session.add(
-            Participant(case_id=case.id, user_id=user_id, role=role, organisation=organisation)
+            Participant(case_id=row_id(case), user_id=user_id, role=role, organisation=organisation)
         )
     await session.flush()
     return case

@@ -146,7 +146,7 @@ async def purge_case(
         )
         .values(status=CaseStatus.CLOSED)
     )
-    if not (await session.exec(claim)).rowcount:  # type: ignore[call-overload]
+    if not (await session.exec(claim)).rowcount:
         return None
     case = (await session.exec(select(Case).where(col(Case.id) == case_id))).scalar_one()  # type: ignore[call-overload]
     code, closed_at = case.code, case.closed_at
@@ -155,7 +155,7 @@ async def purge_case(
     conditions = case_conditions(all_tables(), case_id)
     # Children before parents: a child's condition reads its parents, which still exist.
     for tbl in reversed(list(conditions)):
-        result = await session.exec(delete(tbl).where(conditions[tbl]))  # type: ignore[call-overload]
+        result = await session.exec(delete(tbl).where(conditions[tbl]))
         if result.rowcount:
             deleted[tbl.name] = int(result.rowcount)
     await audit.record(

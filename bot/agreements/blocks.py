@@ -431,7 +431,9 @@ def agreements_message(
     ]
     if not parts:
         blocks.append(SectionBlock(text=md(t(lang, "agreements.message_empty"))))
-    sections = [SectionBlock(text=md(chunk)) for part in parts for chunk in split_text(part)]
+    sections: list[Block] = [
+        SectionBlock(text=md(chunk)) for part in parts for chunk in split_text(part)
+    ]
     room = MESSAGE_BLOCK_LIMIT - len(blocks)
     if len(sections) > room:
         # Fifty blocks of 3,000 characters is far beyond a real meeting; say so rather than drop.

@@ -43,7 +43,10 @@ async def upload(request: web.Request) -> web.Response:
         if request.content_type == "multipart/form-data":
             form = await request.post()
             part = form.get("file") or form.get("filename")
-            content = part.file.read() if hasattr(part, "file") else str(part or "").encode()
+            if isinstance(part, web.FileField):
+                content = part.file.read()
+            else:
+                content = str(part or "").encode()
         else:
             content = await request.read()
         stored.content = content
