@@ -33,6 +33,7 @@ async def stored_votes(db: Database, meeting_id: int, number: int = 1) -> dict[s
     async with db.session() as session:
         query = (
             select(Vote.user_id, Vote.value)
+            # A model attribute compared is a SQL expression; mypy sees a bool.
             .join(ScaleRound, ScaleRound.id == Vote.round_id)  # type: ignore[arg-type]
             .where(ScaleRound.meeting_id == meeting_id, ScaleRound.number == number)
         )

@@ -27,6 +27,7 @@ from flows.schedule import (
     local_moment,
 )
 from storage.crypto import EncryptedText
+from storage.models import row_id
 from storage.reminders import cancel_reminders, schedule_reminder
 from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
@@ -232,7 +233,8 @@ async def set_single(
     ).returning(col(Agreement.id))
     agreement_id = (await session.exec(statement)).scalar_one()
     stored = await session.get(Agreement, agreement_id, populate_existing=True)
-    assert stored is not None
+    if stored is None:  # the upsert returned its id in this transaction
+        raise LookupError(f"agreement {agreement_id} vanished while it was recorded")
     return stored
 
 
@@ -293,7 +295,8 @@ async def move_due_date(
         return None
     await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
     agreement = await session.get(Agreement, agreement_id, populate_existing=True)
-    assert agreement is not None
+    if agreement is None:  # the update above found it in this transaction
+        raise LookupError(f"agreement {agreement_id} vanished while its due date moved")
     await schedule_action_reminder(session, agreement=agreement, hours=hours, tz=tz)
     return agreement
 
@@ -307,13 +310,14 @@ def action_dedupe_key(agreement_id: int, due: date) -> str:
 async def schedule_action_reminder(
     session: AsyncSession, *, agreement: Agreement, hours: WorkingHours, tz: ZoneInfo
 ) -> int | None:
-    assert agreement.id is not None and agreement.due_date is not None
+    if agreement.due_date is None:
+        raise ValueError(f"action {agreement.id} has no due date to remind of")
     nominal = local_moment(agreement.due_date, REMINDER_TIME, tz)
     return await schedule_reminder(
         session,
         kind=ReminderKind.ACTION_DUE,
         due_at=due_in_working_hours(ReminderKind.ACTION_DUE, nominal, hours, tz),
-        dedupe_key=action_dedupe_key(agreement.id, agreement.due_date),
+        dedupe_key=action_dedupe_key(row_id(agreement), agreement.due_date),
         user_id=agreement.recipient,
         case_id=agreement.case_id,
         meeting_id=agreement.meeting_id,
