@@ -24,7 +24,7 @@ from bot.agreements.use_cases import (
 )
 from bot.home.use_cases import render_home
 from bot.kit.blocks import local_date, mention
-from bot.kit.forms import form_text, form_values, text_errors
+from bot.kit.forms import form_text, form_values, required_text
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined
@@ -72,6 +72,11 @@ async def _target(turn: CaseTurn, kind: AgreementKind) -> tuple[Agreement, date]
     return agreement, parsed[1]
 
 
+def _ref(turn: CaseTurn, agreement: Agreement, day: date) -> Ref:
+    """What the DM's button carried: its modal carries the same."""
+    return turn.ref or Ref(case_id=turn.case_id, choice=token(row_id(agreement), day))
+
+
 async def _update_dm(turn: CaseTurn, blocks: list[dict[str, Any]], text: str) -> None:
     """Replace the clicked DM's buttons by the outcome, so a second click has nothing to hit."""
     container = turn.body.get("container") or {}
@@ -109,14 +114,11 @@ async def open_not_possible_form(turn: CaseTurn) -> None:
     agreement, due = await _target(turn, AgreementKind.ACTION)
     if agreement.status != AgreementStatus.OPEN or agreement.due_date != due:
         raise Declined("agreements.stale_action")
-    ref = turn.ref or Ref(case_id=turn.case_id, choice=token(row_id(agreement), due))
-    view = not_possible_modal(turn.lang, ref=ref, what=agreement.text or "")
+    view = not_possible_modal(turn.lang, ref=_ref(turn, agreement, due), what=agreement.text or "")
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 
 
-async def validate_not_possible(turn: CaseTurn) -> dict[str, str] | None:
-    errors = text_errors(turn.lang, form_values(turn.view), Field.REASON)
-    return errors or None
+validate_not_possible = required_text(Field.REASON)
 
 
 async def save_not_possible(turn: CaseTurn) -> None:
@@ -182,14 +184,11 @@ async def open_note_form(turn: CaseTurn) -> None:
         )
     if check is None or check.answered_by != turn.user_id:
         raise Declined("checks.stale")
-    ref = turn.ref or Ref(case_id=turn.case_id, choice=token(row_id(agreement), occurrence))
-    view = note_modal(turn.lang, ref=ref, text=agreement.text or "")
+    view = note_modal(turn.lang, ref=_ref(turn, agreement, occurrence), text=agreement.text or "")
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 
 
-async def validate_note(turn: CaseTurn) -> dict[str, str] | None:
-    errors = text_errors(turn.lang, form_values(turn.view), Field.NOTE)
-    return errors or None
+validate_note = required_text(Field.NOTE)
 
 
 async def save_check_note(turn: CaseTurn) -> None:

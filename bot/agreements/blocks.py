@@ -123,14 +123,8 @@ def agreement_buttons(lang: str, step: Step, ref: Ref) -> list[dict[str, Any]] |
 def _modal(
     lang: str, callback_id: str, title_key: str, ref: Ref, blocks: Sequence[Block]
 ) -> dict[str, Any]:
-    return modal(
-        callback_id,
-        title=t(lang, title_key),
-        submit=t(lang, "agreements.save"),
-        close=t(lang, "agreements.cancel"),
-        ref=ref,
-        blocks=blocks,
-    )
+    texts = (title_key, "agreements.save", "agreements.cancel")
+    return modal(lang, callback_id, texts, ref=ref, blocks=blocks)
 
 
 def _text_input(

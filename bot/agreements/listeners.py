@@ -25,7 +25,14 @@ from bot.agreements.use_cases import (
 )
 from bot.kit.blocks import local_time
 from bot.kit.clock import local_now, local_today
-from bot.kit.forms import bsn_errors, form_text, form_values, parse_date, text_errors
+from bot.kit.forms import (
+    bsn_errors,
+    form_text,
+    form_values,
+    parse_date,
+    required_text,
+    text_errors,
+)
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined
@@ -229,10 +236,7 @@ async def save_collaboration(turn: CaseTurn) -> None:
     )
 
 
-async def validate_closure(turn: CaseTurn) -> dict[str, str] | None:
-    values = form_values(turn.view)
-    errors = text_errors(turn.lang, values, Field.AGREEMENT_TEXT)
-    return errors or None
+validate_closure = required_text(Field.AGREEMENT_TEXT)
 
 
 async def save_closure(turn: CaseTurn) -> None:

@@ -8,7 +8,9 @@ its audit line first; the agreements message and the DMs are redrawn after.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -67,6 +69,20 @@ async def _recorded(session: AsyncSession, agreement: Agreement, *, actor: str) 
 # ----- recording, during the meeting -----
 
 
+async def _record(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    meeting_id: int,
+    actor: str,
+    add: Callable[[AsyncSession], Awaitable[Agreement]],
+) -> None:
+    """Store one agreement with its audit line, then show it in the agreements message."""
+    async with deps.db.session() as session:
+        await _recorded(session, await add(session), actor=actor)
+    await refresh_message(deps, client, meeting_id=meeting_id)
+
+
 async def record_action(
     deps: Deps,
     client: AsyncWebClient,
@@ -80,23 +96,20 @@ async def record_action(
     priority: Priority,
     actor: str,
 ) -> None:
-    settings = deps.settings
-    async with deps.db.session() as session:
-        agreement = await add_action(
-            session,
-            case_id=case_id,
-            meeting_id=meeting_id,
-            text=text,
-            owner_user_id=owner_user_id,
-            owner_organisation=owner_organisation,
-            due_date=due,
-            priority=priority,
-            created_by=actor,
-            hours=settings.working_hours,
-            tz=settings.timezone,
-        )
-        await _recorded(session, agreement, actor=actor)
-    await refresh_message(deps, client, meeting_id=meeting_id)
+    add = functools.partial(
+        add_action,
+        case_id=case_id,
+        meeting_id=meeting_id,
+        text=text,
+        owner_user_id=owner_user_id,
+        owner_organisation=owner_organisation,
+        due_date=due,
+        priority=priority,
+        created_by=actor,
+        hours=deps.settings.working_hours,
+        tz=deps.settings.timezone,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
 
 
 async def record_bodemeis(
@@ -110,22 +123,19 @@ async def record_bodemeis(
     interval_days: int,
     actor: str,
 ) -> None:
-    settings = deps.settings
-    async with deps.db.session() as session:
-        agreement = await add_bodemeis(
-            session,
-            case_id=case_id,
-            meeting_id=meeting_id,
-            text=text,
-            monitor_user_id=monitor,
-            interval_days=interval_days,
-            created_by=actor,
-            now=utcnow(),
-            hours=settings.working_hours,
-            tz=settings.timezone,
-        )
-        await _recorded(session, agreement, actor=actor)
-    await refresh_message(deps, client, meeting_id=meeting_id)
+    add = functools.partial(
+        add_bodemeis,
+        case_id=case_id,
+        meeting_id=meeting_id,
+        text=text,
+        monitor_user_id=monitor,
+        interval_days=interval_days,
+        created_by=actor,
+        now=utcnow(),
+        hours=deps.settings.working_hours,
+        tz=deps.settings.timezone,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
 
 
 async def record_collaboration(
@@ -159,36 +169,32 @@ async def record_collaboration(
             actor=actor,
         )
         next_meeting_id = row_id(planned)
-    async with deps.db.session() as session:
-        agreement = await set_single(
-            session,
-            kind=AgreementKind.COLLABORATION,
-            case_id=row_id(case),
-            meeting_id=meeting_id,
-            created_by=actor,
-            text=timeline,
-            escalation_plan=escalation_plan,
-            informing=informing,
-            next_meeting_id=next_meeting_id,
-        )
-        await _recorded(session, agreement, actor=actor)
-    await refresh_message(deps, client, meeting_id=meeting_id)
+    add = functools.partial(
+        set_single,
+        kind=AgreementKind.COLLABORATION,
+        case_id=row_id(case),
+        meeting_id=meeting_id,
+        created_by=actor,
+        text=timeline,
+        escalation_plan=escalation_plan,
+        informing=informing,
+        next_meeting_id=next_meeting_id,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
 
 
 async def record_closure(
     deps: Deps, client: AsyncWebClient, *, case_id: int, meeting_id: int, text: str, actor: str
 ) -> None:
-    async with deps.db.session() as session:
-        agreement = await set_single(
-            session,
-            kind=AgreementKind.CLOSURE,
-            case_id=case_id,
-            meeting_id=meeting_id,
-            created_by=actor,
-            text=text,
-        )
-        await _recorded(session, agreement, actor=actor)
-    await refresh_message(deps, client, meeting_id=meeting_id)
+    add = functools.partial(
+        set_single,
+        kind=AgreementKind.CLOSURE,
+        case_id=case_id,
+        meeting_id=meeting_id,
+        created_by=actor,
+        text=text,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
 
 
 # ----- an action's reminder, answered -----

@@ -83,14 +83,8 @@ def new_case_modal(
         ),
         context(t(lang, "help.privacy")),
     ]
-    return modal(
-        ViewId.NEW_CASE,
-        title=t(lang, "case_form.title"),
-        submit=t(lang, "case_form.submit"),
-        close=t(lang, "case_form.cancel"),
-        ref=origin,
-        blocks=blocks,
-    )
+    texts = ("case_form.title", "case_form.submit", "case_form.cancel")
+    return modal(lang, ViewId.NEW_CASE, texts, ref=origin, blocks=blocks)
 
 
 def registered_text(

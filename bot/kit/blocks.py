@@ -65,21 +65,17 @@ def messages(blocks: Sequence[Block]) -> list[list[dict[str, Any]]]:
 
 
 def modal(
-    callback_id: str,
-    *,
-    title: str,
-    submit: str,
-    close: str,
-    ref: Ref,
-    blocks: Sequence[Block],
+    lang: str, callback_id: str, texts: tuple[str, str, str], *, ref: Ref, blocks: Sequence[Block]
 ) -> dict[str, Any]:
-    """A modal that carries `ref` in its metadata; its texts are cut to Slack's 24 characters."""
+    """A modal that carries `ref` in its metadata. `texts` are the catalogue keys of its title,
+    submit and close buttons, cut to Slack's 24 characters."""
+    title, submit, close = (t(lang, key)[:MODAL_TEXT_LIMIT] for key in texts)
     view = View(
         type="modal",
         callback_id=callback_id,
-        title=title[:MODAL_TEXT_LIMIT],
-        submit=submit[:MODAL_TEXT_LIMIT],
-        close=close[:MODAL_TEXT_LIMIT],
+        title=title,
+        submit=submit,
+        close=close,
         private_metadata=ref.encode(),
         blocks=list(blocks),
     )

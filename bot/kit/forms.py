@@ -3,11 +3,12 @@ the checks every free-text field gets (a BSN is refused; required text must be t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
 from bot.kit.i18n import t
+from bot.kit.runtime import Turn
 from flows.personal_data import scan
 
 
@@ -88,3 +89,12 @@ def text_errors(
     if not form_text(values, required):
         errors[required] = t(lang, "case_form.required")
     return errors
+
+
+def required_text(field: str) -> Callable[[Turn], Awaitable[dict[str, str] | None]]:
+    """The validator of a modal whose one free-text field must be filled, without a BSN."""
+
+    async def validate(turn: Turn) -> dict[str, str] | None:
+        return text_errors(turn.lang, form_values(turn.view), field) or None
+
+    return validate

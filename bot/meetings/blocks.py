@@ -99,14 +99,8 @@ def plan_meeting_modal(
             element=UserMultiSelectElement(action_id=Field.INVITED, initial_users=list(invited)),
         ),
     ]
-    return modal(
-        ViewId.PLAN_MEETING,
-        title=t(lang, "plan_form.title"),
-        submit=t(lang, "plan_form.submit"),
-        close=t(lang, "case_form.cancel"),
-        ref=case_ref,
-        blocks=blocks,
-    )
+    texts = ("plan_form.title", "plan_form.submit", "case_form.cancel")
+    return modal(lang, ViewId.PLAN_MEETING, texts, ref=case_ref, blocks=blocks)
 
 
 def planning_message(

@@ -215,14 +215,8 @@ def prep_modal(
             ),
         )
     )
-    return modal(
-        ViewId.PREP,
-        title=t(lang, "prep.modal_title"),
-        submit=t(lang, "prep.modal_submit"),
-        close=t(lang, "prep.modal_close"),
-        ref=ref,
-        blocks=blocks,
-    )
+    texts = ("prep.modal_title", "prep.modal_submit", "prep.modal_close")
+    return modal(lang, ViewId.PREP, texts, ref=ref, blocks=blocks)
 
 
 def parse_pre_score(raw: object) -> int | None:

@@ -35,6 +35,7 @@ from bot.kit.blocks import (
     mention,
     messages,
     modal,
+    split_text,
 )
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, Field, ViewId, vote_action
@@ -255,18 +256,8 @@ def _per_person(lang: str, votes: Mapping[str, int]) -> list[Block]:
 
 
 def _join_lines(lines: Sequence[str], limit: int = NAMES_PER_SECTION_CHARS) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
+    """Whole lines per section, as many as fit (each names its people in full)."""
+    return split_text("\n".join(lines), limit)
 
 
 def _fit(text: str) -> list[str]:
@@ -318,14 +309,8 @@ def family_view_modal(lang: str, step: Step, meeting_ref: Ref) -> dict[str, Any]
             ),
         ),
     ]
-    return modal(
-        ViewId.FAMILY_VIEW,
-        title=t(lang, "votes.family_title"),
-        submit=t(lang, "votes.family_submit"),
-        close=t(lang, "votes.cancel"),
-        ref=meeting_ref,
-        blocks=blocks,
-    )
+    texts = ("votes.family_title", "votes.family_submit", "votes.cancel")
+    return modal(lang, ViewId.FAMILY_VIEW, texts, ref=meeting_ref, blocks=blocks)
 
 
 def family_view_recorded(
