@@ -24,11 +24,13 @@ from storage.models import Role
 
 
 async def open_new_case(turn: Turn) -> None:
+    if not turn.user_id:
+        raise Declined("errors.forged")
     privacy = await channel_privacy(turn.client, turn.channel_id)
     view = new_case_modal(
         turn.lang,
         turn.deps.catalogue,
-        requester=turn.user_id or "",
+        requester=turn.user_id,
         origin=Ref(channel_id=turn.channel_id) if turn.channel_id else Ref(),
         channel_usable=privacy is Privacy.PRIVATE,
     )
