@@ -24,13 +24,14 @@ from bot.reports.model import (
     Report,
     ScoreRound,
 )
+from flows.model import Catalogue, Decision, Outcome, Phase
 from flows.scale import Tally
 from flows.steps import StepKind, phase_steps
-from storage.agreements import Agreement, AgreementKind, agreements_of_meeting
+from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
 from storage.meetings import invitees, load_state, meeting_by_id, meetings_of_case
-from storage.models import Meeting, row_id
+from storage.models import Meeting, Role, row_id
 from storage.votes import family_view, rounds_of_meeting, votes
 
 
@@ -107,7 +108,7 @@ async def gather_report(
         confidentiality=tuple(
             (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
             for m in members
-            if m.role == "gast"
+            if m.role == Role.GAST
         ),
         minutes=minutes,
         scale_question=phase.scale.text.get(lang),
@@ -118,7 +119,7 @@ async def gather_report(
         if meeting.decided_by
         else None,
         next_phase=_next_phase(catalogue, decision, phase, lang),
-        closed=bool(decision and decision.outcome == "close"),
+        closed=bool(decision and decision.outcome is Outcome.CLOSE),
         **_agreements(lang, agreed, previous, next_meeting, names, tz),
     )
 
@@ -141,7 +142,7 @@ def _agreements(
     def action(agreement: Agreement) -> ActionItem:
         when = local_day(lang, agreement.due_date) if agreement.due_date else "—"
         status = t(lang, f"report.status_{agreement.status}")
-        if agreement.status == "not_possible" and agreement.reason:
+        if agreement.status == AgreementStatus.NOT_POSSIBLE and agreement.reason:
             status = f"{status}: {agreement.reason}"
         return ActionItem(agreement.text or "", who(agreement), when, status)
 
@@ -181,9 +182,13 @@ def _score_round(number: int, scores: dict[str, int], names: dict[str, str]) -> 
     )
 
 
-def _next_phase(catalogue: Any, decision: Any, phase: Any, lang: str) -> str | None:
+def _next_phase(
+    catalogue: Catalogue, decision: Decision | None, phase: Phase, lang: str
+) -> str | None:
     if decision is None or decision.target is None:
         return (
-            phase.title.get(lang) if decision is not None and decision.outcome == "stay" else None
+            phase.title.get(lang)
+            if decision is not None and decision.outcome is Outcome.STAY
+            else None
         )
     return catalogue.phase(decision.target).title.get(lang)
