@@ -241,7 +241,7 @@ def start_scheduler(
         id="casusbot-reminders",
         max_instances=1,  # a slow round is never overlapped by the next one
         coalesce=True,  # after a stall, run once, not once per missed interval
-        next_run_time=datetime.now(UTC),  # pick up what is due right after a restart
+        next_run_time=utcnow(),  # pick up what is due right after a restart
     )
     scheduler.start()
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
@@ -39,6 +39,7 @@ from storage.retention import (
     plan_purge,
     purge_case,
 )
+from storage.types import utcnow
 
 log = logging.getLogger("casusbot.retention")
 
@@ -244,7 +245,7 @@ def schedule_retention(
 
     async def job() -> None:
         try:
-            await run_retention(deps.db, deps.settings, client, now=datetime.now(UTC))
+            await run_retention(deps.db, deps.settings, client, now=utcnow())
         except Exception:
             # Tomorrow's run tries again; the reason is in the log, the case data is not.
             log.exception("retention run failed")
@@ -257,5 +258,5 @@ def schedule_retention(
         replace_existing=True,
         max_instances=1,
         coalesce=True,
-        next_run_time=first_run or datetime.now(UTC) + FIRST_RUN_AFTER,
+        next_run_time=first_run or utcnow() + FIRST_RUN_AFTER,
     )

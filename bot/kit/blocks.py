@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
     Option,
@@ -41,7 +42,12 @@ def context(text: str) -> ContextBlock:
 
 
 def button(
-    text: str, action_id: str, ref: Ref, *, style: str | None = None, confirm: Any = None
+    text: str,
+    action_id: str,
+    ref: Ref,
+    *,
+    style: str | None = None,
+    confirm: ConfirmObject | None = None,
 ) -> ButtonElement:
     return ButtonElement(
         text=text[:BUTTON_TEXT_LIMIT],

@@ -6,10 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from storage.types import utcnow
-
-__all__ = ["local_now", "local_today", "utcnow"]
-
 
 def local_now(tz: ZoneInfo) -> datetime:
     return datetime.now(tz)

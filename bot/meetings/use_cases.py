@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.blocks import local_time
+from bot.kit.clock import local_now
 from bot.kit.i18n import t
 from bot.kit.payloads import Ref
 from bot.kit.runtime import Declined, Deps
@@ -392,7 +393,7 @@ async def meeting_to_start(deps: Deps, *, case: Case, actor: str) -> Meeting:
                 session,
                 case_id=case_id,
                 phase=case.phase,
-                scheduled_at=datetime.now(deps.settings.timezone),
+                scheduled_at=local_now(deps.settings.timezone),
                 planned_by=actor,
                 invitees=[m.user_id for m in members],
                 state=dump_state(machine.new_meeting(deps.catalogue, case.phase)),
