@@ -1,5 +1,5 @@
 """One reminder-poller process, as a bot process runs it: the bot's settings, Deps, Web API
-client and registered senders, and `bot.reminders.poll_once` round after round.
+client and registered senders, and `bot.poller.poll_once` round after round.
 
 The rounds run back to back (the bot's interval job does up to 20 per tick, then sleeps) so
 what is timed is how fast the poller drains a backlog, not the interval. It prints "ready"
@@ -18,9 +18,10 @@ import time
 
 from bot.app import make_client, make_deps, shared_session
 from bot.config import load_settings
-from bot.reminders import PollReport, poll_once, utcnow
+from bot.poller import PollReport, poll_once
 from bot.server import activate_encryption
 from storage.db import Database, make_engine
+from storage.types import utcnow
 
 MAX_ROUNDS = 10_000  # far beyond any backlog we seed; the loop ends when nothing is claimed
 
@@ -55,7 +56,7 @@ async def main() -> None:
         if report.claimed == 0:
             break
     finished = time.time()
-    for stop in deps.extras.get("on_stop", []):
+    for stop in deps.on_stop:
         await stop()
     await db.dispose()
     print(

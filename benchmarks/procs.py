@@ -92,7 +92,7 @@ class Server:
                 self.process.kill()
                 await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
         if hasattr(self._log, "close"):
-            self._log.close()  # type: ignore[union-attr]
+            self._log.close()
 
 
 def tail(path: Path, lines: int) -> str:

@@ -19,7 +19,7 @@ from benchmarks.database import Place, place
 from benchmarks.procs import Worker, cpu_seconds, spawn_worker
 from benchmarks.seed import People, add_people, count_by_status, reset_reminders, seed_cases
 from benchmarks.stage import bot_env, install, new_sandbox, start_bot_process
-from bot.reminders import METADATA_EVENT_TYPE
+from bot.kit.reminders import METADATA_EVENT_TYPE
 from sandbox import App, Sandbox
 from storage.types import utcnow
 

@@ -101,7 +101,7 @@ async def seed_cases(
 async def reset_reminders(db: Database, *, due_at: datetime) -> None:
     """Every reminder back to pending and due, as if none had been sent yet."""
     async with db.session() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(Reminder).values(
                 status=ReminderStatus.PENDING,
                 due_at=due_at,

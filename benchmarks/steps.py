@@ -9,6 +9,7 @@ channel) are started until enough steps were timed.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -64,9 +65,7 @@ async def walk_one_meeting(st: Stage, number: int, timings: list[float], wanted:
         await click(st, "petra", "meeting_next", channel, question)
         posted = await wait_for(
             "the next question",
-            lambda clicked=clicked: newest_with(
-                st, channel, thread_ts, "meeting_next", after=clicked
-            ),
+            functools.partial(newest_with, st, channel, thread_ts, "meeting_next", after=clicked),
         )
         timings.append((float(posted["ts"]) - clicked) * 1000)
         # Let the step's remaining work (the old question's buttons removed) finish, so each

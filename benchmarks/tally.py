@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.i18n import t
+from bot.kit.i18n import t
 from storage.db import Database
 from storage.votes import ScaleRound, Vote, eligible_voters
 
@@ -33,6 +33,7 @@ async def stored_votes(db: Database, meeting_id: int, number: int = 1) -> dict[s
     async with db.session() as session:
         query = (
             select(Vote.user_id, Vote.value)
+            # A model attribute compared is a SQL expression; mypy sees a bool.
             .join(ScaleRound, ScaleRound.id == Vote.round_id)  # type: ignore[arg-type]
             .where(ScaleRound.meeting_id == meeting_id, ScaleRound.number == number)
         )

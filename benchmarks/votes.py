@@ -45,6 +45,7 @@ async def run(
     async with place(database_url, "votes") as where:
         workspace = Workspace.demo()
         people = list(add_people(workspace, voters, prefix="voter").ids)
+        # The demo workspace has this channel; a missing one should fail loudly here.
         workspace.find_channel(CASE_CHANNEL).members.update(people)  # type: ignore[union-attr]
         async with stage(where, workspace) as st:
             # The references and the load generator start while the meeting is walked.

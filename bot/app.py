@@ -18,8 +18,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings, SettingsError
-from bot.listeners import register
-from bot.runtime import Deps, UserDirectory, build_turn
+from bot.kit.runtime import Deps, UserDirectory, build_turn
+from bot.surface import register
 from flows.catalogue import load_catalogue
 from flows.errors import CatalogueError
 from flows.model import Catalogue
@@ -58,7 +58,7 @@ def shared_session(deps: Deps) -> aiohttp.ClientSession | None:
     except RuntimeError:
         return None
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS))
-    deps.extras.setdefault("on_stop", []).append(session.close)
+    deps.on_stop.append(session.close)
     return session
 
 
@@ -84,7 +84,7 @@ def build_app(deps: Deps) -> AsyncApp:
     app = AsyncApp(
         client=make_client(settings, session=shared_session(deps)),
         signing_secret=settings.slack_signing_secret or "",
-        # Listeners ack first and hand the work to a task (bot.runtime), so Bolt can answer
+        # Listeners ack first and hand the work to a task (bot.kit.wiring), so Bolt can answer
         # Slack as soon as the listener returns instead of polling for the ack.
         process_before_response=True,
         request_verification_enabled=not settings.socket_mode,

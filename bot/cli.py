@@ -1,7 +1,9 @@
-"""`python -m bot [command]`: run the bot, the sandbox, or an admin task.
+"""`python -m bot [command]`: run the bot, an admin task, or a command a package adds.
 
-Every expected failure (a bad setting, an unreachable database) ends with one line on stderr
-and exit code 2, never a traceback.
+Packages add commands through the `casusbot.commands` entry point group (the sandbox adds
+`sandbox`; see pyproject.toml), so the bot runs without them and never imports them itself.
+Every expected failure (a bad setting, an unreachable database, a command whose package is
+not installed) ends with one line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,26 +23,31 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.logs import setup_logging
 
 EXIT_CONFIG = 2
+PLUGIN_GROUP = "casusbot.commands"
+BUILT_IN = ("run", "migrate", "rotate-keys", "audit", "export", "purge")
+# Commands of packages that may be missing, and what to install for them.
+OPTIONAL = {"sandbox": "the sandbox (pip install -e . from a checkout of the repository)"}
 
 
-def parser() -> argparse.ArgumentParser:
+class Plugin(Protocol):
+    """A command a package adds: its help line, its arguments, and what it does."""
+
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    async def run(self, settings: Settings, args: argparse.Namespace) -> int: ...
+
+
+def parser(plugins: Mapping[str, Plugin] | None = None) -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m bot",
         description="Casusbot: guides multi-agency case meetings in Slack (BOB method).",
     )
     commands = root.add_subparsers(dest="command")
     commands.add_parser("run", help="connect to Slack and run the bot (the default)")
-    sandbox = commands.add_parser(
-        "sandbox", help="run the bot against a local stand-in for Slack (no account needed)"
-    )
-    sandbox.add_argument(
-        "--demo", action="store_true", help="start with a case that already had a meeting"
-    )
-    sandbox.add_argument(
-        "--transcript", action="store_true", help="play the demo meeting, print it and exit"
-    )
-    sandbox.add_argument("--open", action="store_true", help="open the page in your browser")
-    sandbox.add_argument("--port", type=int, default=8765, help="port of the stand-in (8765)")
+    for name, plugin in (plugins or {}).items():
+        plugin.add_arguments(commands.add_parser(name, help=plugin.help))
     commands.add_parser("migrate", help="apply database migrations and exit")
     rotate = commands.add_parser(
         "rotate-keys",
@@ -75,8 +84,35 @@ def _positive(value: str) -> int:
     return number
 
 
+def _command_word(argv: Sequence[str]) -> str | None:
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def load_plugins(argv: Sequence[str]) -> dict[str, Plugin]:
+    """The added commands this call needs: the one named (all of them for the overall
+    --help). Loading one imports its package, so a plain `run` loads none."""
+    named = _command_word(argv)
+    if named in BUILT_IN or (named is None and not {"-h", "--help"} & set(argv)):
+        return {}
+    found: dict[str, Plugin] = {}
+    for point in entry_points(group=PLUGIN_GROUP):
+        if point.name in BUILT_IN or named not in (None, point.name):
+            continue
+        try:
+            found[point.name] = point.load()
+        except ImportError as error:  # installed metadata, but the package is gone
+            print(f"casusbot: command '{point.name}' cannot load: {error}", file=sys.stderr)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugins = load_plugins(argv)
+    named = _command_word(argv)
+    if named in OPTIONAL and named not in plugins:
+        print(f"casusbot: '{named}' needs {OPTIONAL[named]}", file=sys.stderr)
+        return EXIT_CONFIG
+    args = parser(plugins).parse_args(argv)
     command = args.command or "run"
     try:
         settings = load_settings()
@@ -91,18 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             activate_encryption(settings)
             asyncio.run(_migrate(settings.database_url, settings.database_schema))
-        elif command == "sandbox":
-            from bot.sandbox_runner import run_sandbox
-
-            return asyncio.run(
-                run_sandbox(
-                    settings,
-                    demo=args.demo,
-                    port=args.port,
-                    transcript=args.transcript,
-                    open_page=args.open,
-                )
-            )
+        elif command in plugins:
+            return asyncio.run(plugins[command].run(settings, args))
         else:
             from bot.server import activate_encryption
 
@@ -115,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except SQLAlchemyError as error:
         # Name the problem without dumping the URL (it may hold a password).
-        detail = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
         print(f"casusbot: database error: {detail[:200]}", file=sys.stderr)
         return EXIT_CONFIG
     except OSError as error:

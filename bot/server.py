@@ -20,12 +20,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
+from bot.admin.retention import schedule_retention
 from bot.app import build_app, make_deps
 from bot.config import Settings, SettingsError
 from bot.edge import verified_request
-from bot.reminders import start_scheduler
-from bot.retention import schedule_retention
-from bot.runtime import Deps
+from bot.kit.runtime import Deps
+from bot.poller import start_scheduler
 from storage.crypto import KeyConfigError, load_key_ring, set_active_key_ring
 from storage.db import Database, make_engine
 from storage.migrate import migrate
@@ -98,7 +98,7 @@ class RunningBot:
             await self.socket_handler.close_async()
         await self.runner.cleanup()
         await self.deps.tasks.drain()
-        for stop in self.deps.extras.get("on_stop", []):
+        for stop in self.deps.on_stop:
             await stop()
         await self.deps.db.dispose()
 

@@ -7,6 +7,7 @@ once, with the file, line and key, so an admin can fix the file in one go.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from enum import Enum, auto
@@ -75,10 +76,10 @@ def apply_maatwerk(catalogue: Catalogue, path: Path) -> Catalogue:
     problems: list[Problem] = []
     # Adds first, so that an addition may be placed after a question that is later skipped.
     for entry, line in adds:
-        catalogue = _collect(problems, catalogue, lambda c, e=entry, n=line: _add(c, e, n))
+        catalogue = _collect(problems, catalogue, functools.partial(_add, entry=entry, line=line))
     for key, change, line in rewords:
         catalogue = _collect(
-            problems, catalogue, lambda c, k=key, ch=change, n=line: _reword(c, k, ch, n)
+            problems, catalogue, functools.partial(_reword, key=key, change=change, line=line)
         )
     catalogue = _skip_all(catalogue, skips, problems)
     if problems:
@@ -96,7 +97,8 @@ def _list_items(root: LineDict, field: str) -> list[tuple[object, int]]:
     if root.get(field) is None:
         return []
     items = sequence(root[field], what=f"'{field}'", key=None, line=root.line_of(field))
-    return list(zip(items, items.item_lines, strict=True))
+    # sequence() hands back the YAML loader's LineList, which knows each item's line.
+    return list(zip(items, items.item_lines, strict=True))  # type: ignore[attr-defined]
 
 
 def _rewordings(root: LineDict) -> list[tuple[object, object, int]]:
@@ -193,9 +195,10 @@ def _in_item(
                 questions.append(changed)
         scale, decision = section.scale, section.decision
         if scale is not None and scale.key == key:
+            # The change keeps a scale a scale, and a decision point one (its callers' keys).
             scale = change(scale)  # type: ignore[assignment]
         if decision is not None and decision.key == key:
-            decision = change(decision)  # type: ignore[assignment]
+            decision = change(decision)  # type: ignore[assignment]  # as for the scale
         result = replace(section, questions=tuple(questions), scale=scale, decision=decision)
         # A section whose last question was skipped has nothing left to discuss.
         return result if (result.questions or result.scale or result.decision) else None
@@ -240,7 +243,8 @@ def _replace_text(
             OVERVIEW_PHASE_QUESTION_KEY: "phase_question",
             OVERVIEW_GOAL_TITLE_KEY: "goal_title",
         }[key]
-        return replace(catalogue, **{field: new(getattr(catalogue, field))})
+        # The field is named at run time, so its type is not known statically.
+        return replace(catalogue, **{field: new(getattr(catalogue, field))})  # type: ignore[arg-type]
     if kind is Kind.PHASE_TEXT:
         suffix = name_of(key)
         if suffix == "doelstelling":
@@ -249,17 +253,30 @@ def _replace_text(
                 catalogue, key, lambda p: replace(p, goal=new(p.goal), goal_overview=None)
             )
         field = {"titel": "title", "subtitel": "subtitle"}[suffix]
-        return _in_phase(catalogue, key, lambda p: replace(p, **{field: new(getattr(p, field))}))
+        # The field is named at run time, so its type is not known statically.
+        return _in_phase(
+            catalogue,
+            key,
+            lambda p: replace(p, **{field: new(getattr(p, field))}),  # type: ignore[arg-type]
+        )
     if kind is Kind.SECTION:
         return _in_section(catalogue, key, lambda s: replace(s, title=new(s.title)))
     if kind is Kind.QUESTION:
-        return _in_item(catalogue, key, lambda q: replace(q, text=new(q.text), overview=None))
+        # _in_item hands over a question, scale or decision point; this key names a question.
+        return _in_item(
+            catalogue,
+            key,
+            lambda q: replace(q, text=new(q.text), overview=None),  # type: ignore[arg-type]
+        )
     if kind in (Kind.SCALE, Kind.DECISION_POINT):
         return _in_item(catalogue, key, lambda item: replace(item, text=new(item.text)))
     if kind is Kind.SCALE_LABEL:
         field = name_of(key)
+        # The label is named at run time, so its type is not known statically.
         return _in_item(
-            catalogue, parent_key(key), lambda s: replace(s, **{field: new(getattr(s, field))})
+            catalogue,
+            parent_key(key),
+            lambda s: replace(s, **{field: new(getattr(s, field))}),  # type: ignore[arg-type]
         )
     if kind is Kind.DECISION:
 
@@ -269,14 +286,15 @@ def _replace_text(
             )
             return replace(point, options=options)
 
+        # This key's parent is a decision point, so on_point gets one.
         return _in_item(catalogue, parent_key(key), on_point)  # type: ignore[arg-type]
-    # A prompt: its parent is a question or a scale.
+    # A prompt: its parent is a question or a scale (never a decision point, which has none).
     return _in_item(
         catalogue,
         parent_key(key),
         lambda item: replace(
             item,
-            prompts=tuple(
+            prompts=tuple(  # type: ignore[arg-type]
                 replace(p, text=new(p.text)) if p.key == key else p
                 for p in item.prompts  # type: ignore[union-attr]
             ),
@@ -434,6 +452,7 @@ def _skip(catalogue: Catalogue, key: str, kind: Kind) -> Catalogue:
         parent_key(key),
         lambda item: replace(
             item,
-            prompts=tuple(p for p in item.prompts if p.key != key),  # type: ignore[union-attr]
+            # A prompt's parent is a question or a scale (never a decision point).
+            prompts=tuple(p for p in item.prompts if p.key != key),  # type: ignore[union-attr, arg-type]
         ),
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 from flows.decisions import resolve
 from flows.errors import MoveCode, MoveError
@@ -97,7 +97,7 @@ class MeetingState:
         )
 
 
-def _is_count(value: object) -> bool:
+def _is_count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
@@ -230,6 +230,7 @@ def end_meeting(
     if state.scale_open:
         events.append(ScaleClosed(steps[state.cursor], state.scale_round))
     chosen = _decision(phase, state.decision)
+    next_phase: str | None
     if chosen is None:
         next_phase, closed = phase.key, False
     else:

@@ -63,7 +63,7 @@ def overview(catalogue: Catalogue) -> Overview:
     titles[GOAL_ROW] = catalogue.goal_title
     rows = []
     for row in order:
-        cells = []
+        cells: list[tuple[Text, ...]] = []
         for phase in catalogue.phases:
             if row == GOAL_ROW:
                 cells.append((phase.goal_overview or phase.goal,))

@@ -32,6 +32,7 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
+# PyYAML's stubs declare the C loader as a variable, which mypy will not subclass.
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     pass
 
@@ -59,7 +60,8 @@ def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> N
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
     _refuse_duplicate_keys(loader, node)
-    result = LineDict(loader.construct_mapping(node, deep=True))
+    # Keys are YAML scalars; the fields read by name are strings (numbers are reported there).
+    result = LineDict(loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, _ in node.value:

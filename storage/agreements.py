@@ -27,6 +27,7 @@ from flows.schedule import (
     local_moment,
 )
 from storage.crypto import EncryptedText
+from storage.models import row_id
 from storage.reminders import cancel_reminders, schedule_reminder
 from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
@@ -230,9 +231,10 @@ async def set_single(
     statement = statement.on_conflict_do_update(
         index_elements=["meeting_id", "slot"], set_=changes
     ).returning(col(Agreement.id))
-    agreement_id = (await session.exec(statement)).scalar_one()  # type: ignore[call-overload]
+    agreement_id = (await session.exec(statement)).scalar_one()
     stored = await session.get(Agreement, agreement_id, populate_existing=True)
-    assert stored is not None
+    if stored is None:  # the upsert returned its id in this transaction
+        raise LookupError(f"agreement {agreement_id} vanished while it was recorded")
     return stored
 
 
@@ -262,7 +264,7 @@ async def finish_action(
         )
         .values(status=status, finished_by=by, finished_at=utcnow(), reason=reason)
     )
-    if not (await session.exec(statement)).rowcount:  # type: ignore[call-overload]
+    if not (await session.exec(statement)).rowcount:
         return False
     await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
     return True
@@ -289,11 +291,12 @@ async def move_due_date(
         )
         .values(due_date=new_due, updated_at=utcnow())
     )
-    if not (await session.exec(statement)).rowcount:  # type: ignore[call-overload]
+    if not (await session.exec(statement)).rowcount:
         return None
     await cancel_reminders(session, agreement_id=agreement_id, kinds=[ReminderKind.ACTION_DUE])
     agreement = await session.get(Agreement, agreement_id, populate_existing=True)
-    assert agreement is not None
+    if agreement is None:  # the update above found it in this transaction
+        raise LookupError(f"agreement {agreement_id} vanished while its due date moved")
     await schedule_action_reminder(session, agreement=agreement, hours=hours, tz=tz)
     return agreement
 
@@ -307,13 +310,14 @@ def action_dedupe_key(agreement_id: int, due: date) -> str:
 async def schedule_action_reminder(
     session: AsyncSession, *, agreement: Agreement, hours: WorkingHours, tz: ZoneInfo
 ) -> int | None:
-    assert agreement.id is not None and agreement.due_date is not None
+    if agreement.due_date is None:
+        raise ValueError(f"action {agreement.id} has no due date to remind of")
     nominal = local_moment(agreement.due_date, REMINDER_TIME, tz)
     return await schedule_reminder(
         session,
         kind=ReminderKind.ACTION_DUE,
         due_at=due_in_working_hours(ReminderKind.ACTION_DUE, nominal, hours, tz),
-        dedupe_key=action_dedupe_key(agreement.id, agreement.due_date),
+        dedupe_key=action_dedupe_key(row_id(agreement), agreement.due_date),
         user_id=agreement.recipient,
         case_id=agreement.case_id,
         meeting_id=agreement.meeting_id,
@@ -404,7 +408,7 @@ async def claim_message(session: AsyncSession, *, meeting_id: int, channel_id: s
         .on_conflict_do_nothing(index_elements=["meeting_id"])
         .returning(col(AgreementMessage.id))
     )
-    return (await session.exec(statement)).scalar_one_or_none() is not None  # type: ignore[call-overload]
+    return (await session.exec(statement)).scalar_one_or_none() is not None
 
 
 async def message_of(session: AsyncSession, *, meeting_id: int) -> AgreementMessage | None:
@@ -418,4 +422,4 @@ async def set_message_ts(session: AsyncSession, *, meeting_id: int, ts: str | No
         .where(col(AgreementMessage.meeting_id) == meeting_id)
         .values(message_ts=ts)
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)

@@ -27,3 +27,13 @@ async def record(
 async def events_for_case(session: AsyncSession, *, case_id: int) -> list[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(col(AuditEvent.id))
     return list((await session.exec(query)).all())
+
+
+async def phase_changes(session: AsyncSession, *, case_id: int) -> list[AuditEvent]:
+    """The case's phase changes, oldest first; each detail reads 'old -> new' (phase keys)."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case_id, AuditEvent.action == "phase_changed")
+        .order_by(col(AuditEvent.id))
+    )
+    return list((await session.exec(query)).all())

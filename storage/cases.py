@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.models import Case, CaseStatus, Participant, Role
+from storage.models import Case, CaseStatus, Participant, Role, row_id
 from storage.reminders import cancel_reminders
 from storage.types import utcnow
 
@@ -35,7 +35,7 @@ async def create_case(
             continue  # the first (most senior) role given for a user wins
         seen.add(user_id)
         session.add(
-            Participant(case_id=case.id, user_id=user_id, role=role, organisation=organisation)
+            Participant(case_id=row_id(case), user_id=user_id, role=role, organisation=organisation)
         )
     await session.flush()
     return case
@@ -104,3 +104,50 @@ async def close_case(session: AsyncSession, *, case: Case, actor: str | None = N
     session.add(case)
     await cancel_reminders(session, case_id=case.id)
     await audit.record(session, actor=actor or UNKNOWN_ACTOR, action="case_closed", case_id=case.id)
+
+
+async def add_participants(
+    session: AsyncSession, *, case_id: int, members: Mapping[str, str], role: Role = Role.DEELNEMER
+) -> None:
+    """Add users (user id -> organisation) to the case with `role`; who is in it already keeps
+    their role."""
+    known = {m.user_id for m in await participants(session, case_id=case_id)}
+    for user_id, organisation in members.items():
+        if user_id not in known:
+            session.add(
+                Participant(case_id=case_id, user_id=user_id, role=role, organisation=organisation)
+            )
+    await session.flush()
+
+
+async def confirm_confidentiality(
+    session: AsyncSession, *, case_id: int, user_id: str
+) -> Participant | None:
+    """Record when a guest confirmed the confidentiality statement (once; audited). None when
+    the user is no participant of the case."""
+    member = await participant(session, case_id=case_id, user_id=user_id)
+    if member is None:
+        return None
+    if member.role == Role.GAST and member.confidentiality_confirmed_at is None:
+        member.confidentiality_confirmed_at = utcnow()
+        session.add(member)
+        await audit.record(
+            session, actor=user_id, action="confidentiality_confirmed", case_id=case_id
+        )
+    return member
+
+
+async def lead_of(session: AsyncSession, *, case_id: int) -> str | None:
+    """The case's procesregisseur (else its casusregisseur): who hears about broken bottom lines."""
+    query = (
+        select(Participant)
+        .where(
+            Participant.case_id == case_id,
+            col(Participant.removed_at).is_(None),
+            col(Participant.role).in_([Role.PROCESREGISSEUR, Role.CASUSREGISSEUR]),
+        )
+        .order_by(col(Participant.id))
+    )
+    members = list((await session.exec(query)).all())
+    members.sort(key=lambda m: m.role != Role.PROCESREGISSEUR)
+    return members[0].user_id if members else None

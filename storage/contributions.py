@@ -34,7 +34,7 @@ async def add_contribution(
         )
         .on_conflict_do_nothing(index_elements=["meeting_id", "message_ts"])
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -50,7 +50,7 @@ async def edit_contribution(
         )
         .values(text=text, edited_at=utcnow())
     )
-    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+    return bool((await session.exec(statement)).rowcount)
 
 
 async def delete_contribution(session: AsyncSession, *, meeting_id: int, message_ts: str) -> bool:
@@ -63,7 +63,7 @@ async def delete_contribution(session: AsyncSession, *, meeting_id: int, message
         )
         .values(text=None, deleted_at=utcnow())
     )
-    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+    return bool((await session.exec(statement)).rowcount)
 
 
 async def contributions(session: AsyncSession, *, meeting_id: int) -> list[Contribution]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ProcessedDelivery
@@ -18,9 +19,9 @@ async def first_delivery(session: AsyncSession, *, key: str) -> bool:
     """True the first time `key` is seen; a single statement, so concurrent repeats agree."""
     insert = insert_for(session)
     statement = insert(ProcessedDelivery).values(key=key, at=utcnow()).on_conflict_do_nothing()
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
 async def forget_old_deliveries(session: AsyncSession) -> None:
-    await session.exec(delete(ProcessedDelivery).where(ProcessedDelivery.at < utcnow() - KEEP))  # type: ignore[call-overload,arg-type]
+    await session.exec(delete(ProcessedDelivery).where(col(ProcessedDelivery.at) < utcnow() - KEEP))

@@ -22,6 +22,7 @@ async def case_rows(session: AsyncSession, *, case_id: int) -> dict[str, list[Ro
     found: dict[str, list[Row]] = {}
     for tbl, condition in case_conditions(all_tables(), case_id).items():
         query = select(tbl).where(condition).order_by(*tbl.primary_key.columns)
+        # sqlmodel types exec() for its own select(); this one selects a Table's rows.
         rows = (await session.exec(query)).all()  # type: ignore[call-overload]
         if rows:
             found[tbl.name] = [dict(row._mapping) for row in rows]

@@ -15,7 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from flows.scale import Tally
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, BodemeisCheck
 from storage.cases import STEERING_ROLES
-from storage.models import Case, CaseStatus, Meeting, MeetingInvitee, MeetingStatus, Participant
+from storage.models import (
+    Case,
+    CaseStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingStatus,
+    Participant,
+    row_id,
+)
 from storage.prep import PrepAnswer
 from storage.votes import closed_rounds_of_case
 
@@ -101,20 +109,20 @@ async def home_data(session: AsyncSession, *, user_id: str, today: date) -> Home
 
 
 async def _case_line(session: AsyncSession, case: Case, role: str, today: date) -> CaseLine:
-    assert case.id is not None
+    case_id = row_id(case)
     next_meeting = (
         await session.exec(
             select(func.min(Meeting.scheduled_at)).where(
-                Meeting.case_id == case.id, Meeting.status == MeetingStatus.PLANNED
+                Meeting.case_id == case_id, Meeting.status == MeetingStatus.PLANNED
             )
         )
     ).one()
-    rounds = await closed_rounds_of_case(session, case_id=case.id)
+    rounds = await closed_rounds_of_case(session, case_id=case_id)
     latest = Tally.from_counts(rounds[-1][2]).median if rounds else None
     overdue_actions = (
         await session.exec(
             select(func.count()).where(
-                Agreement.case_id == case.id,
+                Agreement.case_id == case_id,
                 Agreement.kind == AgreementKind.ACTION,
                 Agreement.status == AgreementStatus.OPEN,
                 col(Agreement.due_date) < today,
@@ -122,11 +130,11 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
         )
     ).one()
     broken = 0
-    for bodemeis in await _open_of_kind(session, case.id, AgreementKind.BODEMEIS):
+    for bodemeis in await _open_of_kind(session, case_id, AgreementKind.BODEMEIS):
         answer, _ = await _last_check(session, bodemeis.id or 0)
         broken += answer in ("niet_nageleefd", "geen_antwoord")
     return CaseLine(
-        case_id=case.id,
+        case_id=case_id,
         code=case.code,
         phase=case.phase,
         channel_id=case.channel_id,

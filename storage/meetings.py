@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.meeting import MeetingState
-from storage.models import Meeting, MeetingInvitee, MeetingStatus
+from storage.models import Meeting, MeetingInvitee, MeetingStatus, row_id
 
 
 def load_state(meeting: Meeting) -> MeetingState:
@@ -44,7 +44,7 @@ async def plan_meeting(
     session.add(meeting)
     await session.flush()
     for user_id in dict.fromkeys(invitees):
-        session.add(MeetingInvitee(meeting_id=meeting.id, user_id=user_id))
+        session.add(MeetingInvitee(meeting_id=row_id(meeting), user_id=user_id))
     await session.flush()
     return meeting
 
@@ -99,7 +99,7 @@ async def update_meeting(
         .where(col(Meeting.id) == meeting_id, col(Meeting.version) == expected_version)
         .values(version=expected_version + 1, **values)
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -111,7 +111,7 @@ async def set_invitees(
     current = await invitees(session, meeting_id=meeting_id)
     dropped = [user for user in current if user not in wanted]
     if dropped:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             delete(MeetingInvitee).where(
                 col(MeetingInvitee.meeting_id) == meeting_id,
                 col(MeetingInvitee.user_id).in_(dropped),
@@ -122,3 +122,25 @@ async def set_invitees(
             session.add(MeetingInvitee(meeting_id=meeting_id, user_id=user))
     await session.flush()
     return dropped
+
+
+async def set_messages(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    channel_id: str | None = None,
+    thread_ts: str | None = None,
+    question_ts: str | None = None,
+    planning_ts: str | None = None,
+) -> None:
+    """Remember where the meeting's messages are (the arguments given). Where a message is
+    does not move the meeting: its version stays, so buttons drawn before remain valid."""
+    given = {
+        "channel_id": channel_id,
+        "thread_ts": thread_ts,
+        "question_ts": question_ts,
+        "planning_ts": planning_ts,
+    }
+    values = {name: value for name, value in given.items() if value is not None}
+    if values:
+        await session.exec(update(Meeting).where(col(Meeting.id) == meeting_id).values(**values))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -137,3 +138,22 @@ class ProcessedDelivery(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=120)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Stored(Protocol):
+    id: int | None
+
+
+def row_id(row: Stored) -> int:
+    """The primary key of a row read from (or flushed to) the database; a row that was never
+    stored has none, and asking for it is a bug worth a clear error."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never stored")
+    return row.id
+
+
+def thread_of(meeting: Meeting) -> tuple[str, str]:
+    """The channel and thread ts of a started meeting (its parent message is its thread)."""
+    if not meeting.channel_id or not meeting.thread_ts:
+        raise ValueError(f"meeting {meeting.id} has no thread: it never started")
+    return meeting.channel_id, meeting.thread_ts

@@ -19,15 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy
 from sqlalchemy import CheckConstraint, Integer, UniqueConstraint, func, literal
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import EncryptedText
 from storage.models import Meeting, MeetingInvitee, MeetingStatus, Participant
 from storage.types import UTCDateTime, utcnow
+from storage.upsert import insert_for
 
 SCORE_MIN, SCORE_MAX = 1, 10
 
@@ -56,11 +56,6 @@ class PrepAnswer(SQLModel, table=True):
         return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 async def save_prep(
     session: AsyncSession,
     *,
@@ -85,8 +80,9 @@ async def save_prep(
         .where(MeetingInvitee.meeting_id == meeting_id, MeetingInvitee.user_id == user_id)
         .exists()
     )
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
     source = (
-        select(
+        sqlalchemy.select(
             col(Meeting.id),
             literal(user_id),
             col(Participant.organisation),
@@ -103,9 +99,9 @@ async def save_prep(
             & col(Participant.removed_at).is_(None),
         )
         .where(col(Meeting.id) == meeting_id, col(Meeting.status) == MeetingStatus.PLANNED, invited)
-        .with_for_update(read=True, of=Meeting)  # type: ignore[arg-type]
+        .with_for_update(read=True, of=Meeting)
     )
-    insert = _insert(session)(PrepAnswer).from_select(
+    insert = insert_for(session)(PrepAnswer).from_select(
         [
             "meeting_id",
             "user_id",
@@ -127,7 +123,7 @@ async def save_prep(
             "updated_at": insert.excluded.updated_at,
         },
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -162,7 +158,8 @@ async def pre_score_distribution(session: AsyncSession, *, meeting_id: int) -> d
         .where(PrepAnswer.meeting_id == meeting_id, col(PrepAnswer.pre_score).is_not(None))
         .group_by(col(PrepAnswer.pre_score))
     )
-    return {int(score): int(count) for score, count in (await session.exec(query)).all()}
+    rows = (await session.exec(query)).all()
+    return {int(score): int(count) for score, count in rows if score is not None}
 
 
 # --- who has prepared: for the planning message, the overview and the home tab -----------------

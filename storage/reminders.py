@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, Index, Text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +35,7 @@ from flows.schedule import (
     meeting_timing,
 )
 from storage.types import UTCDateTime, utcnow
+from storage.upsert import insert_for
 
 MAX_ATTEMPTS = 5
 DEFAULT_LEASE_SECONDS = 300.0
@@ -140,16 +140,14 @@ async def schedule_reminder(
         "payload": encode_payload(payload),
         "created_at": utcnow(),
     }
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(Reminder)
+        insert_for(session)(Reminder)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(col(Reminder.id))
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
-    return result.scalar_one_or_none()  # type: ignore[no-any-return]
+    result = await session.exec(statement)
+    return result.scalar_one_or_none()
 
 
 def encode_payload(payload: Mapping[str, Any] | None) -> str:
@@ -192,7 +190,7 @@ async def cancel_reminders(
         .where(col(Reminder.status) == ReminderStatus.PENDING, *filters)
         .values(status=ReminderStatus.CANCELLED, lease_until=None)
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)
 
 
@@ -217,7 +215,7 @@ async def reschedule(
         )
         .values(due_at=due_at, expires_at=expires_at)
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)
 
 

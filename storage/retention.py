@@ -25,7 +25,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.case_rows import all_tables, case_conditions
-from storage.models import AuditEvent, Case, CaseStatus
+from storage.models import AuditEvent, Case, CaseStatus, row_id
+
+# The `type: ignore[call-overload]`s below: sqlmodel types exec() for its own select(); these
+# are SQLAlchemy's (rows of Tables, scalars(), counts), which exec() runs all the same.
 
 PURGED_ACTION = "case_purged"
 
@@ -78,9 +81,9 @@ async def due_for_purge(session: AsyncSession, *, before: datetime) -> list[Case
 
 async def plan_purge(session: AsyncSession, *, case: Case) -> PurgePlan:
     """What a purge of `case` would delete: row counts per table and the bot's messages."""
-    assert case.id is not None
-    plan = PurgePlan(case.id, case.code, case.closed_at, case.channel_id)
-    conditions = case_conditions(all_tables(), case.id)
+    case_id = row_id(case)
+    plan = PurgePlan(case_id, case.code, case.closed_at, case.channel_id)
+    conditions = case_conditions(all_tables(), case_id)
     for tbl, condition in conditions.items():
         count = (
             await session.exec(select(func.count()).select_from(tbl).where(condition))  # type: ignore[call-overload]
@@ -109,6 +112,7 @@ async def _messages(
     if not names:
         return []
     extra = [n for n in ("channel_id", "user_id") if n in tbl.c]
+    # Columns chosen at run time: a generator of them is not one of select()'s typed forms.
     query = select(*(tbl.c[n] for n in names + extra)).where(condition)  # type: ignore[arg-type]
     found: list[StoredMessage] = []
     for row in (await session.exec(query)).all():  # type: ignore[call-overload]
@@ -146,7 +150,7 @@ async def purge_case(
         )
         .values(status=CaseStatus.CLOSED)
     )
-    if not (await session.exec(claim)).rowcount:  # type: ignore[call-overload]
+    if not (await session.exec(claim)).rowcount:
         return None
     case = (await session.exec(select(Case).where(col(Case.id) == case_id))).scalar_one()  # type: ignore[call-overload]
     code, closed_at = case.code, case.closed_at
@@ -155,7 +159,7 @@ async def purge_case(
     conditions = case_conditions(all_tables(), case_id)
     # Children before parents: a child's condition reads its parents, which still exist.
     for tbl in reversed(list(conditions)):
-        result = await session.exec(delete(tbl).where(conditions[tbl]))  # type: ignore[call-overload]
+        result = await session.exec(delete(tbl).where(conditions[tbl]))
         if result.rowcount:
             deleted[tbl.name] = int(result.rowcount)
     await audit.record(

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy
 from sqlalchemy import CheckConstraint, UniqueConstraint, func, literal, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +21,7 @@ from flows.scale import ACTION_TS_WIDTH
 from storage.crypto import EncryptedText
 from storage.models import Meeting, MeetingInvitee, Participant
 from storage.types import UTCDateTime, utcnow
+from storage.upsert import insert_for
 
 
 class ScaleRound(SQLModel, table=True):
@@ -81,11 +81,6 @@ class VoteRefusal(StrEnum):
     NOT_INVITED = "not_invited"
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 # --- rounds ------------------------------------------------------------------------------------
 
 
@@ -114,7 +109,7 @@ async def close_round(
         )
         .values(closed_at=utcnow(), closed_by=closed_by)
     )
-    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+    return bool((await session.exec(statement)).rowcount)
 
 
 async def round_by_number(
@@ -124,6 +119,16 @@ async def round_by_number(
         ScaleRound.meeting_id == meeting_id, ScaleRound.number == number
     )
     return (await session.exec(query)).first()
+
+
+async def rounds_of_meeting(session: AsyncSession, *, meeting_id: int) -> list[ScaleRound]:
+    """The meeting's voting rounds, in order."""
+    query = (
+        select(ScaleRound)
+        .where(ScaleRound.meeting_id == meeting_id)
+        .order_by(col(ScaleRound.number))
+    )
+    return list((await session.exec(query)).all())
 
 
 async def round_by_id(session: AsyncSession, *, round_id: int) -> ScaleRound | None:
@@ -142,7 +147,7 @@ async def set_round_messages(
     }
     if values:
         statement = update(ScaleRound).where(col(ScaleRound.id) == round_id).values(**values)
-        await session.exec(statement)  # type: ignore[call-overload]
+        await session.exec(statement)
 
 
 # --- votes -------------------------------------------------------------------------------------
@@ -169,8 +174,9 @@ async def cast_vote(
         .where(MeetingInvitee.meeting_id == meeting_id, MeetingInvitee.user_id == user_id)
         .exists()
     )
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
     source = (
-        select(
+        sqlalchemy.select(
             col(ScaleRound.id),
             literal(user_id),
             literal(value),
@@ -185,9 +191,9 @@ async def cast_vote(
         )
         # PostgreSQL: closing the round waits for this vote to commit (SQLite ignores it and
         # serialises writers anyway), so a vote is either in the revealed tally or refused.
-        .with_for_update(read=True, of=ScaleRound)  # type: ignore[arg-type]
+        .with_for_update(read=True, of=ScaleRound)
     )
-    insert = _insert(session)(Vote).from_select(
+    insert = insert_for(session)(Vote).from_select(
         ["round_id", "user_id", "value", "action_ts", "voted_at"], source
     )
     statement = insert.on_conflict_do_update(
@@ -199,7 +205,7 @@ async def cast_vote(
         },
         where=col(Vote.action_ts) < insert.excluded.action_ts,
     ).returning(col(Vote.round_id))
-    stored = (await session.exec(statement)).first()  # type: ignore[call-overload]
+    stored = (await session.exec(statement)).first()
     return stored[0] if stored is not None else None
 
 
@@ -300,7 +306,7 @@ async def record_family_view(
     """Record (or correct) the visie van betrokkenen of this meeting: one per meeting."""
     if not 1 <= value <= 10:
         raise ValueError("value must be 1..10")
-    insert = _insert(session)(FamilyView).values(
+    insert = insert_for(session)(FamilyView).values(
         meeting_id=meeting_id,
         step_key=step_key,
         value=value,
@@ -317,7 +323,7 @@ async def record_family_view(
             "recorded_at": insert.excluded.recorded_at,
         },
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)
 
 
 async def family_view(session: AsyncSession, *, meeting_id: int) -> FamilyView | None:

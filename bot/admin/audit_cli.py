@@ -10,7 +10,7 @@ from bot.config import Settings
 from flows.personal_data import normalise_case_code
 from storage.audit import events_for_case
 from storage.cases import case_by_code
-from storage.models import AuditEvent
+from storage.models import AuditEvent, row_id
 from storage.retention import purge_records
 
 
@@ -25,8 +25,7 @@ async def show_audit(settings: Settings, *, code: str) -> list[AuditEvent]:
             print(f"Case {code} was purged; only the purge itself is kept:")
             events = purged
         else:
-            assert case.id is not None
-            events = await events_for_case(session, case_id=case.id)
+            events = await events_for_case(session, case_id=row_id(case))
             print(f"Audit log of case {code} (times in {settings.timezone.key}):")
     for event in events:
         print(format_event(event, settings.timezone))

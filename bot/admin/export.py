@@ -26,6 +26,7 @@ from flows.text import Text
 from storage import audit
 from storage.cases import case_by_code
 from storage.export import Row, case_rows
+from storage.models import row_id
 from storage.types import utcnow
 
 FORMAT = "casusbot-case-file/1"
@@ -70,8 +71,7 @@ async def export_case(settings: Settings, *, code: str, out: Path | None = None)
             case = await case_by_code(session, code=code)
             if case is None:
                 raise AdminError(f"no case with code {printable(code)}")
-            assert case.id is not None
-            rows = await case_rows(session, case_id=case.id)
+            rows = await case_rows(session, case_id=row_id(case))
         now = utcnow()
         document = case_document(rows, catalogue, exported_at=now, zone=settings.timezone)
         stamp = now.astimezone(settings.timezone).strftime("%Y%m%d-%H%M%S")

@@ -5,12 +5,11 @@ Shows codes, dates and counts; never content. Without --dry-run it deletes, like
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bot.admin import AdminError, admin_database, cli_actor
+from bot.admin.retention import CaseOutcome, run_retention
 from bot.config import Settings, SettingsError
-from bot.retention import CaseOutcome, run_retention
 from storage.retention import cutoff
+from storage.types import utcnow
 
 
 async def purge(
@@ -28,7 +27,7 @@ async def purge(
         from bot.app import make_client
 
         client = make_client(settings)
-    now = datetime.now(UTC)
+    now = utcnow()
     before = cutoff(now, settings.retention_days)
     print(
         f"Retention {settings.retention_days} days: cases closed before"

@@ -63,7 +63,7 @@ async def invite(call: Call) -> dict[str, Any]:
             errors.append({"user": user_id, "ok": False, "error": "already_in_channel"})
     if errors:
         # Slack invites nobody when any user fails, and names the first problem.
-        raise ApiError(errors[0]["error"], errors=errors)
+        raise ApiError(str(errors[0]["error"]), errors=errors)
     for user_id in users:
         channel.members.add(user_id)
         events.member_joined(call.sb, channel, user_id, call.app.bot_user_id)

@@ -12,9 +12,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, text
 
+from bot.admin.retention import run_retention, schedule_retention
 from bot.app import make_deps
 from bot.config import Settings
-from bot.retention import run_retention, schedule_retention
 from sandbox import App, Sandbox, Workspace
 from storage.case_rows import all_tables
 from storage.db import Database

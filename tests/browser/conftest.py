@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.sandbox_runner import install, sandbox_settings
 from bot.server import RunningBot, start_bot
 from sandbox import Sandbox, Workspace
+from sandbox.harness import install, sandbox_settings
 
 if TYPE_CHECKING:
     from tests.browser.page import ChatPage

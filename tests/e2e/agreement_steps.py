@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from bot.reminders import PollReport, poll_once
+from bot.poller import PollReport, poll_once
 from flows.schedule import ReminderKind
 from storage.agreements import Agreement, BodemeisCheck
 from storage.reminders import Reminder, ReminderStatus

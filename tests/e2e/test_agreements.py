@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.blocks.agreements import local_date
+from bot.agreements.blocks import local_date
 from bot.server import start_bot
 from flows.schedule import ReminderKind
 from storage.audit import events_for_case

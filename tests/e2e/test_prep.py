@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.reminders import poll_once
+from bot.poller import poll_once
 from flows.schedule import ReminderKind
 from storage.models import Participant
 from storage.prep import PrepAnswer

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, text
 from sqlmodel import select
 
-from bot.payloads import Ref
+from bot.kit.payloads import Ref
 from storage.models import MeetingInvitee, Participant, Role
 from storage.votes import FamilyView, ScaleRound, Vote
 from tests.e2e.conftest import CASE_CHANNEL, Harness

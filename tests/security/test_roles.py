@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.ids import ActionId
+from bot.kit.ids import ActionId
 from storage.models import AuditEvent
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import current_question, register_case, start_meeting, text_of

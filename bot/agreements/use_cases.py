@@ -1,0 +1,388 @@
+"""What happens to agreements: recorded in a meeting (an action, a bodemeis, the collaboration
+agreements, the afsluitingsplan), and answered from a reminder DM (done, more time, not
+possible; a bodemeis check met, not met, unknown, and its note).
+
+Plain async functions with keyword arguments, no Bolt objects. Each commits its change with
+its audit line first; the agreements message and the DMs are redrawn after.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.agreements.dms import answered_dm
+from bot.agreements.escalation import escalate, report_not_possible
+from bot.agreements.message import refresh_for, refresh_message
+from bot.kit.clock import local_today
+from bot.kit.i18n import t
+from bot.kit.runtime import Declined, Deps
+from bot.kit.slack import error_code, open_dm, update_message
+from bot.meetings.use_cases import plan_meeting
+from flows.schedule import ReminderKind
+from storage import audit
+from storage.agreements import (
+    MORE_TIME_DAYS,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    CheckAnswer,
+    Priority,
+    add_action,
+    finish_action,
+    move_due_date,
+    set_single,
+    single_of_meeting,
+)
+from storage.bodemeis_checks import (
+    add_bodemeis,
+    add_note,
+    check_for,
+    record_check,
+    schedule_retry_escalation,
+)
+from storage.meetings import invitees
+from storage.models import Case, row_id
+from storage.reminders import ReminderStatus, reminders_for
+from storage.types import utcnow
+
+log = logging.getLogger("casusbot.agreements")
+
+
+async def _recorded(session: AsyncSession, agreement: Agreement, *, actor: str) -> None:
+    await audit.record(
+        session,
+        actor=actor,
+        action="agreement_recorded",
+        case_id=agreement.case_id,
+        meeting_id=agreement.meeting_id,
+        detail=f"{agreement.kind} {agreement.id}",
+    )
+
+
+# ----- recording, during the meeting -----
+
+
+async def _record(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    meeting_id: int,
+    actor: str,
+    add: Callable[[AsyncSession], Awaitable[Agreement]],
+) -> None:
+    """Store one agreement with its audit line, then show it in the agreements message."""
+    async with deps.db.session() as session:
+        await _recorded(session, await add(session), actor=actor)
+    await refresh_message(deps, client, meeting_id=meeting_id)
+
+
+async def record_action(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    case_id: int,
+    meeting_id: int,
+    text: str,
+    owner_user_id: str | None,
+    owner_organisation: str | None,
+    due: date,
+    priority: Priority,
+    actor: str,
+) -> None:
+    add = functools.partial(
+        add_action,
+        case_id=case_id,
+        meeting_id=meeting_id,
+        text=text,
+        owner_user_id=owner_user_id,
+        owner_organisation=owner_organisation,
+        due_date=due,
+        priority=priority,
+        created_by=actor,
+        hours=deps.settings.working_hours,
+        tz=deps.settings.timezone,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+
+
+async def record_bodemeis(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    case_id: int,
+    meeting_id: int,
+    text: str,
+    monitor: str,
+    interval_days: int,
+    actor: str,
+) -> None:
+    add = functools.partial(
+        add_bodemeis,
+        case_id=case_id,
+        meeting_id=meeting_id,
+        text=text,
+        monitor_user_id=monitor,
+        interval_days=interval_days,
+        created_by=actor,
+        now=utcnow(),
+        hours=deps.settings.working_hours,
+        tz=deps.settings.timezone,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+
+
+async def record_collaboration(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    case: Case,
+    meeting_id: int,
+    timeline: str | None,
+    escalation_plan: str | None,
+    informing: str | None,
+    next_meeting_at: datetime | None,
+    actor: str,
+) -> None:
+    """The Afspraken over samenwerking; a date for the next meeting plans it (in the case's
+    phase, with this meeting's invitees), once: a next meeting, once linked, stays linked."""
+    async with deps.db.session() as session:
+        current = await single_of_meeting(
+            session, meeting_id=meeting_id, kind=AgreementKind.COLLABORATION
+        )
+        invited = await invitees(session, meeting_id=meeting_id)
+    next_meeting_id = None
+    if next_meeting_at is not None and (current is None or current.next_meeting_id is None):
+        planned = await plan_meeting(
+            deps,
+            client,
+            case=case,
+            when=next_meeting_at,
+            phase=case.phase,
+            invited=invited,
+            actor=actor,
+        )
+        next_meeting_id = row_id(planned)
+    add = functools.partial(
+        set_single,
+        kind=AgreementKind.COLLABORATION,
+        case_id=row_id(case),
+        meeting_id=meeting_id,
+        created_by=actor,
+        text=timeline,
+        escalation_plan=escalation_plan,
+        informing=informing,
+        next_meeting_id=next_meeting_id,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+
+
+async def record_closure(
+    deps: Deps, client: AsyncWebClient, *, case_id: int, meeting_id: int, text: str, actor: str
+) -> None:
+    add = functools.partial(
+        set_single,
+        kind=AgreementKind.CLOSURE,
+        case_id=case_id,
+        meeting_id=meeting_id,
+        created_by=actor,
+        text=text,
+    )
+    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+
+
+# ----- an action's reminder, answered -----
+
+
+async def action_done(
+    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, due: date, actor: str
+) -> None:
+    async with deps.db.session() as session:
+        done = await finish_action(
+            session,
+            agreement_id=row_id(agreement),
+            expected_due=due,
+            status=AgreementStatus.DONE,
+            by=actor,
+        )
+        if done:
+            await audit.record(
+                session,
+                actor=actor,
+                action="action_done",
+                case_id=agreement.case_id,
+                detail=str(agreement.id),
+            )
+    if not done:
+        raise Declined("agreements.stale_action")
+    await refresh_for(deps, client, agreement)
+
+
+async def more_time(
+    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, due: date, actor: str
+) -> date:
+    """A week from the due date, or from today when the reminder is answered late. Returns
+    the new due date."""
+    settings = deps.settings
+    new_due = max(due, local_today(settings.timezone)) + timedelta(days=MORE_TIME_DAYS)
+    async with deps.db.session() as session:
+        moved = await move_due_date(
+            session,
+            agreement_id=row_id(agreement),
+            expected_due=due,
+            new_due=new_due,
+            hours=settings.working_hours,
+            tz=settings.timezone,
+        )
+        if moved is not None:
+            await audit.record(
+                session,
+                actor=actor,
+                action="action_moved",
+                case_id=agreement.case_id,
+                detail=f"{agreement.id} {due.isoformat()} -> {new_due.isoformat()}",
+            )
+    if moved is None:
+        raise Declined("agreements.stale_action")
+    await refresh_for(deps, client, moved)
+    return new_due
+
+
+async def action_not_possible(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    agreement: Agreement,
+    case: Case,
+    due: date,
+    reason: str,
+    actor: str,
+) -> None:
+    """Close the action as not possible with its reason; every DM that reminded of it loses
+    its buttons, and the procesregisseur is told in the case channel."""
+    async with deps.db.session() as session:
+        done = await finish_action(
+            session,
+            agreement_id=row_id(agreement),
+            expected_due=due,
+            status=AgreementStatus.NOT_POSSIBLE,
+            by=actor,
+            reason=reason,
+        )
+        if done:
+            await audit.record(
+                session,
+                actor=actor,
+                action="action_not_possible",
+                case_id=agreement.case_id,
+                detail=str(agreement.id),
+            )
+        reminders = await reminders_for(session, agreement_id=row_id(agreement))
+    if not done:
+        raise Declined("agreements.stale_action")
+    agreement.reason, agreement.status = reason, AgreementStatus.NOT_POSSIBLE
+    # The modal's submission does not say which DM it came from: every sent reminder of this
+    # action loses its buttons.
+    for reminder in reminders:
+        if reminder.kind != ReminderKind.ACTION_DUE or reminder.status != ReminderStatus.SENT:
+            continue
+        if not reminder.message_ts or not reminder.user_id:
+            continue
+        lang = await deps.users.language(client, reminder.user_id)
+        text = t(lang, "agreements.not_possible")
+        await update_message(
+            client,
+            channel=await open_dm(client, reminder.user_id),
+            ts=reminder.message_ts,
+            text=text,
+            blocks=answered_dm(text, what=agreement.text),
+            what="reminder DM",
+        )
+    await report_not_possible(deps, client, agreement=agreement, case=case, by=actor)
+    await refresh_for(deps, client, agreement)
+
+
+# ----- a bodemeis check, answered -----
+
+
+async def answer_check(
+    deps: Deps,
+    *,
+    agreement: Agreement,
+    occurrence: date,
+    answer: CheckAnswer,
+    actor: str,
+    action_ts: str | None,
+) -> str | None:
+    """Record the monitor's answer. When this occurrence was answered before, nothing changes
+    and the earlier answer is returned."""
+    if agreement.status != AgreementStatus.OPEN:
+        raise Declined("checks.stale")
+    agreement_id, day = row_id(agreement), occurrence.isoformat()
+    async with deps.db.session() as session:
+        check = await record_check(
+            session,
+            agreement_id=agreement_id,
+            occurrence=day,
+            answer=answer,
+            by=actor,
+            action_ts=action_ts,
+        )
+        if check is not None:
+            await audit.record(
+                session,
+                actor=actor,
+                action="bodemeis_checked",
+                case_id=agreement.case_id,
+                detail=f"{agreement_id} {day} {answer.value}",
+            )
+            return None
+        existing = await check_for(session, agreement_id=agreement_id, occurrence=day)
+    return existing.answer if existing is not None else CheckAnswer.UNKNOWN.value
+
+
+async def escalate_broken(
+    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, case: Case, occurrence: date
+) -> None:
+    """Tell the procesregisseur now; if Slack fails, the poller keeps trying: a broken bottom
+    line must reach them even when this click's post did not."""
+    try:
+        await escalate(
+            deps,
+            client,
+            agreement=agreement,
+            case=case,
+            occurrence=occurrence.isoformat(),
+            answer=CheckAnswer.NOT_MET,
+        )
+    except SlackApiError as error:
+        log.warning("escalation of bodemeis %s failed: %s", agreement.id, error_code(error))
+        async with deps.db.session() as session:
+            await schedule_retry_escalation(
+                session,
+                agreement=agreement,
+                occurrence=occurrence.isoformat(),
+                channel_id=case.channel_id,
+                now=utcnow(),
+            )
+
+
+async def save_note(
+    deps: Deps, *, agreement: Agreement, occurrence: date, note: str, by: str
+) -> None:
+    async with deps.db.session() as session:
+        saved = await add_note(
+            session,
+            agreement_id=row_id(agreement),
+            occurrence=occurrence.isoformat(),
+            note=note,
+            by=by,
+        )
+    if not saved:
+        raise Declined("checks.stale")

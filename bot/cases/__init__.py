@@ -1,0 +1,1 @@
+"""A case: registering it (its private channel and people) and guests' confidentiality."""

@@ -1,0 +1,107 @@
+"""Register a case: `/casus nieuw` opens a modal; its submission creates the case. And the
+guest's click that confirms the confidentiality statement.
+
+The modal offers "this channel" only when it is private and the bot is in it, and the
+submission checks again, since the channel travels in private_metadata that a client could
+forge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cases.blocks import CHANNEL_HERE, new_case_modal
+from bot.cases.channels import Privacy, channel_privacy
+from bot.cases.use_cases import confirm_guest, register_case
+from bot.kit.blocks import context, dicts
+from bot.kit.forms import form_values
+from bot.kit.ids import Field
+from bot.kit.payloads import Ref
+from bot.kit.runtime import Declined, Turn
+from flows.personal_data import normalise_case_code, validate_case_code
+from storage.cases import case_by_code
+from storage.models import Role
+
+
+async def open_new_case(turn: Turn) -> None:
+    if not turn.user_id:
+        raise Declined("errors.forged")
+    privacy = await channel_privacy(turn.client, turn.channel_id)
+    view = new_case_modal(
+        turn.lang,
+        turn.deps.catalogue,
+        requester=turn.user_id,
+        origin=Ref(channel_id=turn.channel_id) if turn.channel_id else Ref(),
+        channel_usable=privacy is Privacy.PRIVATE,
+    )
+    if privacy is not Privacy.PRIVATE and turn.channel_id:  # the home tab has no channel
+        await turn.tell(turn.t(f"case_form.channel_{privacy}"))
+    await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+
+async def validate_new_case(turn: Turn) -> dict[str, str] | None:
+    values = form_values(turn.view)
+    raw_code = (values.get(Field.CODE) or "").strip()
+    problem = validate_case_code(raw_code)
+    if problem is not None:
+        return {Field.CODE: turn.t(f"case_form.code_{problem}")}
+    code = normalise_case_code(raw_code)
+    async with turn.deps.db.session() as session:
+        if await case_by_code(session, code=code) is not None:
+            return {Field.CODE: turn.t("case_form.code_exists", code=code)}
+    if values.get(Field.PHASE) not in turn.deps.catalogue.phase_keys:
+        return {Field.PHASE: turn.t("errors.forged")}
+    if not values.get(Field.CASUSREGISSEUR):
+        return {Field.CASUSREGISSEUR: turn.t("case_form.required")}
+    if values.get(Field.CHANNEL) == CHANNEL_HERE:
+        origin = turn.ref.channel_id if turn.ref else None
+        if await channel_privacy(turn.client, origin) is not Privacy.PRIVATE:
+            return {Field.CHANNEL: turn.t("case_form.channel_not_private")}
+    return None
+
+
+def _members(values: dict[str, Any], requester: str) -> list[tuple[str, Role]]:
+    members = [(values.get(Field.PROCESREGISSEUR) or requester, Role.PROCESREGISSEUR)]
+    members.append((values[Field.CASUSREGISSEUR], Role.CASUSREGISSEUR))
+    members += [(u, Role.DEELNEMER) for u in values.get(Field.PARTICIPANTS) or []]
+    members += [(u, Role.GAST) for u in values.get(Field.GUESTS) or []]
+    return members
+
+
+async def create_new_case(turn: Turn) -> None:
+    if not turn.user_id:
+        raise Declined("errors.forged")
+    values = form_values(turn.view)
+    here = values.get(Field.CHANNEL) == CHANNEL_HERE and turn.ref and turn.ref.channel_id
+    await register_case(
+        turn.deps,
+        turn.client,
+        code=normalise_case_code(values[Field.CODE]),
+        phase=values[Field.PHASE],
+        members=_members(values, turn.user_id),
+        channel_id=turn.ref.channel_id if here and turn.ref else None,
+        requester=turn.user_id,
+    )
+
+
+async def confirm_confidentiality(turn: Turn) -> None:
+    """The guest's click: record when they confirmed, and say so where they clicked."""
+    ref = turn.ref
+    if ref is None or ref.case_id is None or not turn.user_id:
+        raise Declined("errors.forged")
+    await confirm_guest(turn.deps, case_id=ref.case_id, user_id=turn.user_id)
+    container = turn.body.get("container") or {}
+    done = turn.t("confidentiality.done")
+    if (
+        container.get("channel_id")
+        and container.get("message_ts")
+        and not container.get("is_ephemeral")
+    ):
+        await turn.client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=done,
+            blocks=dicts([context(done)]),
+        )
+    else:
+        await turn.tell(done)

@@ -1,0 +1,21 @@
+"""The private answer to `/casus help`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, SectionBlock
+
+from bot.kit.blocks import context, dicts, md
+from bot.kit.i18n import t
+
+
+def help_blocks(lang: str) -> list[dict[str, Any]]:
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "help.title")),
+        SectionBlock(text=md(t(lang, "help.intro"))),
+        DividerBlock(),
+        SectionBlock(text=md(f"*{t(lang, 'help.commands_title')}*\n{t(lang, 'help.commands')}")),
+        context(t(lang, "help.privacy")),
+    ]
+    return dicts(blocks)

@@ -1,0 +1,116 @@
+"""Who may do what: one guard, applied to every interaction before its handler runs.
+
+Each listener is registered with the access it needs (bot/surface.py). The guard finds the
+case the interaction is about — from the button value or modal metadata we signed off on,
+else from the channel — and checks the user's role in that case. A refusal is told privately
+and audited; nothing else happens. What the guard found travels on as a typed `CaseTurn`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from bot.kit.payloads import ForgedValue, Ref, decode
+from bot.kit.runtime import CaseTurn, Turn
+from storage import audit
+from storage.cases import (
+    STEERING_ROLES,
+    case_by_id,
+    latest_case_in_channel,
+    open_case_in_channel,
+    participant,
+)
+from storage.meetings import meeting_by_id
+from storage.models import CaseStatus, Role, row_id
+
+
+class Access(StrEnum):
+    ANYONE = "anyone"  # help, the home tab, registering a new case
+    MEMBER = "member"  # participants of the case; guests once they confirmed confidentiality
+    READ = "read"  # like MEMBER, also for a closed case: reading its record changes nothing
+    STEER = "steer"  # the procesregisseur or casusregisseur of the case
+
+
+# The accesses that need a case: their handlers receive a CaseTurn.
+CaseAccess = Literal[Access.MEMBER, Access.READ, Access.STEER]
+
+
+class Refused(Exception):
+    """The guard said no; `key` is the catalogue text to show the user."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def reference(turn: Turn) -> Ref | None:
+    """The Ref carried by a button or a modal, if any; forged ones raise."""
+    actions = turn.body.get("actions")
+    if isinstance(actions, list) and actions:
+        value = actions[0].get("value")
+        # Selects carry no ref in their option: nothing to decode.
+        return decode(value) if value is not None else None
+    view = turn.body.get("view")
+    if isinstance(view, dict) and view.get("private_metadata"):
+        return decode(view["private_metadata"])
+    return None
+
+
+def read_ref(turn: Turn) -> Ref | None:
+    """Decode the turn's Ref onto it; a value we did not produce is refused."""
+    try:
+        turn.ref = reference(turn)
+    except ForgedValue:
+        raise Refused("errors.forged") from None
+    return turn.ref
+
+
+async def guard(turn: Turn, access: CaseAccess) -> CaseTurn:
+    """Load the case, the meeting and the member, and enforce `access`."""
+    ref = read_ref(turn)
+    user_id = turn.user_id
+    async with turn.deps.db.session() as session:
+        meeting = None
+        if ref is not None and ref.meeting_id is not None:
+            meeting = await meeting_by_id(session, meeting_id=ref.meeting_id)
+            if meeting is None:
+                raise Refused("errors.forged")
+            case = await case_by_id(session, case_id=meeting.case_id)
+        elif ref is not None and ref.case_id is not None:
+            case = await case_by_id(session, case_id=ref.case_id)
+            if case is None:
+                raise Refused("errors.forged")
+        elif turn.channel_id and access is Access.READ:
+            case = await latest_case_in_channel(session, channel_id=turn.channel_id)
+        elif turn.channel_id:
+            case = await open_case_in_channel(session, channel_id=turn.channel_id)
+        else:
+            case = None
+        if case is None:
+            raise Refused("access.no_case")
+        case_id = row_id(case)
+        if case.status != CaseStatus.OPEN and access is not Access.READ:
+            raise Refused("access.case_closed", code=case.code)
+        member = await participant(session, case_id=case_id, user_id=user_id) if user_id else None
+    if member is not None and member.role == Role.GAST and not member.confidentiality_confirmed_at:
+        reason = "access.confirm_first"
+    elif member is None or not user_id:
+        reason = "access.not_participant"
+    elif access is Access.STEER and Role(member.role) not in STEERING_ROLES:
+        reason = "access.not_regisseur"
+    else:
+        return CaseTurn.of(
+            turn, user_id=user_id, case=case, case_id=case_id, member=member, meeting=meeting
+        )
+    # Recorded in its own transaction: the refusal must stay on record.
+    async with turn.deps.db.session() as session:
+        await audit.record(
+            session,
+            actor=user_id or "?",
+            action="refused",
+            case_id=case_id,
+            detail=f"{access.value}: {turn.body.get('type')}",
+        )
+    raise Refused(reason, code=case.code, case_id=case_id)

@@ -1,0 +1,110 @@
+"""Every action_id and callback_id the bot uses, in one place (DESIGN §3).
+
+Entity ids never go in these; they travel in a button's `value` or a view's
+`private_metadata` (bot.kit.payloads.Ref) and are validated on arrival.
+"""
+
+import re
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    CASUS = "/casus"
+
+
+class ActionId(StrEnum):
+    HOME_NEW_CASE = "home_new_case"
+    HOME_PAGE = "home_page"
+    HOME_CHECK_NOW = "home_check_now"
+    MEETING_START = "meeting_start"
+    MEETING_NEXT = "meeting_next"
+    MEETING_PREVIOUS = "meeting_previous"
+    MEETING_SKIP = "meeting_skip"
+    MEETING_END = "meeting_end"
+    MEETING_END_UNDECIDED = "meeting_end_undecided"
+    MEETING_DECIDE = "meeting_decide"
+    CONFIRM_CONFIDENTIALITY = "confirm_confidentiality"
+    # One action id per score: Slack wants action ids unique within a block. The score itself
+    # travels (and is validated) in the button's value; see VOTE_PATTERN.
+    VOTE_1 = "vote_1"
+    VOTE_2 = "vote_2"
+    VOTE_3 = "vote_3"
+    VOTE_4 = "vote_4"
+    VOTE_5 = "vote_5"
+    VOTE_6 = "vote_6"
+    VOTE_7 = "vote_7"
+    VOTE_8 = "vote_8"
+    VOTE_9 = "vote_9"
+    VOTE_10 = "vote_10"
+    VOTE_REVEAL = "vote_reveal"
+    VOTE_NEW_ROUND = "vote_new_round"
+    FAMILY_VIEW_OPEN = "family_view_open"
+    PREP_OPEN = "prep_open"
+    # Agreements (issue 6): record them in the thread; answer their reminders in a DM.
+    AGREEMENT_ACTION_OPEN = "agreement_action_open"
+    AGREEMENT_BODEMEIS_OPEN = "agreement_bodemeis_open"
+    AGREEMENT_COLLABORATION_OPEN = "agreement_collaboration_open"
+    AGREEMENT_CLOSURE_OPEN = "agreement_closure_open"
+    ACTION_DONE = "action_done"
+    ACTION_MORE_TIME = "action_more_time"
+    ACTION_NOT_POSSIBLE = "action_not_possible"
+    CHECK_MET = "check_met"
+    CHECK_NOT_MET = "check_not_met"
+    CHECK_UNKNOWN = "check_unknown"
+    CHECK_NOTE_OPEN = "check_note_open"
+    ESCALATION_PLAN_MEETING = "escalation_plan_meeting"
+
+
+class ViewId(StrEnum):
+    HOME = "home"
+    NEW_CASE = "new_case"
+    PLAN_MEETING = "plan_meeting"
+    FAMILY_VIEW = "family_view"
+    PREP = "prep"
+    AGREEMENT_ACTION = "agreement_action"
+    AGREEMENT_BODEMEIS = "agreement_bodemeis"
+    AGREEMENT_COLLABORATION = "agreement_collaboration"
+    AGREEMENT_CLOSURE = "agreement_closure"
+    ACTION_NOT_POSSIBLE = "action_not_possible"
+    CHECK_NOTE = "check_note"
+
+
+class Field(StrEnum):
+    """Block ids (= action ids) of modal inputs."""
+
+    CODE = "code"
+    PHASE = "phase"
+    PROCESREGISSEUR = "procesregisseur"
+    CASUSREGISSEUR = "casusregisseur"
+    PARTICIPANTS = "participants"
+    GUESTS = "guests"
+    CHANNEL = "channel"
+    DATE = "date"
+    TIME = "time"
+    INVITED = "invited"
+    FAMILY_SCORE = "family_score"
+    FAMILY_TEXT = "family_text"
+    # The prep modal's text inputs use their question's catalogue key as block id.
+    PREP_SCORE = "prep_score"
+    AGREEMENT_TEXT = "agreement_text"
+    OWNER_USER = "owner_user"
+    OWNER_ORGANISATION = "owner_organisation"
+    DUE_DATE = "due_date"
+    PRIORITY = "priority"
+    MONITOR = "monitor"
+    INTERVAL = "interval"
+    TIMELINE = "timeline"
+    NEXT_DATE = "next_date"
+    NEXT_TIME = "next_time"
+    ESCALATION_PLAN = "escalation_plan"
+    INFORMING = "informing"
+    REASON = "reason"
+    NOTE = "note"
+
+
+# Every vote button's action id (vote_1 .. vote_10), for one listener registration.
+VOTE_PATTERN = re.compile(r"^vote_(?:10|[1-9])$")
+
+
+def vote_action(score: int) -> ActionId:
+    return ActionId(f"vote_{score}")

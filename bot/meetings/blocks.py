@@ -1,0 +1,352 @@
+"""The meeting in the case channel: the plan form, planning message, parent message,
+questions, summary.
+
+Everything here is seen by the whole channel, so it is built in the workspace's language.
+Pure functions of data: the listeners fetch, these build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ConfirmObject,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    SectionBlock,
+    TimePickerElement,
+    UserMultiSelectElement,
+)
+
+from bot.kit.blocks import (
+    HEADER_LIMIT,
+    MESSAGE_BLOCK_LIMIT,
+    SECTION_TEXT_LIMIT,
+    button,
+    context,
+    dicts,
+    local_time,
+    md,
+    mention,
+    messages,
+    modal,
+    phase_select,
+    split_text,
+)
+from bot.kit.i18n import t
+from bot.kit.ids import ActionId, Field, ViewId
+from bot.kit.payloads import Ref
+from flows.model import Catalogue, Phase
+from flows.steps import Step, StepKind
+
+DEFAULT_MEETING_TIME = time(10, 0)  # the plan form's time when nothing else is known
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    """What the parent message shows."""
+
+    code: str
+    phase: Phase
+    scheduled_at: datetime | None
+    present: Sequence[str]
+    step: Step | None
+    ended: bool = False
+
+
+def plan_meeting_modal(
+    lang: str,
+    catalogue: Catalogue,
+    *,
+    case_ref: Ref,
+    code: str,
+    phase: str,
+    invited: Sequence[str],
+    day: date,
+    at: time,
+    moving: str | None = None,
+) -> dict[str, Any]:
+    """Plan a meeting; with `moving` (the planned time), the form moves that meeting."""
+    blocks: list[Block] = [
+        context(t(lang, "plan_form.case", code=code)),
+        *([context(t(lang, "plan_form.moving", when=moving))] if moving else []),
+        InputBlock(
+            block_id=Field.DATE,
+            label=t(lang, "plan_form.date"),
+            element=DatePickerElement(action_id=Field.DATE, initial_date=day.isoformat()),
+        ),
+        InputBlock(
+            block_id=Field.TIME,
+            label=t(lang, "plan_form.time"),
+            element=TimePickerElement(action_id=Field.TIME, initial_time=f"{at:%H:%M}"),
+        ),
+        InputBlock(
+            block_id=Field.PHASE,
+            label=t(lang, "case_form.phase"),
+            element=phase_select(lang, catalogue, phase, Field.PHASE),
+        ),
+        InputBlock(
+            block_id=Field.INVITED,
+            label=t(lang, "plan_form.invited"),
+            element=UserMultiSelectElement(action_id=Field.INVITED, initial_users=list(invited)),
+        ),
+    ]
+    texts = ("plan_form.title", "plan_form.submit", "case_form.cancel")
+    return modal(lang, ViewId.PLAN_MEETING, texts, ref=case_ref, blocks=blocks)
+
+
+def planning_message(
+    lang: str,
+    *,
+    code: str,
+    phase: Phase,
+    when: datetime | None,
+    invited: Sequence[str],
+    tz: ZoneInfo,
+    start: Ref,
+) -> list[dict[str, Any]]:
+    body = t(
+        lang,
+        "meeting.planned",
+        code=code,
+        phase=phase.title.get(lang),
+        when=local_time(lang, when, tz),
+        invited=", ".join(mention(u) for u in invited) or "—",
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=md(body)),
+        ActionsBlock(
+            elements=[
+                button(
+                    t(lang, "meeting.start_button"), ActionId.MEETING_START, start, style="primary"
+                )
+            ]
+        ),
+    ]
+    return dicts(blocks)
+
+
+def parent_message(lang: str, view: MeetingView, tz: ZoneInfo) -> list[dict[str, Any]]:
+    phase = view.phase
+    if view.ended:
+        progress = t(lang, "meeting.progress_ended")
+    elif view.step is None:
+        progress = t(lang, "meeting.progress_not_started")
+    else:
+        progress = t(
+            lang,
+            "meeting.progress",
+            section=view.step.section.title.get(lang),
+            n=view.step.number,
+            m=view.step.total,
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "meeting.header", code=view.code)[:HEADER_LIMIT]),
+        SectionBlock(
+            text=md(
+                f"*{phase.title.get(lang)}* — {phase.subtitle.get(lang)}\n"
+                f"*{t(lang, 'meeting.goal')}:* {phase.goal.get(lang)}"
+            )
+        ),
+        context(
+            t(
+                lang,
+                "meeting.when_present",
+                when=local_time(lang, view.scheduled_at, tz),
+                present=", ".join(mention(u) for u in view.present) or "—",
+            )
+        ),
+        SectionBlock(text=md(progress)),
+    ]
+    return dicts(blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The Vooraf overview: what is known before the meeting. Lines are ready-made mrkdwn."""
+
+    prep: Sequence[str] = ()
+    open_actions: Sequence[str] = ()
+    bodemeis_checks: Sequence[str] = ()
+
+
+def overview_message(lang: str, overview: Overview) -> list[dict[str, Any]]:
+    def part(title_key: str, lines: Sequence[str], empty_key: str) -> list[Block]:
+        body = "\n".join(lines) if lines else f"_{t(lang, empty_key)}_"
+        return [
+            SectionBlock(text=md(chunk)) for chunk in split_text(f"*{t(lang, title_key)}*\n{body}")
+        ]
+
+    blocks: list[Block] = [
+        SectionBlock(text=md(f"*{t(lang, 'overview.title')}*\n{t(lang, 'overview.intro')}")),
+        *part("overview.prep", overview.prep, "overview.no_prep"),
+        *part("overview.actions", overview.open_actions, "overview.no_actions"),
+        *part("overview.checks", overview.bodemeis_checks, "overview.no_checks"),
+    ]
+    return dicts(blocks[:MESSAGE_BLOCK_LIMIT])
+
+
+def _question_text(lang: str, step: Step) -> str:
+    head = t(
+        lang,
+        "meeting.question_head",
+        section=step.section.title.get(lang),
+        n=step.number_in_section,
+        m=step.section_total,
+    )
+    lines = [head, f"*{step.text.get(lang)}*"]
+    lines += [f"• {prompt.text.get(lang)}" for prompt in step.prompts]
+    if step.scale is not None:
+        lines.append(
+            t(
+                lang,
+                "meeting.scale_labels",
+                low=step.scale.label_1.get(lang),
+                high=step.scale.label_10.get(lang),
+            )
+        )
+    return "\n".join(lines)
+
+
+def question_message(
+    lang: str, step: Step, ref: Ref, *, decision_chosen: str | None = None
+) -> list[dict[str, Any]]:
+    """The current question with the regisseur's buttons under it."""
+    blocks: list[Block] = [
+        SectionBlock(text=md(chunk)) for chunk in split_text(_question_text(lang, step))
+    ]
+    if step.kind is StepKind.DECISION and step.decision is not None:
+        # One section per outcome: the outcome's full wording is too long for a button label.
+        for option in step.decision.options:
+            chosen = option.key == decision_chosen
+            blocks.append(
+                SectionBlock(
+                    block_id=f"decision:{option.name}",
+                    text=md(("✅ " if chosen else "") + f"*{option.text.get(lang)}*"),
+                    accessory=button(
+                        t(lang, "meeting.choose"),
+                        ActionId.MEETING_DECIDE,
+                        Ref(meeting_id=ref.meeting_id, version=ref.version, choice=option.key),
+                        style="primary" if chosen else None,
+                    ),
+                )
+            )
+        if decision_chosen:
+            chosen_option = step.decision.option(decision_chosen)
+            if chosen_option is not None:
+                now = t(lang, "meeting.decision_now", decision=chosen_option.text.get(lang))
+                blocks.append(context(now))
+    else:
+        blocks.append(context(t(lang, "meeting.reply_hint")))
+    blocks.append(
+        ActionsBlock(
+            block_id="navigation",
+            elements=[
+                button(t(lang, "meeting.previous"), ActionId.MEETING_PREVIOUS, ref),
+                button(t(lang, "meeting.next"), ActionId.MEETING_NEXT, ref, style="primary"),
+                button(t(lang, "meeting.skip"), ActionId.MEETING_SKIP, ref),
+                button(
+                    t(lang, "meeting.end"),
+                    ActionId.MEETING_END,
+                    ref,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title=t(lang, "meeting.end_confirm_title"),
+                        text=t(lang, "meeting.end_confirm_text"),
+                        confirm=t(lang, "meeting.end"),
+                        deny=t(lang, "meeting.cancel"),
+                    ),
+                ),
+            ],
+        )
+    )
+    return dicts(blocks)
+
+
+def passed_question(lang: str, step: Step, *, skipped: bool) -> list[dict[str, Any]]:
+    """A question the meeting moved on from: same text, no buttons (old clicks do nothing)."""
+    note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
+    blocks: list[Block] = [
+        SectionBlock(text=md(chunk)) for chunk in split_text(_question_text(lang, step))
+    ]
+    blocks.append(context(note))
+    return dicts(blocks)
+
+
+def end_without_decision(lang: str, ref: Ref) -> list[dict[str, Any]]:
+    """Asked privately when the regisseur ends before an outcome was recorded."""
+    blocks: list[Block] = [
+        SectionBlock(text=md(t(lang, "meeting.no_decision_yet"))),
+        ActionsBlock(
+            elements=[
+                button(
+                    t(lang, "meeting.end_without_decision"),
+                    ActionId.MEETING_END_UNDECIDED,
+                    ref,
+                    style="danger",
+                )
+            ]
+        ),
+    ]
+    return dicts(blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    step: Step
+    lines: Sequence[str]  # "<@U1>: text", already condensed
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    code: str
+    phase: Phase
+    items: Sequence[SummaryItem]
+    decision: str | None  # the decision's text, already in the right language
+    decided_by: str | None
+    next_phase: Phase | None
+    closed: bool
+    skipped: Sequence[Step] = ()
+
+
+def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
+    """The end-of-meeting summary, split over as many messages as Slack's limits need."""
+    blocks: list[Block] = [
+        HeaderBlock(text=t(lang, "summary.header", code=summary.code)[:HEADER_LIMIT]),
+        SectionBlock(text=md(t(lang, "summary.phase", phase=summary.phase.title.get(lang)))),
+        DividerBlock(),
+    ]
+    if not summary.items:
+        blocks.append(SectionBlock(text=md(f"_{t(lang, 'summary.no_contributions')}_")))
+    for item in summary.items:
+        text = f"*{item.step.text.get(lang)}*\n" + "\n".join(f"• {line}" for line in item.lines)
+        blocks += [SectionBlock(text=md(chunk)) for chunk in split_text(text)]
+    if summary.skipped:
+        names = ", ".join(step.text.get(lang) for step in summary.skipped)
+        blocks.append(context(t(lang, "summary.skipped", steps=names)[:SECTION_TEXT_LIMIT]))
+    blocks.append(DividerBlock())
+    if summary.decision is None:
+        decision = t(lang, "summary.no_decision")
+    else:
+        decision = t(
+            lang,
+            "summary.decision",
+            decision=summary.decision,
+            by=mention(summary.decided_by) if summary.decided_by else "—",
+        )
+    blocks.append(SectionBlock(text=md(decision)))
+    if summary.closed:
+        after = t(lang, "summary.closed")
+    else:
+        phase = summary.next_phase or summary.phase
+        after = t(lang, "summary.next", phase=phase.title.get(lang))
+    blocks.append(SectionBlock(text=md(after)))
+    return messages(blocks)

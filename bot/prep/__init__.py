@@ -1,0 +1,1 @@
+"""Prep before a meeting: questions by DM, answers summarised for the regisseurs."""

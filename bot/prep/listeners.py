@@ -1,0 +1,123 @@
+"""The prep DM's button and its modal (participants, Access.MEMBER at registration): the
+Vooraf questions, the phase's first Beeldvorming question and an optional pre-score."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.kit.forms import bsn_errors, form_values
+from bot.kit.ids import Field
+from bot.kit.payloads import Ref
+from bot.kit.runtime import CaseTurn, Declined
+from bot.prep.blocks import closed_dm, parse_pre_score, prep_modal, prep_questions
+from bot.prep.use_cases import meeting_info, save_answers
+from flows.model import Phase
+from flows.personal_data import scan
+from storage.meetings import invitees
+from storage.models import Case, Meeting, MeetingStatus, row_id
+from storage.prep import prep_of
+
+log = logging.getLogger("casusbot.prep")
+
+
+def _phase(turn: CaseTurn, meeting: Meeting) -> Phase:
+    try:
+        return turn.deps.catalogue.phase(meeting.phase)
+    except KeyError:
+        raise Declined("errors.forged") from None
+
+
+async def open_form(turn: CaseTurn) -> None:
+    """The DM's button: the prep modal, with what they stored before."""
+    case, meeting = turn.case, turn.meeting
+    if meeting is None:
+        raise Declined("errors.forged")
+    if meeting.status != MeetingStatus.PLANNED:
+        await _closed(turn, case, meeting)
+        return
+    async with turn.deps.db.session() as session:
+        invited = turn.user_id in await invitees(session, meeting_id=row_id(meeting))
+        stored = await prep_of(session, meeting_id=row_id(meeting), user_id=turn.user_id)
+    if not invited:
+        raise Declined("prep.not_invited", code=case.code)
+    view = prep_modal(
+        turn.lang,
+        meeting_info(turn.deps, case, meeting, _phase(turn, meeting)),
+        Ref(meeting_id=meeting.id),
+        answers=stored.texts if stored else None,
+        pre_score=stored.pre_score if stored else None,
+    )
+    await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+
+async def _closed(turn: CaseTurn, case: Case, meeting: Meeting) -> None:
+    """A click after the start: say so kindly, and take the button off the DM it came from."""
+    await turn.tell(turn.t("prep.closed", code=case.code, channel=f"<#{case.channel_id}>"))
+    container = turn.body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not channel or not ts:
+        return
+    try:
+        phase = turn.deps.catalogue.phase(meeting.phase)
+        await turn.client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=turn.t("prep.closed_note"),
+            blocks=closed_dm(turn.lang, meeting_info(turn.deps, case, meeting, phase)),
+        )
+    except (KeyError, SlackApiError) as error:
+        log.info("could not close prep DM for meeting %s: %s", meeting.id, type(error).__name__)
+
+
+def _answers(turn: CaseTurn, phase: Phase) -> tuple[dict[str, str], object]:
+    values = form_values(turn.view)
+    texts = {q.key: (values.get(q.key) or "").strip() for q in prep_questions(phase)}
+    return texts, values.get(Field.PREP_SCORE)
+
+
+async def validate(turn: CaseTurn) -> dict[str, str] | None:
+    meeting = turn.meeting
+    if meeting is None:
+        return {Field.PREP_SCORE: turn.t("errors.forged")}
+    try:
+        phase = turn.deps.catalogue.phase(meeting.phase)
+    except KeyError:
+        return {Field.PREP_SCORE: turn.t("errors.forged")}
+    texts, raw_score = _answers(turn, phase)
+    first = next(iter(texts), Field.PREP_SCORE)
+    if meeting.status != MeetingStatus.PLANNED:
+        # In the ack, so the modal stays open and its text can still be copied to the thread.
+        return {first: turn.t("prep.started")}
+    errors = bsn_errors(turn.lang, texts, *texts)
+    if errors:
+        return errors
+    score = parse_pre_score(raw_score)
+    if raw_score is not None and score is None:
+        return {Field.PREP_SCORE: turn.t("errors.forged")}
+    if score is None and not any(texts.values()):
+        return {first: turn.t("prep.empty")}
+    return None
+
+
+async def save(turn: CaseTurn) -> None:
+    meeting = turn.meeting
+    if meeting is None:  # validated before the ack
+        raise Declined("errors.forged")
+    phase = _phase(turn, meeting)
+    texts, raw_score = _answers(turn, phase)
+    await save_answers(
+        turn.deps,
+        turn.client,
+        case=turn.case,
+        meeting=meeting,
+        phase=phase,
+        user_id=turn.user_id,
+        texts=texts,
+        pre_score=parse_pre_score(raw_score),
+    )
+    warnings = sorted({kind for text in texts.values() if text for kind in scan(text).warnings})
+    if warnings:
+        kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in warnings)
+        await turn.tell(turn.t("prep.pii_warning", kinds=kinds))

@@ -1,0 +1,199 @@
+"""Prep before a meeting (issue 7): its reminders scheduled with the planning, answers saved,
+and the planning message showing who prepared.
+
+When a meeting is planned, `schedule_for` schedules, per invitee, the prep DM (some working days
+before), one nudge (for whoever has not answered by then) and the meeting reminder. Answers can
+be changed until the meeting starts. The regisseurs see who answered in the planning message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.kit.blocks import local_time
+from bot.kit.i18n import t
+from bot.kit.payloads import Ref
+from bot.kit.runtime import Declined, Deps
+from bot.kit.slack import error_code, open_dm
+from bot.meetings.blocks import planning_message
+from bot.prep.blocks import MeetingInfo, answered_dm, status_blocks
+from flows.model import Phase
+from flows.schedule import MeetingReminderPlan, ReminderKind
+from storage import audit
+from storage.cases import case_by_id
+from storage.meetings import invitees, meeting_by_id
+from storage.models import Case, Meeting, MeetingStatus, row_id
+from storage.prep import prep_status, save_prep
+from storage.reminders import ReminderStatus, reminders_for, schedule_meeting_reminders
+from storage.types import utcnow
+
+log = logging.getLogger("casusbot.prep")
+
+PREP_KINDS = (ReminderKind.PREP, ReminderKind.PREP_NUDGE)
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def reminder_plan(deps: Deps) -> MeetingReminderPlan:
+    """The lead times from the settings; whoever moves a meeting re-times with the same plan."""
+    settings = deps.settings
+    return MeetingReminderPlan(
+        prep_working_days=settings.prep_lead_days,
+        nudge_working_days=max(settings.prep_nudge_days, 1),
+        meeting_lead=timedelta(hours=settings.meeting_reminder_hours),
+    )
+
+
+async def schedule_for(
+    session: AsyncSession,
+    deps: Deps,
+    meeting: Meeting,
+    invited: Iterable[str],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Schedule the prep DM, the nudge and the meeting reminder for each invitee, in the
+    caller's transaction (the planning and its reminders commit together). How many rows."""
+    if meeting.scheduled_at is None:
+        raise ValueError(f"meeting {meeting.id} has no time: nothing to remind of")
+    kinds = [ReminderKind.PREP, ReminderKind.MEETING]
+    if deps.settings.prep_nudge_days > 0:
+        kinds.append(ReminderKind.PREP_NUDGE)
+    return await schedule_meeting_reminders(
+        session,
+        case_id=meeting.case_id,
+        meeting_id=row_id(meeting),
+        meeting_at=meeting.scheduled_at,
+        invitees=invited,
+        now=now or utcnow(),
+        hours=deps.settings.working_hours,
+        tz=deps.settings.timezone,
+        kinds=kinds,
+        plan=reminder_plan(deps),
+    )
+
+
+def meeting_info(deps: Deps, case: Case, meeting: Meeting, phase: Phase) -> MeetingInfo:
+    return MeetingInfo(
+        code=case.code, phase=phase, when=meeting.scheduled_at, tz=deps.settings.timezone
+    )
+
+
+# --- the answers --------------------------------------------------------------------------------
+
+
+async def save_answers(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    case: Case,
+    meeting: Meeting,
+    phase: Phase,
+    user_id: str,
+    texts: Mapping[str, str],
+    pre_score: int | None,
+) -> None:
+    """Store the invitee's answers (they replace earlier ones); their prep DM says so, and the
+    planning message shows they prepared."""
+    meeting_id = row_id(meeting)
+    async with deps.db.session() as session:
+        stored = await save_prep(
+            session, meeting_id=meeting_id, user_id=user_id, texts=texts, pre_score=pre_score
+        )
+        if stored:
+            await audit.record(
+                session,
+                actor=user_id,
+                action="prep_saved",
+                case_id=case.id,
+                meeting_id=meeting_id,
+            )
+    if not stored:
+        # The meeting started between the check and the write, or they just left the case.
+        raise Declined("prep.not_stored", code=case.code)
+    await _mark_dms_answered(deps, client, case=case, meeting=meeting, phase=phase, user_id=user_id)
+    await refresh_planning(deps, client, meeting_id)
+
+
+async def _mark_dms_answered(
+    deps: Deps, client: AsyncWebClient, *, case: Case, meeting: Meeting, phase: Phase, user_id: str
+) -> None:
+    """Turn the prep DM (and nudge) into 'saved at …, review or change' — no new message."""
+    lang = await deps.users.language(client, user_id)
+    info = meeting_info(deps, case, meeting, phase)
+    saved_at = utcnow()
+    blocks = answered_dm(lang, info, Ref(meeting_id=meeting.id), saved_at=saved_at)
+    tz = deps.settings.timezone
+    text = t(
+        lang,
+        "prep.answered",
+        code=case.code,
+        saved=local_time(lang, saved_at, tz),
+        when=local_time(lang, meeting.scheduled_at, tz),
+    )
+    async with deps.db.session() as session:
+        rows = await reminders_for(session, meeting_id=row_id(meeting))
+    posted = [
+        r.message_ts
+        for r in rows
+        if r.user_id == user_id
+        and r.kind in PREP_KINDS
+        and r.status == ReminderStatus.SENT
+        and r.message_ts
+    ]
+    channel = await open_dm(client, user_id)
+    updated = 0
+    for ts in posted:
+        try:
+            await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            updated += 1
+        except SlackApiError as error:
+            log.info("prep DM update failed: %s", error_code(error))
+    if not updated:
+        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+# --- for the regisseurs -----------------------------------------------------------------------
+
+
+async def refresh_planning(deps: Deps, client: AsyncWebClient, meeting_id: int) -> None:
+    """Redraw the planning message with who has prepared, while the meeting is still planned."""
+    async with deps.db.session() as session:
+        meeting = await meeting_by_id(session, meeting_id=meeting_id)
+        if meeting is None or meeting.status != MeetingStatus.PLANNED or not meeting.planning_ts:
+            return  # once started, the planning message says so and must stay that way
+        case = await case_by_id(session, case_id=meeting.case_id)
+        invited = await invitees(session, meeting_id=meeting_id)
+        status = await prep_status(session, meeting_id=meeting_id)
+    if case is None:
+        return
+    lang = deps.settings.language
+    try:
+        phase = deps.catalogue.phase(meeting.phase)
+    except KeyError:
+        return
+    blocks = planning_message(
+        lang,
+        code=case.code,
+        phase=phase,
+        when=meeting.scheduled_at,
+        invited=invited,
+        tz=deps.settings.timezone,
+        start=Ref(meeting_id=meeting.id, version=meeting.version),
+    ) + status_blocks(lang, status)
+    try:
+        await client.chat_update(
+            channel=meeting.channel_id or case.channel_id,
+            ts=meeting.planning_ts,
+            text=t(lang, "meeting.planned_short", code=case.code),
+            blocks=blocks,
+        )
+    except SlackApiError as error:
+        log.warning("planning message %s not updated: %s", meeting_id, error_code(error))

@@ -1,0 +1,194 @@
+"""Collect one meeting's report from the database and Slack profiles (names, organisations).
+
+Database reads happen in one session; Slack is asked for names afterwards, never while a
+transaction is open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.kit.blocks import local_day, local_time
+from bot.kit.i18n import t
+from bot.kit.runtime import Deps
+from bot.kit.slack import display_names
+from bot.reports.model import (
+    ActionItem,
+    Bodemeis,
+    Contribution,
+    Person,
+    QuestionMinutes,
+    Report,
+    ScoreRound,
+)
+from flows.model import Catalogue, Decision, Outcome, Phase
+from flows.scale import Tally
+from flows.steps import StepKind, phase_steps
+from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
+from storage.cases import case_by_id, participants
+from storage.contributions import contributions
+from storage.meetings import invitees, load_state, meeting_by_id, meetings_of_case
+from storage.models import Meeting, Role, row_id
+from storage.votes import family_view, rounds_of_meeting, votes
+
+
+async def gather_report(
+    deps: Deps, client: AsyncWebClient, *, meeting_id: int, lang: str
+) -> Report:
+    catalogue, tz = deps.catalogue, deps.settings.timezone
+    async with deps.db.session() as session:
+        meeting = await meeting_by_id(session, meeting_id=meeting_id)
+        case = await case_by_id(session, case_id=meeting.case_id) if meeting else None
+        if meeting is None or case is None:
+            raise LookupError(f"no meeting {meeting_id}")
+        case_id = row_id(case)
+        members = await participants(session, case_id=case_id)
+        invited = await invitees(session, meeting_id=meeting_id)
+        replies = await contributions(session, meeting_id=meeting_id)
+        rounds = await rounds_of_meeting(session, meeting_id=meeting_id)
+        round_votes = {
+            row_id(r): await votes(session, round_id=row_id(r)) for r in rounds if r.closed_at
+        }
+        view = await family_view(session, meeting_id=meeting_id)
+        agreed = await agreements_of_meeting(session, meeting_id=meeting_id)
+        earlier = [
+            m for m in await meetings_of_case(session, case_id=case_id) if row_id(m) < meeting_id
+        ]
+        previous = (
+            await agreements_of_meeting(session, meeting_id=row_id(earlier[-1])) if earlier else []
+        )
+        next_meeting_ids = [a.next_meeting_id for a in agreed if a.next_meeting_id]
+        next_meeting = (
+            await meeting_by_id(session, meeting_id=next_meeting_ids[-1])
+            if next_meeting_ids
+            else None
+        )
+    people = [m.user_id for m in members] + [r.user_id for r in replies]
+    people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
+    people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
+    names = await display_names(client, people)
+    organisation = {m.user_id: m.organisation for m in members}
+
+    def label(user: str) -> str:
+        org = organisation.get(user)
+        return f"{names.get(user, user)} ({org})" if org else names.get(user, user)
+
+    phase = catalogue.phase(meeting.phase)
+    steps = phase_steps(phase)
+    by_step: dict[str, list[Contribution]] = {}
+    for reply in replies:
+        by_step.setdefault(reply.step_key, []).append(
+            Contribution(label(reply.user_id), reply.text or "")
+        )
+    minutes = tuple(
+        QuestionMinutes(step.text.get(lang), tuple(by_step.get(step.key, ())))
+        for step in steps
+        if step.kind is StepKind.QUESTION
+        and not (step.only_if_closing and not by_step.get(step.key))
+    )
+    score_rounds = tuple(
+        _score_round(r.number, round_votes[row_id(r)], names)
+        for r in rounds
+        if row_id(r) in round_votes
+    )
+    state = load_state(meeting)
+    decision = phase.decision_point.option(state.decision) if state.decision else None
+    present = [m for m in members if m.user_id in invited]
+    absent = [m for m in members if m.user_id not in invited]
+    return Report(
+        code=case.code,
+        phase=phase.title.get(lang),
+        goal=phase.goal.get(lang),
+        date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
+        attendees=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in present),
+        absent=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in absent),
+        confidentiality=tuple(
+            (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
+            for m in members
+            if m.role == Role.GAST
+        ),
+        minutes=minutes,
+        scale_question=phase.scale.text.get(lang),
+        score_rounds=score_rounds,
+        family_view=f"{view.value} — {view.text or ''}".rstrip(" —") if view else None,
+        decision=decision.text.get(lang) if decision else None,
+        decided_by=names.get(meeting.decided_by or "", meeting.decided_by)
+        if meeting.decided_by
+        else None,
+        next_phase=_next_phase(catalogue, decision, phase, lang),
+        closed=bool(decision and decision.outcome is Outcome.CLOSE),
+        **_agreements(lang, agreed, previous, next_meeting, names, tz),
+    )
+
+
+def _agreements(
+    lang: str,
+    agreed: list[Agreement],
+    previous: list[Agreement],
+    next_meeting: Meeting | None,
+    names: dict[str, str],
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """The Besluitvorming and samenwerking parts of the report, from the stored agreements."""
+
+    def who(agreement: Agreement) -> str:
+        if agreement.owner_user_id:
+            return names.get(agreement.owner_user_id, agreement.owner_user_id)
+        return agreement.owner_organisation or "—"
+
+    def action(agreement: Agreement) -> ActionItem:
+        when = local_day(lang, agreement.due_date) if agreement.due_date else "—"
+        status = t(lang, f"report.status_{agreement.status}")
+        if agreement.status == AgreementStatus.NOT_POSSIBLE and agreement.reason:
+            status = f"{status}: {agreement.reason}"
+        return ActionItem(agreement.text or "", who(agreement), when, status)
+
+    collaboration = next((a for a in agreed if a.kind == AgreementKind.COLLABORATION), None)
+    closure = next((a for a in agreed if a.kind == AgreementKind.CLOSURE), None)
+    return {
+        "actions": tuple(action(a) for a in agreed if a.kind == AgreementKind.ACTION),
+        "bodemeisen": tuple(
+            Bodemeis(
+                a.text or "",
+                names.get(a.monitor_user_id or "", a.monitor_user_id or "—"),
+                t(lang, f"agreements.interval_{a.interval_days}")
+                if a.interval_days in (7, 14, 28)
+                else t(lang, "report.every_days", n=a.interval_days),
+            )
+            for a in agreed
+            if a.kind == AgreementKind.BODEMEIS
+        ),
+        "next_meeting": local_time(lang, next_meeting.scheduled_at, tz) if next_meeting else None,
+        "timeline": collaboration.text if collaboration else None,
+        "escalation_plan": collaboration.escalation_plan if collaboration else None,
+        "informing": collaboration.informing if collaboration else None,
+        "closure_plan": closure.text if closure else None,
+        "previous_actions": tuple(action(a) for a in previous if a.kind == AgreementKind.ACTION),
+    }
+
+
+def _score_round(number: int, scores: dict[str, int], names: dict[str, str]) -> ScoreRound:
+    tally = Tally.of(scores.values())
+    ranked = sorted(((names.get(u, u), v) for u, v in scores.items()), key=lambda pair: pair[1])
+    return ScoreRound(
+        number=number,
+        scores=tuple(ranked),
+        median=tally.median,
+        low=tally.minimum,
+        high=tally.maximum,
+    )
+
+
+def _next_phase(
+    catalogue: Catalogue, decision: Decision | None, phase: Phase, lang: str
+) -> str | None:
+    if decision is None or decision.target is None:
+        return (
+            phase.title.get(lang)
+            if decision is not None and decision.outcome is Outcome.STAY
+            else None
+        )
+    return catalogue.phase(decision.target).title.get(lang)

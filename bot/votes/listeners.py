@@ -1,0 +1,163 @@
+"""Scale votes: vote (participants), reveal and new round (regisseurs), the family's view,
+`/casus trend`.
+
+Access is enforced at registration (bot/surface.py); what remains here is checking the values
+themselves: a score is one of our ten buttons, or nothing changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.kit.forms import form_text, form_values, text_errors
+from bot.kit.ids import Field, vote_action
+from bot.kit.payloads import Ref
+from bot.kit.runtime import CaseTurn, Declined
+from bot.meetings.show import show
+from bot.meetings.use_cases import Move, Stale, steer, step_of
+from bot.votes.blocks import family_view_modal
+from bot.votes.trend import post_trend
+from bot.votes.use_cases import record_family, record_vote
+from flows import meeting as machine
+from flows.errors import MoveCode, MoveError
+from flows.meeting import MeetingState, Transition
+from flows.model import Catalogue
+from flows.scale import action_ts_key, parse_score
+from flows.steps import StepKind
+from storage.models import MeetingStatus, row_id
+from storage.votes import VoteRefusal
+
+REFUSALS = {
+    VoteRefusal.CLOSED: "votes.round_closed",
+    VoteRefusal.NO_ROUND: "votes.no_round",
+    VoteRefusal.NOT_INVITED: "votes.not_invited",
+}
+
+
+# --- voting ------------------------------------------------------------------------------------
+
+
+async def vote(turn: CaseTurn) -> None:
+    ref = turn.ref
+    action = (turn.body.get("actions") or [{}])[0]
+    score = parse_score(ref.choice if ref else None)
+    if (
+        ref is None
+        or ref.meeting_id is None
+        or ref.scale_round is None
+        or score is None
+        or action.get("action_id") != vote_action(score)
+    ):
+        raise Declined("votes.invalid_score")
+    # Slack's time of the click decides which of two clicks is newer, not their arrival order.
+    clicked = action_ts_key(action.get("action_ts")) or action_ts_key(f"{time.time():.6f}")
+    if clicked is None:  # our own clock always gives a key; kept for the type checker
+        raise Declined("votes.invalid_score")
+    number = ref.scale_round
+    outcome = await record_vote(
+        turn.deps,
+        turn.client,
+        meeting_id=ref.meeting_id,
+        number=number,
+        user_id=turn.user_id,
+        score=score,
+        clicked=clicked,
+    )
+    if outcome.stored:
+        await turn.tell(turn.t("votes.your_vote", round=number, value=score))
+    elif outcome.refusal is not None:
+        await turn.tell(turn.t(REFUSALS[outcome.refusal], round=number))
+    else:  # a newer click of theirs is already stored (or this one arrived twice)
+        await turn.tell(turn.t("votes.newer_kept", round=number, value=outcome.kept))
+
+
+# --- reveal and new round (regisseurs) ---------------------------------------------------------
+
+
+def _for_round(expected: int | None, move: Move) -> Move:
+    """`move`, but only while `expected` is still the meeting's latest round: a button from an
+    earlier round must not reveal or re-open a later one."""
+
+    def guarded(catalogue: Catalogue, state: MeetingState) -> Transition:
+        if expected is None or state.scale_round != expected:
+            raise Stale
+        return move(catalogue, state)
+
+    return guarded
+
+
+async def _round_move(turn: CaseTurn, move: Move, already: MoveCode, key: str) -> None:
+    ref = turn.ref
+    if ref is None or ref.meeting_id is None:
+        raise Declined("errors.forged")
+    try:
+        # No version check: votes do not move the meeting, and the machine refuses a second
+        # reveal or a second open round by itself.
+        applied = await steer(
+            turn.deps,
+            meeting_id=ref.meeting_id,
+            version=None,
+            move=_for_round(ref.scale_round, move),
+            actor=turn.user_id,
+        )
+    except Stale:
+        raise Declined("errors.stale") from None
+    except MoveError as error:
+        raise Declined(key if error.code is already else f"moves.{error.code.value}") from None
+    await show(turn.deps, turn.client, applied)
+
+
+async def reveal(turn: CaseTurn) -> None:
+    await _round_move(turn, machine.close_scale, MoveCode.SCALE_NOT_OPEN, "votes.already_revealed")
+
+
+async def new_round(turn: CaseTurn) -> None:
+    await _round_move(turn, machine.open_scale, MoveCode.SCALE_OPEN, "votes.already_open")
+
+
+# --- the family's view (regisseurs) ------------------------------------------------------------
+
+
+async def open_family_form(turn: CaseTurn) -> None:
+    meeting = turn.meeting
+    step = step_of(turn.deps.catalogue, meeting) if meeting is not None else None
+    if meeting is None or meeting.status != MeetingStatus.RUNNING or step is None:
+        raise Declined("votes.family_not_running")
+    if step.kind is not StepKind.SCALE:
+        raise Declined("moves.not_at_scale")
+    view = family_view_modal(turn.lang, step, turn.ref or Ref(meeting_id=row_id(meeting)))
+    await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+
+async def validate_family(turn: CaseTurn) -> dict[str, str] | None:
+    values = form_values(turn.view)
+    errors = text_errors(turn.lang, values, Field.FAMILY_TEXT)
+    if parse_score(values.get(Field.FAMILY_SCORE)) is None:
+        errors[Field.FAMILY_SCORE] = turn.t("votes.family_bad_score")
+    return errors or None
+
+
+async def save_family(turn: CaseTurn) -> None:
+    values = form_values(turn.view)
+    score = parse_score(values.get(Field.FAMILY_SCORE))
+    text = form_text(values, Field.FAMILY_TEXT)
+    if score is None or not text or turn.meeting is None:  # validated before the ack
+        raise Declined("errors.forged")
+    await record_family(
+        turn.deps,
+        turn.client,
+        meeting_id=row_id(turn.meeting),
+        score=score,
+        text=text,
+        actor=turn.user_id,
+    )
+
+
+# --- /casus trend (participants) ---------------------------------------------------------------
+
+
+async def show_trend(turn: CaseTurn) -> None:
+    async def none_yet(code: str) -> None:
+        await turn.answer(turn.t("trend.none", code=code))
+
+    await post_trend(turn.deps, turn.client, case=turn.case, none_yet=none_yet)

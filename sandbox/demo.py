@@ -1,0 +1,259 @@
+"""The seeded people hold a whole case meeting: `--demo` shows it in the browser page,
+`--demo --transcript` prints it.
+
+Each step goes through the stand-in exactly as a click or a message in Slack would, so the
+transcript shows what the real bot does, not a mock-up of it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.server import RunningBot
+from flows import meeting as machine
+from flows.errors import MoveError
+from flows.steps import phase_steps
+from storage.meetings import load_state
+from storage.models import Meeting
+
+from .harness import CASE_CHANNEL, settle
+from .sandbox import Sandbox
+
+CODE = "ZVH-2026-014"
+REPLIES = {
+    "vooraf.beeld_van_het_gezin": [
+        (
+            "sanne",
+            "Moeder (34) en twee kinderen (6 en 9) wonen samen; vader woont sinds maart elders.",
+        ),
+    ],
+    "vooraf.hulpverlening": [
+        ("karim", "Veilig Thuis doet het onderzoek; wijkteam begeleidt moeder bij huisvesting."),
+        ("joost", "Reclassering heeft vader in toezicht met een contactverbod."),
+    ],
+    "beeldvorming.zorgen": [
+        ("ilse", "Police were called twice this year; the last incident was three weeks ago."),
+        ("lotte", "Moeder heeft angstklachten; de kinderen slapen slecht."),
+    ],
+    "beeldvorming.krachten": [("sanne", "Oma woont in de buurt en vangt de kinderen op.")],
+    "besluitvorming.interventies": [
+        ("karim", "Veiligheidsplan met moeder opstellen; contactverbod bewaken met politie."),
+    ],
+}
+
+
+def _plain(sb: Sandbox, text: str) -> str:
+    """Slack mrkdwn to plain text: mentions become @handles."""
+
+    def handle(match: re.Match[str]) -> str:
+        user = sb.ws.find_user(match.group(1))
+        return f"@{user.handle}" if user else "@?"
+
+    return re.sub(r"<@(\w+)>", handle, text)
+
+
+def render(sb: Sandbox, message: dict[str, Any], indent: str = "") -> list[str]:
+    """A message as readable lines: headers, sections, buttons as [labels]."""
+    lines: list[str] = []
+    for block in message.get("blocks") or []:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"== {block['text']['text']} ==")
+        elif kind == "section":
+            text = (block.get("text") or {}).get("text", "")
+            accessory = block.get("accessory") or {}
+            if accessory.get("type") == "button":
+                text += f"   [{accessory['text']['text']}]"
+            lines.extend(text.split("\n"))
+        elif kind == "context":
+            lines.extend(f"  ({e.get('text', '')})" for e in block.get("elements", []))
+        elif kind == "actions":
+            labels = [e.get("text", {}).get("text", "?") for e in block.get("elements", [])]
+            lines.append("  " + " ".join(f"[{label}]" for label in labels))
+        elif kind == "divider":
+            lines.append("  ---")
+    if not lines:
+        lines = (message.get("text") or "").split("\n")
+    user = sb.ws.find_user(message.get("user") or "") if message.get("user") else None
+    who = f"@{user.handle}" if user else "Casusbot"
+    first, *rest = [_plain(sb, line) for line in lines]
+    return [f"{indent}{who}: {first}", *(f"{indent}    {line}" for line in rest)]
+
+
+# How worried each participant is at the scale question (1 = hardly, 10 = very).
+SCORES = {"karim": 6, "sanne": 5, "joost": 7, "ilse": 6, "lotte": 4}
+
+
+def _open_ballot(sb: Sandbox, thread_ts: str) -> dict[str, Any] | None:
+    """The thread's voting message that can still be revealed, when votes exist."""
+    for message in reversed(sb.messages(CASE_CHANNEL, thread_ts=thread_ts)):
+        if "vote_reveal" in str(message.get("blocks")):
+            return message
+    return None
+
+
+async def _vote(sb: Sandbox, bot: RunningBot, thread_ts: str) -> None:
+    """Everyone scores independently, then the procesregisseur reveals the round."""
+    ballot = _open_ballot(sb, thread_ts)
+    if ballot is None:
+        return
+    for who, score in SCORES.items():
+        await sb.user(who).click(f"vote_{score}", message=(CASE_CHANNEL, ballot["ts"]))
+        await settle(sb, bot)
+    ballot = _open_ballot(sb, thread_ts)
+    if ballot is not None:
+        await sb.user("petra").click("vote_reveal", message=(CASE_CHANNEL, ballot["ts"]))
+        await settle(sb, bot)
+
+
+async def _record_agreements(sb: Sandbox, bot: RunningBot, question: dict[str, Any]) -> bool:
+    """At the first Besluitvorming question the procesregisseur records an action and a
+    bodemeis, each in its modal, as she would in Slack. Returns whether it did."""
+    if "agreement_action_open" not in str(question.get("blocks")):
+        return False
+    petra, where = sb.user("petra"), (CASE_CHANNEL, question["ts"])
+    due = (date.today() + timedelta(days=10)).isoformat()
+    forms = [
+        (
+            "agreement_action_open",
+            {
+                "agreement_text": "Veiligheidsplan opstellen met moeder",
+                "owner_user": "karim",
+                "due_date": due,
+                "priority": "hoog",
+            },
+        ),
+        (
+            "agreement_bodemeis_open",
+            {"agreement_text": "Vader houdt zich aan het contactverbod", "monitor": "joost"},
+        ),
+    ]
+    for action_id, values in forms:
+        await petra.click(action_id, message=where)
+        await settle(sb, bot)
+        if petra.modal is None:
+            continue
+        await petra.submit({block: {block: value} for block, value in values.items()})
+        await settle(sb, bot)
+    return True
+
+
+def _question_with_buttons(sb: Sandbox, thread_ts: str) -> dict[str, Any]:
+    for message in reversed(sb.messages(CASE_CHANNEL, thread_ts=thread_ts)):
+        if "meeting_next" in str(message.get("blocks")):
+            return message
+    raise RuntimeError("the meeting has no current question")
+
+
+async def play(sb: Sandbox, bot: RunningBot) -> str:
+    """Play the demo meeting and return its transcript."""
+    return transcript(sb, await play_meeting(sb, bot))
+
+
+async def seed(sb: Sandbox, bot: RunningBot) -> str:
+    """A case with history for the browser page: one meeting played through to its summary,
+    and the next one planned, so a trainee can start it straight away. Returns the first
+    meeting's thread ts."""
+    thread_ts = await play_meeting(sb, bot)
+    petra = sb.user("petra")
+    await petra.slash("/casus", "overleg", channel=CASE_CHANNEL)
+    await settle(sb, bot)
+    if petra.modal is not None:
+        await petra.submit({})
+        await settle(sb, bot)
+    return thread_ts
+
+
+async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
+    """Register the demo case, plan and hold its first meeting; returns the thread ts."""
+    petra, karim = sb.user("petra"), sb.user("karim")
+    await petra.slash("/casus", "nieuw", channel=CASE_CHANNEL)
+    await settle(sb, bot)
+    await petra.submit(
+        {
+            "code": {"code": CODE},
+            "casusregisseur": {"casusregisseur": "karim"},
+            "participants": {"participants": ["sanne", "joost", "ilse", "lotte"]},
+        }
+    )
+    await settle(sb, bot)
+    await petra.slash("/casus", "overleg", channel=CASE_CHANNEL)
+    await settle(sb, bot)
+    await petra.submit({})
+    await settle(sb, bot)
+    await petra.click("meeting_start", channel=CASE_CHANNEL)
+    await settle(sb, bot)
+    thread_ts = sb.messages(CASE_CHANNEL)[-1]["ts"]
+    recorded = False
+    for _ in range(40):
+        question = _question_with_buttons(sb, thread_ts)
+        key = _step_key(bot, question)
+        for who, text in REPLIES.get(key, []):
+            await sb.user(who).post(CASE_CHANNEL, text, thread_ts=thread_ts)
+            await settle(sb, bot)
+        await _vote(sb, bot, thread_ts)
+        if not recorded:
+            recorded = await _record_agreements(sb, bot, question)
+        if "meeting_decide" in str(question.get("blocks")):
+            await karim.click(
+                "meeting_decide",
+                message=(CASE_CHANNEL, question["ts"]),
+                block_id="decision:door_naar_risicogestuurde_zorg",
+            )
+            await settle(sb, bot)
+            question = _question_with_buttons(sb, thread_ts)
+        if not await _can_move_on(bot):
+            break
+        await petra.click("meeting_next", message=(CASE_CHANNEL, question["ts"]))
+        await settle(sb, bot)
+    await petra.click(
+        "meeting_end", message=(CASE_CHANNEL, _question_with_buttons(sb, thread_ts)["ts"])
+    )
+    await settle(sb, bot)
+    return thread_ts
+
+
+def _step_key(bot: RunningBot, question: dict[str, Any]) -> str:
+    """The step a question message shows, as 'section.question' (its phase prefix dropped)."""
+    for phase in bot.deps.catalogue.phases:
+        for step in phase_steps(phase):
+            if f"*{step.text.nl}*" in str(question.get("blocks")):
+                return step.key.split(".", 1)[1]
+    return ""
+
+
+async def _can_move_on(bot: RunningBot) -> bool:
+    """Whether "volgende" would be accepted: asks the pure state machine, changes nothing."""
+    async with bot.deps.db.session() as session:
+        meeting = (await session.exec(select(Meeting).order_by(col(Meeting.id).desc()))).first()
+    if meeting is None:
+        return False
+    try:
+        machine.next_step(bot.deps.catalogue, load_state(meeting))
+    except MoveError:
+        return False
+    return True
+
+
+def transcript(sb: Sandbox, thread_ts: str) -> str:
+    out = [f"#{CASE_CHANNEL} (besloten kanaal)", ""]
+    for message in sb.messages(CASE_CHANNEL):
+        out += render(sb, message)
+        if message["ts"] == thread_ts:
+            out.append("  ┌─ draad ───────────────────────────────")
+            for reply in sb.messages(CASE_CHANNEL, thread_ts=thread_ts):
+                out += render(sb, reply, indent="  │ ")
+                out.append("  │")
+            out.append("  └───────────────────────────────────────")
+        out.append("")
+    petra = sb.user("petra")
+    private = petra.ephemerals(CASE_CHANNEL)
+    if private:
+        out.append("Alleen zichtbaar voor @petra:")
+        for message in private:
+            out += render(sb, message, indent="  ")
+    return "\n".join(out)

@@ -1,0 +1,228 @@
+"""The Schaalvraag's Block Kit builders: what people see, within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.kit.payloads import Ref, decode
+from bot.meetings.summary import with_summary_part
+from bot.votes.blocks import (
+    Ballot,
+    Results,
+    RoundLine,
+    bar_chart,
+    family_view_modal,
+    name_lines,
+    number,
+    results_messages,
+    summary_blocks,
+    trend_message,
+    voting_message,
+)
+from flows.catalogue import load_catalogue
+from flows.scale import RoundScores, Tally, trend
+from flows.steps import Step, StepKind, phase_steps
+
+CATALOGUE = load_catalogue()
+TZ = ZoneInfo("Europe/Amsterdam")
+
+
+def scale_step(phase: str = "directe_veiligheid") -> Step:
+    return next(s for s in phase_steps(CATALOGUE.phase(phase)) if s.kind is StepKind.SCALE)
+
+
+def checked(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Round-trip through slack_sdk's models: its limits are checked on the way."""
+    assert len(blocks) <= 50
+    parsed = Block.parse_all(blocks)
+    assert [b.to_dict() for b in parsed] == blocks
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        assert len(text) <= (150 if block["type"] == "header" else 3000)
+    return blocks
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def users(n: int) -> list[str]:
+    return [f"U0VOTER{i:04d}" for i in range(n)]
+
+
+def test_the_voting_message_has_ten_buttons_the_labels_and_who_voted() -> None:
+    step = scale_step()
+    blocks = checked(voting_message("nl", Ballot(step, 12, 1, voters=["U1", "U2"], eligible=6)))
+    text = all_text(blocks)
+    assert "ronde 1" in text and "hoe bezorgd" in text
+    assert "1 = Zeer bezorgd" in text and "10 = Niet bezorgd: voldoende veilig" in text
+    assert "Gestemd: 2 van 6" in text and "<@U1>, <@U2>" in text
+    scores = next(b for b in blocks if b.get("block_id") == "scores")["elements"]
+    assert [e["text"]["text"] for e in scores] == [str(n) for n in range(1, 11)]
+    assert [e["action_id"] for e in scores] == [f"vote_{n}" for n in range(1, 11)]
+    refs = [decode(e["value"]) for e in scores]
+    assert refs[6] == Ref(meeting_id=12, scale_round=1, choice="7")
+    reveal = next(b for b in blocks if b.get("block_id") == "reveal")["elements"][0]
+    assert reveal["action_id"] == "vote_reveal" and "confirm" in reveal
+
+
+def test_a_closed_ballot_has_no_buttons() -> None:
+    blocks = checked(voting_message("en", Ballot(scale_step(), 1, 2, ["U1"], 3, open=False)))
+    assert not [b for b in blocks if b["type"] == "actions"]
+    assert "Round 2 is closed" in all_text(blocks) and "1 of 3" in all_text(blocks)
+
+
+@pytest.mark.parametrize("count", [0, 1, 200, 1000])
+def test_any_number_of_voters_fits_and_the_count_stays_exact(count: int) -> None:
+    blocks = checked(voting_message("nl", Ballot(scale_step(), 1, 1, users(count), count)))
+    text = all_text(blocks)
+    assert f"Gestemd: {count} van {count}" in text
+    named = text.count("<@U0VOTER")
+    if named < count:
+        assert f"en nog {count - named}" in text  # said, never silently cut
+    if count == 200:
+        assert named == 200
+
+
+def test_names_are_split_between_mentions_never_inside_one() -> None:
+    pieces = name_lines(users(500), limit=300)
+    assert all(len(p) <= 300 for p in pieces)
+    assert ", ".join(pieces).split(", ") == [f"<@{u}>" for u in users(500)]
+
+
+def test_the_bar_chart_scales_to_the_longest_bar() -> None:
+    chart = bar_chart(Tally.of([7, 7, 7, 7, 3, 10]), width=8)
+    lines = chart.strip("`\n").split("\n")
+    assert len(lines) == 10 and lines[0].startswith("10 │")
+    assert lines[3] == " 7 │ ████████   4"
+    assert lines[7] == " 3 │ ██         1"
+    assert lines[9] == " 1 │            0"
+
+
+def test_results_show_every_score_by_name_the_stats_and_the_spread_ask() -> None:
+    step = scale_step()
+    votes = {"U1": 3, "U2": 7, "U3": 8, "U4": 7}
+    messages = results_messages("nl", Results(step, 5, 1, votes, eligible=6, spread_threshold=3))
+    assert len(messages) == 1
+    blocks = checked(messages[0])
+    text = all_text(blocks)
+    assert "*Mediaan:* 7 · *Laagste–hoogste:* 3–8 · *Gestemd:* 4 van 6" in text
+    assert "*7* — <@U2>, <@U4>" in text and "*3* — <@U1>" in text
+    assert "5 punten uit elkaar. <@U1> (laagste score) en <@U3> (hoogste score)" in text
+    assert "Wat is de onderbouwing voor het cijfer?" in text
+    buttons = blocks[-1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["vote_new_round", "family_view_open"]
+
+
+def test_close_scores_need_no_spread_ask_and_halves_use_the_languages_mark() -> None:
+    step = scale_step()
+    votes = {"U1": 6, "U2": 7}
+    nl = all_text(results_messages("nl", Results(step, 5, 1, votes, 2, 3))[0])
+    en = all_text(results_messages("en", Results(step, 5, 1, votes, 2, 3))[0])
+    assert "uit elkaar" not in nl and "*Mediaan:* 6,5" in nl and "*Median:* 6.5" in en
+
+
+def test_a_round_without_votes_says_so() -> None:
+    blocks = checked(results_messages("nl", Results(scale_step(), 5, 1, {}, 6, 3))[0])
+    assert "niet gestemd" in all_text(blocks) and "Mediaan" not in all_text(blocks)
+
+
+def test_results_of_a_thousand_voters_are_split_over_messages_within_limits() -> None:
+    votes = {u: 1 + i % 10 for i, u in enumerate(users(1000))}
+    messages = results_messages("nl", Results(scale_step(), 5, 1, votes, 1000, 3))
+    for blocks in messages:
+        checked(blocks)
+    text = "".join(all_text(b) for b in messages)
+    assert all(f"<@{u}>" in text for u in users(1000))
+
+
+def test_the_family_modal_is_a_valid_view_with_the_scale_labels() -> None:
+    view = family_view_modal("nl", scale_step("herstelgerichte_zorg"), Ref(meeting_id=3))
+    assert len(view["title"]["text"]) <= 24 and view["callback_id"] == "family_view"
+    assert decode(view["private_metadata"]) == Ref(meeting_id=3)
+    score = next(b for b in view["blocks"] if b.get("block_id") == "family_score")
+    assert score["element"]["type"] == "number_input"
+    assert (score["element"]["min_value"], score["element"]["max_value"]) == ("1", "10")
+    assert "Het hoogst haalbare voor dit gezin" in all_text(view["blocks"])
+
+
+def test_the_summary_part_lists_rounds_family_view_and_trend() -> None:
+    day = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    points = trend(
+        [
+            RoundScores(1, day, "directe_veiligheid", 1, Tally.of([2, 3, 4])),
+            RoundScores(2, day, "directe_veiligheid", 1, Tally.of([5, 6])),
+        ]
+    )
+    blocks = checked(
+        summary_blocks(
+            "nl",
+            [RoundLine(1, Tally.of([5, 6])), RoundLine(2, Tally.of([]))],
+            family=4,
+            trend=points,
+        )
+    )
+    text = all_text(blocks)
+    assert "Ronde 1: mediaan 5,5 (laagste–hoogste 5–6, 2 stemmen)" in text
+    assert "Ronde 2: niet gestemd" in text and "Visie van betrokkenen: 4" in text
+    assert "3 → 5,5" in text
+
+
+def test_the_summary_part_goes_before_the_closing_divider() -> None:
+    messages = [[{"type": "section"}, {"type": "divider"}, {"type": "section", "id": "decision"}]]
+    merged = with_summary_part(messages, [{"type": "section", "id": "scale"}])
+    assert [b.get("id") for b in merged[0]] == [None, "scale", None, "decision"]
+    full = [[{"type": "section"}] * 50]
+    assert len(with_summary_part(full, [{"type": "section"}])) == 2
+
+
+def test_the_trend_message_names_dates_phases_medians_and_the_scale_ends() -> None:
+    rounds = [
+        RoundScores(1, datetime(2026, 3, 3, 9, tzinfo=UTC), "directe_veiligheid", 1, Tally.of([3])),
+        RoundScores(1, datetime(2026, 3, 3, 9, tzinfo=UTC), "directe_veiligheid", 2, Tally.of([4])),
+        RoundScores(
+            2,
+            datetime(2026, 4, 7, 9, tzinfo=UTC),
+            "herstelgerichte_zorg",
+            1,
+            Tally.of([8]),
+            family=7,
+        ),
+    ]
+    phases = {p.key: p for p in CATALOGUE.phases}
+    messages = trend_message("nl", code="ZVH-1", points=trend(rounds), phases=phases, tz=TZ)
+    text = all_text(checked(messages[0]))
+    assert "casus ZVH-1" in text
+    assert "di 3 mrt 2026 10:00 · Directe veiligheid · mediaan 4 · rondes: 3, 4" in text
+    assert "mediaan 8 · visie van betrokkenen: 7" in text
+    assert "Zeer lage kwaliteit van leven" in text
+
+
+def test_numbers_print_without_needless_decimals() -> None:
+    assert (number("nl", 6.0), number("nl", 6.5), number("en", 6.5), number("nl", None)) == (
+        "6",
+        "6,5",
+        "6.5",
+        "—",
+    )
+
+
+def test_the_trend_chart_is_a_png() -> None:
+    from bot.votes.trend_chart import render_png
+
+    points = trend(
+        [
+            RoundScores(
+                1, datetime(2026, 3, 3, tzinfo=UTC), "directe_veiligheid", 1, Tally.of([3])
+            ),
+            RoundScores(2, None, "directe_veiligheid", 1, Tally.of([]), family=5),
+        ]
+    )
+    labels = {"title": "t", "median": "m", "family": "f", "axis": "a"}
+    assert render_png(points, labels, TZ).startswith(b"\x89PNG")
