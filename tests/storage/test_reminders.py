@@ -18,6 +18,7 @@ from storage.reminder_queue import (
     backoff,
     claim_due,
     expire_late,
+    lease_seconds_for,
     mark_failed,
     mark_sent,
     recover_stuck,
@@ -175,7 +176,9 @@ async def test_claim_takes_due_reminders_in_order_and_leaves_the_rest(db: Databa
     claimed = await claim_due(db, now=NOW, limit=10, lease_seconds=60)
     assert [r.id for r in claimed] == [earliest, later]
     assert all(r.status == ReminderStatus.SENDING and r.attempts == 1 for r in claimed)
-    assert claimed[0].lease_until == NOW + timedelta(seconds=60)
+    # Two rows: held for the floor plus two rows' worth, well under the 60 s asked at most.
+    assert claimed[0].lease_until == NOW + timedelta(seconds=lease_seconds_for(2))
+    assert (await get(db, earliest)).lease_until == claimed[0].lease_until
     # Committed: a fresh read sees the claim, and a second claim gets nothing more.
     assert (await get(db, earliest)).status == ReminderStatus.SENDING
     assert await claim_due(db, now=NOW, limit=10) == []
@@ -256,14 +259,21 @@ async def test_error_codes_are_codes_not_content(db: Database) -> None:
 
 async def test_a_stuck_sending_row_is_recovered_after_its_lease(db: Database) -> None:
     reminder_id = await add(db, "k")
-    await claim_due(db, now=NOW, limit=1, lease_seconds=120)
+    [first] = await claim_due(db, now=NOW, limit=1)
+    assert first.lease_until is not None and not first.maybe_posted
+    lease = first.lease_until - NOW
+    assert lease <= timedelta(seconds=15)  # one row: seconds, not minutes
     # The process dies here. Within the lease nobody touches the row...
-    assert await recover_stuck(db, NOW + timedelta(seconds=119)) == 0
-    assert await claim_due(db, now=NOW + timedelta(seconds=119), limit=1) == []
-    # ...after it, the row is pending again and the next claim sends it.
-    assert await recover_stuck(db, NOW + timedelta(seconds=121)) == 1
-    [again] = await claim_due(db, now=NOW + timedelta(seconds=121), limit=1)
-    assert again.id == reminder_id and again.attempts == 2
+    just_before = NOW + lease - timedelta(seconds=1)
+    assert await recover_stuck(db, just_before) == 0
+    assert await claim_due(db, now=just_before, limit=1) == []
+    # ...after it, the row is pending again and the next claim sends it, warned that the dead
+    # process may have posted it already.
+    just_after = NOW + lease + timedelta(seconds=1)
+    assert await recover_stuck(db, just_after) == 1
+    [again] = await claim_due(db, now=just_after, limit=1)
+    assert again.id == reminder_id and again.attempts == 2 and again.maybe_posted
+    assert again.claim_token != first.claim_token
 
 
 async def test_a_late_failure_report_cannot_undo_a_newer_claim(db: Database) -> None:
