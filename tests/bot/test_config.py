@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -77,27 +77,22 @@ def test_a_malformed_setting_is_named_in_one_line(name: str, value: str) -> None
 
 
 def test_database_waits_are_bounded_by_default_and_can_be_tuned() -> None:
-    default = load_settings({})
-    assert (
-        default.db_connect_timeout,
-        default.db_statement_timeout,
-        default.db_pool_timeout,
-        default.shutdown_seconds,
-    ) == (5.0, 10.0, 5.0, 25.0)
-    tuned = load_settings(
-        {
-            "CASUSBOT_DB_CONNECT_TIMEOUT": "2.5",
-            "CASUSBOT_DB_STATEMENT_TIMEOUT": "30",
-            "CASUSBOT_DB_POOL_TIMEOUT": "1",
-            "CASUSBOT_SHUTDOWN_SECONDS": "60",
-        }
-    )
-    assert (
-        tuned.db_connect_timeout,
-        tuned.db_statement_timeout,
-        tuned.db_pool_timeout,
-        tuned.shutdown_seconds,
-    ) == (2.5, 30.0, 1.0, 60.0)
+    def waits(settings: Settings) -> tuple[float, ...]:
+        return (
+            settings.db_connect_timeout,
+            settings.db_statement_timeout,
+            settings.db_pool_timeout,
+            settings.shutdown_seconds,
+        )
+
+    assert waits(load_settings({})) == (5.0, 10.0, 5.0, 25.0)
+    tuned = {
+        "CASUSBOT_DB_CONNECT_TIMEOUT": "2.5",
+        "CASUSBOT_DB_STATEMENT_TIMEOUT": "30",
+        "CASUSBOT_DB_POOL_TIMEOUT": "1",
+        "CASUSBOT_SHUTDOWN_SECONDS": "60",
+    }
+    assert waits(load_settings(tuned)) == (2.5, 30.0, 1.0, 60.0)
 
 
 def test_missing_slack_token_says_how_to_connect_and_how_to_try_the_sandbox() -> None:

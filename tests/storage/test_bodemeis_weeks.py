@@ -9,15 +9,13 @@ engines as a restarted or second process would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlmodel import select
 
-from bot.config import Settings
 from flows.schedule import DEFAULT_HOURS, ReminderKind
 from storage.agreements import Agreement, BodemeisCheck, CheckAnswer
 from storage.bodemeis_checks import (
@@ -32,7 +30,7 @@ from storage.bodemeis_checks import (
     set_escalation_ts,
 )
 from storage.cases import create_case
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.meetings import plan_meeting
 from storage.models import Role
 from storage.reminder_queue import claim_due, expire_late, mark_obsolete, mark_sent, recover_stuck
@@ -44,16 +42,6 @@ MONITOR = "U0SANNE"
 
 def ams(*args: int) -> datetime:
     return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-async def second_db(
-    database_env: dict[str, str], make_settings: Callable[..., Settings]
-) -> AsyncIterator[Database]:
-    settings = make_settings(**database_env)
-    other = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    yield other
-    await other.dispose()
 
 
 @dataclass

@@ -4,13 +4,12 @@ and only the claim that holds a row may record what happened to it (DESIGN §5).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, text
 
-from bot.config import Settings
 from flows.schedule import ReminderKind
 from storage.db import Database, make_engine
 from storage.migrate import migrate
@@ -86,17 +85,6 @@ async def count(db: Database, status: ReminderStatus) -> int:
             text("SELECT count(*) FROM reminder WHERE status = :s"), params={"s": status.value}
         )
         return int(result.scalar_one())
-
-
-@pytest.fixture
-async def second_db(
-    database_env: dict[str, str], make_settings: Callable[..., Settings]
-) -> AsyncIterator[Database]:
-    """Another engine on the same database: a second bot process."""
-    settings = make_settings(**database_env)
-    other = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    yield other
-    await other.dispose()
 
 
 # ----- at most the limit -----
