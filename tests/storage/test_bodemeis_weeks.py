@@ -40,8 +40,8 @@ AMS = ZoneInfo("Europe/Amsterdam")
 MONITOR = "U0SANNE"
 
 
-def ams(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
+def ams(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=AMS).astimezone(UTC)
 
 
 @dataclass

@@ -8,7 +8,6 @@ Revises: 0006
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0007"
@@ -20,10 +19,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("reminder", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("claim_token", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
+            sa.Column("claim_token", sa.String(length=32), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+            sa.Column("claimed_by", sa.String(length=64), nullable=True)
         )
         batch_op.add_column(
             sa.Column("maybe_posted", sa.Boolean(), server_default=sa.false(), nullable=False)
