@@ -69,6 +69,12 @@ class Settings:
     prep_lead_days: int = 3
     prep_nudge_days: int = 1
     meeting_reminder_hours: int = 24
+    # How long the running bot waits for its database (issue 17), in seconds: to connect, for
+    # one statement, for a free pooled connection. And how long shutdown waits for running work.
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 10.0
+    db_pool_timeout: float = 5.0
+    shutdown_seconds: float = 25.0
 
     @property
     def socket_mode(self) -> bool:
@@ -109,6 +115,9 @@ def load_settings(
     def get(name: str) -> str | None:
         value = env.get(name)
         return value or None
+
+    def seconds(name: str, default: str, low: float, high: float) -> float:
+        return _seconds(name, get(name) or default, low, high)
 
     data_dir = Path(get("CASUSBOT_DATA_DIR") or "data").expanduser()
     return Settings(
@@ -151,6 +160,10 @@ def load_settings(
         retention_days=_int(
             "CASUSBOT_RETENTION_DAYS", get("CASUSBOT_RETENTION_DAYS") or "365", 1, 36500
         ),
+        db_connect_timeout=seconds("CASUSBOT_DB_CONNECT_TIMEOUT", "5", 0.5, 120),
+        db_statement_timeout=seconds("CASUSBOT_DB_STATEMENT_TIMEOUT", "10", 0.5, 3600),
+        db_pool_timeout=seconds("CASUSBOT_DB_POOL_TIMEOUT", "5", 0.5, 120),
+        shutdown_seconds=seconds("CASUSBOT_SHUTDOWN_SECONDS", "25", 1, 3600),
         **_prep_timing(get),
     )
 
@@ -242,6 +255,16 @@ def _int(name: str, value: str, low: int, high: int) -> int:
         raise SettingsError(name, f"'{value}' is not a whole number.") from None
     if not low <= number <= high:
         raise SettingsError(name, f"{number} is outside {low}..{high}.")
+    return number
+
+
+def _seconds(name: str, value: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(name, f"'{value}' is not a number of seconds.") from None
+    if not low <= number <= high:  # also refuses nan
+        raise SettingsError(name, f"{value} is outside {low:g}..{high:g} seconds.")
     return number
 
 

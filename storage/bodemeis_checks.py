@@ -32,7 +32,7 @@ from storage.agreements import (
     BodemeisCheck,
     CheckAnswer,
 )
-from storage.reminders import Reminder, ReminderStatus, cancel_reminders, schedule_reminder
+from storage.reminders import Reminder, ReminderStatus, schedule_reminder
 from storage.types import utcnow
 from storage.upsert import insert_for
 
@@ -186,6 +186,7 @@ async def record_check(
     answer: CheckAnswer,
     by: str | None,
     action_ts: str | None = None,
+    now: datetime | None = None,
 ) -> BodemeisCheck | None:
     """Store the answer to one check; None when it was already answered.
 
@@ -198,7 +199,7 @@ async def record_check(
         "occurrence": occurrence,
         "answer": CheckAnswer(answer).value,
         "answered_by": by,
-        "answered_at": utcnow(),
+        "answered_at": now or utcnow(),
         "action_ts": action_ts,
     }
     inserted = (
@@ -228,11 +229,26 @@ async def record_check(
         inserted = (await session.exec(late)).scalar_one_or_none()  # type: ignore[call-overload]
     if inserted is None:
         return None
-    # The check is answered: the "no answer" escalation for it must not come.
-    await cancel_reminders(
-        session, agreement_id=agreement_id, kinds=[ReminderKind.BODEMEIS_ESCALATION]
-    )
+    # This check is answered: its own "no answer" escalation must not come. Nothing else:
+    # another week's check may still be unanswered (its escalation must come), and a
+    # "niet nageleefd" alert still being retried must reach the procesregisseur.
+    await cancel_escalation(session, agreement_id=agreement_id, occurrence=occurrence)
     return await session.get(BodemeisCheck, inserted, populate_existing=True)
+
+
+async def cancel_escalation(session: AsyncSession, *, agreement_id: int, occurrence: str) -> int:
+    """Cancel the pending "no answer" escalation of one check (by its dedupe key); how many
+    rows were cancelled (0 or 1). One being sent is left alone: its sender sees the answer."""
+    statement = (
+        update(Reminder)
+        .where(
+            col(Reminder.dedupe_key) == escalation_dedupe_key(agreement_id, occurrence),
+            col(Reminder.status) == ReminderStatus.PENDING,
+        )
+        .values(status=ReminderStatus.CANCELLED, lease_until=None)
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return int(result.rowcount)
 
 
 async def check_was_sent(session: AsyncSession, *, agreement_id: int, occurrence: str) -> bool:

@@ -2,37 +2,98 @@
 
 SQLite gets WAL (readers never block the writer), a busy timeout (concurrent writers wait
 instead of failing) and foreign keys (off by default in SQLite) on every new connection.
+
+The serving bot passes `DbTimeouts`, so a database that refuses or hangs costs a bounded wait
+instead of hanging every request behind it: a connection attempt, a statement and the wait for
+a pooled connection each have a limit. A connection whose statement outran the client-side
+limit is thrown away with every pooled connection older than it (the server may have gone away
+mid-statement), so work resumes on fresh connections as soon as the database answers again.
+Admin commands and tests call `make_engine` without timeouts: a long migration or purge is
+not cut short.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The client-side limit sits a little above the server's statement_timeout, so a live server
+# cancels a slow statement itself (the connection stays usable) and the client only gives up
+# on a server that does not answer at all.
+CLIENT_MARGIN_SECONDS = 2.0
 
 
-def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
-    """Create the engine; `schema` pins PostgreSQL's search_path (tests use one per run)."""
+@dataclass(frozen=True, slots=True)
+class DbTimeouts:
+    """Seconds: establishing a connection, one statement, waiting for a pooled connection."""
+
+    connect: float = 5.0
+    statement: float = 10.0
+    pool: float = 5.0
+
+
+def make_engine(
+    url: str,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    timeouts: DbTimeouts | None = None,
+    server_settings: Mapping[str, str] | None = None,
+) -> AsyncEngine:
+    """Create the engine; `schema` pins PostgreSQL's search_path (tests use one per run).
+
+    `timeouts`: see the module docstring. `server_settings`: extra PostgreSQL settings for
+    every connection (tests use them to steer the planner).
+    """
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
+        busy_ms = SQLITE_BUSY_TIMEOUT_MS if timeouts is None else int(timeouts.statement * 1000)
+        pool_args: dict[str, Any] = {} if timeouts is None else {"pool_timeout": timeouts.pool}
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            url, echo=echo, connect_args={"timeout": busy_ms / 1000}, **pool_args
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
-    connect_args: dict[str, Any] = {}
+    settings: dict[str, str] = dict(server_settings or {})
     if schema:
-        connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(
-        url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+        settings["search_path"] = schema
+    connect_args: dict[str, Any] = {}
+    engine_args: dict[str, Any] = {}
+    if timeouts is not None:
+        settings["statement_timeout"] = str(int(timeouts.statement * 1000))
+        connect_args["timeout"] = timeouts.connect
+        connect_args["command_timeout"] = timeouts.statement + CLIENT_MARGIN_SECONDS
+        engine_args["pool_timeout"] = timeouts.pool
+    if settings:
+        connect_args["server_settings"] = settings
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        **engine_args,
     )
+    event.listen(engine.sync_engine, "handle_error", _discard_on_client_timeout)
+    return engine
+
+
+def _discard_on_client_timeout(context: ExceptionContext) -> None:
+    """asyncpg gave up waiting for the server (command_timeout): the connection is in an
+    unknown state and the server may be gone, so it is dropped like a broken one, and the
+    pool's older connections with it, instead of being handed to the next request."""
+    if isinstance(context.original_exception, TimeoutError):
+        context.is_disconnect = True
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -41,13 +102,16 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 class Database:

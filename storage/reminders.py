@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Index, Text, update
+from sqlalchemy import CheckConstraint, Index, Text, false, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,7 +38,10 @@ from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
 
 MAX_ATTEMPTS = 5
-DEFAULT_LEASE_SECONDS = 300.0
+# The longest lease a claim gets; storage.reminder_queue sizes each claim's lease to its batch
+# below this, so a dead process's rows come back in seconds (bot/reminders.py passes this as
+# claim_due's `lease_seconds`).
+DEFAULT_LEASE_SECONDS = 120.0
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 
@@ -88,6 +91,13 @@ class Reminder(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=40)  # a short code, never content
+    # Set by each claim (one token per batch): only the claim holding the token may record the
+    # outcome, so a process whose lease ran out cannot mark a row another claim is sending.
+    claim_token: str | None = Field(default=None, max_length=32)
+    claimed_by: str | None = Field(default=None, max_length=64)  # host:pid, for the logs
+    # An earlier claim may have posted this reminder before it lost the row (its lease ran
+    # out): the sender looks for that message (metadata reminder_id) before posting again.
+    maybe_posted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property

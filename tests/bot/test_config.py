@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,6 +60,12 @@ def test_api_url_gets_a_trailing_slash_for_govslack_or_the_sandbox() -> None:
         ("CASUSBOT_LOG_LEVEL", "chatty"),
         ("CASUSBOT_MAATWERK_FILE", "/nonexistent/regio.yaml"),
         ("CASUSBOT_DATABASE_SCHEMA", "Robert'); DROP TABLE case;--"),
+        ("CASUSBOT_DB_CONNECT_TIMEOUT", "soon"),
+        ("CASUSBOT_DB_CONNECT_TIMEOUT", "0"),
+        ("CASUSBOT_DB_STATEMENT_TIMEOUT", "nan"),
+        ("CASUSBOT_DB_STATEMENT_TIMEOUT", "-1"),
+        ("CASUSBOT_DB_POOL_TIMEOUT", "1e9"),
+        ("CASUSBOT_SHUTDOWN_SECONDS", "forever"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(name: str, value: str) -> None:
@@ -67,6 +74,25 @@ def test_a_malformed_setting_is_named_in_one_line(name: str, value: str) -> None
     message = str(caught.value)
     assert message.startswith(f"{name}: ")
     assert "\n" not in message
+
+
+def test_database_waits_are_bounded_by_default_and_can_be_tuned() -> None:
+    def waits(settings: Settings) -> tuple[float, ...]:
+        return (
+            settings.db_connect_timeout,
+            settings.db_statement_timeout,
+            settings.db_pool_timeout,
+            settings.shutdown_seconds,
+        )
+
+    assert waits(load_settings({})) == (5.0, 10.0, 5.0, 25.0)
+    tuned = {
+        "CASUSBOT_DB_CONNECT_TIMEOUT": "2.5",
+        "CASUSBOT_DB_STATEMENT_TIMEOUT": "30",
+        "CASUSBOT_DB_POOL_TIMEOUT": "1",
+        "CASUSBOT_SHUTDOWN_SECONDS": "60",
+    }
+    assert waits(load_settings(tuned)) == (2.5, 30.0, 1.0, 60.0)
 
 
 def test_missing_slack_token_says_how_to_connect_and_how_to_try_the_sandbox() -> None:
@@ -125,3 +151,12 @@ def test_unreachable_database_exits_2_without_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_every_setting_is_documented_in_env_example_and_readme() -> None:
+    names = set(re.findall(r'"((?:CASUSBOT|SLACK)_[A-Z_]+)"', (REPO / "bot/config.py").read_text()))
+    assert {"CASUSBOT_DB_STATEMENT_TIMEOUT", "CASUSBOT_SHUTDOWN_SECONDS"} <= names
+    env_example = (REPO / ".env.example").read_text()
+    readme = (REPO / "README.md").read_text()
+    assert sorted(n for n in names if f"\n{n}=" not in env_example) == []
+    assert sorted(n for n in names if f"`{n}`" not in readme) == []

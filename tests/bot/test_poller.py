@@ -35,6 +35,7 @@ from flows.schedule import DEFAULT_HOURS, ReminderKind
 from sandbox import Sandbox, Workspace
 from storage.db import Database, make_engine
 from storage.models import Case, Meeting, MeetingStatus
+from storage.reminder_queue import lease_seconds_for
 from storage.reminders import (
     MAX_ATTEMPTS,
     Reminder,
@@ -365,11 +366,15 @@ async def test_a_reminder_stuck_in_sending_after_a_crash_is_sent_after_its_lease
     assert row.status == ReminderStatus.SENDING
     survivor = CountingSender()
     report = await poll_once(
-        other_deps, offline_client, now=NOW + timedelta(minutes=4), senders=survivor.registry()
+        other_deps, offline_client, now=NOW + timedelta(seconds=5), senders=survivor.registry()
     )
     assert (report.recovered, report.claimed) == (0, 0)  # the lease still holds
     report = await poll_once(
-        other_deps, offline_client, now=NOW + timedelta(minutes=6), senders=survivor.registry()
+        other_deps,
+        offline_client,
+        # The lease is sized to the batch (one row here): seconds, not the 300 s asked at most.
+        now=NOW + timedelta(seconds=lease_seconds_for(1) + 1),
+        senders=survivor.registry(),
     )
     assert (report.recovered, report.sent) == (1, 1)
     assert list(survivor.sends.values()) == [1]

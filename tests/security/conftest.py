@@ -102,6 +102,32 @@ async def attacker(harness: Harness) -> AsyncIterator[Attacker]:
         yield Attacker(harness, session)
 
 
+def thread_reply_event(h: Harness, thread_ts: str, event_id: str) -> dict[str, Any]:
+    """The Events API delivery of sanne's reply in the meeting thread, as Slack sends it."""
+    reply_ts = h.sb.ws.new_ts()
+    return {
+        "token": h.app.verification_token,
+        "team_id": h.sb.ws.team_id,
+        "api_app_id": h.app.app_id,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [
+            {"team_id": h.sb.ws.team_id, "user_id": h.app.bot_user_id, "is_bot": True}
+        ],
+        "event": {
+            "type": "message",
+            "channel": CASE_CHANNEL_ID,
+            "channel_type": "group",
+            "user": "U0SANNE",
+            "text": "Vader heeft contact gezocht via school.",
+            "ts": reply_ts,
+            "thread_ts": thread_ts,
+            "event_ts": reply_ts,
+        },
+    }
+
+
 async def snapshot(h: Harness) -> dict[str, Any]:
     """Row counts of every table, plus what a move or a decision would change."""
     state: dict[str, Any] = {}

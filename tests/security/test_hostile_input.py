@@ -17,7 +17,7 @@ from storage.models import Role
 from storage.types import utcnow
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import current_question, register_case, start_meeting, text_of
-from tests.security.conftest import FORM, JSON, Attacker, snapshot
+from tests.security.conftest import FORM, JSON, Attacker, snapshot, thread_reply_event
 
 MIB = 1024 * 1024
 
@@ -113,28 +113,7 @@ async def test_a_replayed_click_moves_the_meeting_once(
 async def test_a_replayed_thread_reply_is_stored_once(harness: Harness, attacker: Attacker) -> None:
     thread_ts, _ = await running_meeting(harness)
     h = harness
-    reply_ts = h.sb.ws.new_ts()
-    event = {
-        "token": h.app.verification_token,
-        "team_id": h.sb.ws.team_id,
-        "api_app_id": h.app.app_id,
-        "type": "event_callback",
-        "event_id": "Ev0REPLAYED01",
-        "event_time": int(time.time()),
-        "authorizations": [
-            {"team_id": h.sb.ws.team_id, "user_id": h.app.bot_user_id, "is_bot": True}
-        ],
-        "event": {
-            "type": "message",
-            "channel": "C0CASUSDEMO",
-            "channel_type": "group",
-            "user": "U0SANNE",
-            "text": "Vader heeft contact gezocht via school.",
-            "ts": reply_ts,
-            "thread_ts": thread_ts,
-            "event_ts": reply_ts,
-        },
-    }
+    event = thread_reply_event(h, thread_ts, "Ev0REPLAYED01")
     assert (await attacker.event(event)).status == 200
     await h.settle()
     stored = await snapshot(h)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
 
-from bot.config import Settings
 from flows.schedule import DEFAULT_HOURS, ReminderKind, next_occurrence, occurrence_key
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.models import Case, Meeting
 from storage.reminder_queue import (
     backoff,
     claim_due,
     expire_late,
+    lease_seconds_for,
     mark_failed,
     mark_sent,
     recover_stuck,
@@ -41,17 +40,6 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam
 
 def ams(*args: int) -> datetime:
     return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-async def second_db(
-    database_env: dict[str, str], make_settings: Callable[..., Settings]
-) -> AsyncIterator[Database]:
-    """Another engine on the same database: what a second bot process (or a restart) sees."""
-    settings = make_settings(**database_env)
-    other = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    yield other
-    await other.dispose()
 
 
 async def make_meeting(db: Database, *, at: datetime, code: str = "ZVH-2026-001") -> Meeting:
@@ -175,7 +163,9 @@ async def test_claim_takes_due_reminders_in_order_and_leaves_the_rest(db: Databa
     claimed = await claim_due(db, now=NOW, limit=10, lease_seconds=60)
     assert [r.id for r in claimed] == [earliest, later]
     assert all(r.status == ReminderStatus.SENDING and r.attempts == 1 for r in claimed)
-    assert claimed[0].lease_until == NOW + timedelta(seconds=60)
+    # Two rows: held for the floor plus two rows' worth, well under the 60 s asked at most.
+    assert claimed[0].lease_until == NOW + timedelta(seconds=lease_seconds_for(2))
+    assert (await get(db, earliest)).lease_until == claimed[0].lease_until
     # Committed: a fresh read sees the claim, and a second claim gets nothing more.
     assert (await get(db, earliest)).status == ReminderStatus.SENDING
     assert await claim_due(db, now=NOW, limit=10) == []
@@ -256,14 +246,21 @@ async def test_error_codes_are_codes_not_content(db: Database) -> None:
 
 async def test_a_stuck_sending_row_is_recovered_after_its_lease(db: Database) -> None:
     reminder_id = await add(db, "k")
-    await claim_due(db, now=NOW, limit=1, lease_seconds=120)
+    [first] = await claim_due(db, now=NOW, limit=1)
+    assert first.lease_until is not None and not first.maybe_posted
+    lease = first.lease_until - NOW
+    assert lease <= timedelta(seconds=15)  # one row: seconds, not minutes
     # The process dies here. Within the lease nobody touches the row...
-    assert await recover_stuck(db, NOW + timedelta(seconds=119)) == 0
-    assert await claim_due(db, now=NOW + timedelta(seconds=119), limit=1) == []
-    # ...after it, the row is pending again and the next claim sends it.
-    assert await recover_stuck(db, NOW + timedelta(seconds=121)) == 1
-    [again] = await claim_due(db, now=NOW + timedelta(seconds=121), limit=1)
-    assert again.id == reminder_id and again.attempts == 2
+    just_before = NOW + lease - timedelta(seconds=1)
+    assert await recover_stuck(db, just_before) == 0
+    assert await claim_due(db, now=just_before, limit=1) == []
+    # ...after it, the row is pending again and the next claim sends it, warned that the dead
+    # process may have posted it already.
+    just_after = NOW + lease + timedelta(seconds=1)
+    assert await recover_stuck(db, just_after) == 1
+    [again] = await claim_due(db, now=just_after, limit=1)
+    assert again.id == reminder_id and again.attempts == 2 and again.maybe_posted
+    assert again.claim_token != first.claim_token
 
 
 async def test_a_late_failure_report_cannot_undo_a_newer_claim(db: Database) -> None:
