@@ -44,8 +44,9 @@ from storage.upsert import insert_for
 DEFAULT_LEASE_SECONDS = 30.0
 BACKOFF_BASE = timedelta(seconds=1)
 BACKOFF_MAX = timedelta(seconds=60)
-# Written by a claim that takes a row over from an owner whose lease ran out: that owner may
-# have posted without recording it, so the next render looks for the message first.
+# Written by a claim that takes a row whose lease ran out (its owner died or stalled, or was
+# stopped mid-render): that render may have posted without recording it, so the next render
+# looks for the message first.
 LEASE_EXPIRED = "lease_expired"
 
 # Keys and lanes are ids joined by colons ("meeting:42:post:7"): never names or text.
@@ -131,7 +132,9 @@ async def want(
         changes["payload"] = values["payload"]
     if owner is not None:
         free = or_(row.lease_owner.is_(None), row.lease_until < now, row.lease_owner == owner)
-        taken_over = and_(row.lease_owner.is_not(None), row.lease_owner != owner, free)
+        # An expired lease (anyone's, ours too) means a render that did not finish: it may
+        # have posted without recording it.
+        taken_over = and_(row.lease_owner.is_not(None), row.lease_until < now)
         changes["lease_owner"] = case((free, owner), else_=row.lease_owner)
         changes["lease_until"] = case((free, lease_until), else_=row.lease_until)
         changes["last_error"] = case((taken_over, LEASE_EXPIRED), else_=row.last_error)
@@ -240,7 +243,8 @@ async def claim_ready(
 
     Ready: `wanted > shown`, due, neither failed nor retired, not leased by a live owner, and for
     an unposted row in a lane, no earlier unposted row in that lane still to go. With `ids` (the
-    fast path) only those rows, and rows this owner already leases (from `want`) count too.
+    fast path) only those rows, and rows this owner already leases (from `want`) count too;
+    keep `ids` short (the engine passes one): it waits for rows locked by other writers.
 
     PostgreSQL: a MATERIALIZED CTE selects and locks the ids once (`FOR UPDATE SKIP LOCKED`, so
     concurrent claimers take disjoint rows without waiting), then the UPDATE joins it. A plain
@@ -285,7 +289,7 @@ async def claim_ready(
             (
                 and_(
                     col(SlackObject.lease_owner).is_not(None),
-                    col(SlackObject.lease_owner) != owner,
+                    col(SlackObject.lease_until) < now,
                 ),
                 LEASE_EXPIRED,
             ),
@@ -294,7 +298,9 @@ async def claim_ready(
         "updated_at": now,
     }
     if db.dialect == "postgresql":
-        locked = ready.with_for_update(skip_locked=True, of=candidate).cte("ready")
+        # The fast path names its rows: it waits for a `want` still committing on one of them
+        # instead of skipping it, or it would wrongly report that row as someone else's.
+        locked = ready.with_for_update(skip_locked=ids is None, of=candidate).cte("ready")
         locked = locked.prefix_with("MATERIALIZED")
         statement = update(SlackObject).where(col(SlackObject.id) == locked.c.id)
     else:
@@ -451,19 +457,26 @@ async def mark_failed_permanently(
     return await _owned_update(db, id, owner, changes)
 
 
-async def release(db: Database, *, ids: Iterable[int], owner: str) -> int:
-    """Give back leases this owner holds without rendering (a lane row that must wait)."""
-    id_list = list(ids)
-    if not id_list:
-        return 0
+async def release(db: Database, *, id: int, owner: str, lease_until: datetime | None) -> bool:
+    """Give back a lease this owner holds but will not render now (a post whose lane waits).
+
+    `lease_until` is the lease as the caller last saw it: when the owner has leased the row
+    again since (another render of the same process claimed it), the newer lease stays.
+    """
+    if lease_until is None:
+        return False
     statement = (
         update(SlackObject)
-        .where(col(SlackObject.id).in_(id_list), col(SlackObject.lease_owner) == owner)
+        .where(
+            col(SlackObject.id) == id,
+            col(SlackObject.lease_owner) == owner,
+            col(SlackObject.lease_until) == lease_until,
+        )
         .values(lease_owner=None, lease_until=None)
     )
     async with db.session() as session:
         result = await session.exec(statement)  # type: ignore[call-overload]
-        return int(result.rowcount)
+        return bool(result.rowcount)
 
 
 # ----- helpers -----

@@ -78,7 +78,7 @@ async def make_case(db: Database, code: str = "ZVH-2026-001") -> int:
 
 async def claim(db: Database, owner: str = A, *, now: datetime = NOW, **kw: Any) -> list[int]:
     kw.setdefault("limit", 100)
-    return [r.id for r in await claim_ready(db, now=now, owner=owner, **kw)]  # type: ignore[misc]
+    return [r.id or 0 for r in await claim_ready(db, now=now, owner=owner, **kw)]
 
 
 # ----- want -----
@@ -159,6 +159,13 @@ async def test_the_fast_path_lease_from_want_keeps_pollers_off(db: Database) -> 
     assert await claim(db, B) == []
     assert await claim(db, A) == []  # a poller never takes what its own fast path holds
     assert await claim(db, A, ids=[row_id]) == [row_id]
+    assert (await get(db, row_id)).last_error is None  # nothing can have been posted yet
+
+
+async def test_a_render_that_outlived_its_own_lease_is_looked_for_too(db: Database) -> None:
+    row_id = await add(db, "a", owner=A)  # the fast path was stopped mid-render
+    assert await claim(db, A, now=NOW + timedelta(minutes=1)) == [row_id]
+    assert (await get(db, row_id)).last_error == LEASE_EXPIRED
 
 
 async def test_want_does_not_steal_a_row_another_owner_is_rendering(db: Database) -> None:
@@ -172,9 +179,18 @@ async def test_want_does_not_steal_a_row_another_owner_is_rendering(db: Database
 
 async def test_released_rows_go_back_to_the_pollers(db: Database) -> None:
     row_id = await add(db, "a", owner=A)
-    assert await release(db, ids=[row_id], owner=B) == 0
-    assert await release(db, ids=[row_id], owner=A) == 1
+    seen = (await get(db, row_id)).lease_until
+    assert not await release(db, id=row_id, owner=B, lease_until=seen)
+    assert await release(db, id=row_id, owner=A, lease_until=seen)
     assert await claim(db, B) == [row_id]
+
+
+async def test_a_release_never_drops_a_lease_taken_again_since(db: Database) -> None:
+    row_id = await add(db, "a", owner=A)
+    seen = (await get(db, row_id)).lease_until
+    await claim(db, A, now=NOW + timedelta(seconds=1), ids=[row_id])  # rendering it after all
+    assert not await release(db, id=row_id, owner=A, lease_until=seen)
+    assert (await get(db, row_id)).lease_owner == A
 
 
 async def test_claims_never_exceed_their_limit(db: Database) -> None:
