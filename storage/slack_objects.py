@@ -317,6 +317,22 @@ async def claim_ready(
     return claimed
 
 
+async def take(
+    db: Database,
+    *,
+    id: int,
+    owner: str,
+    now: datetime,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> SlackObject | None:
+    """Lease this one row to `owner` if it is ready (the fast path, or rendering again after a
+    change came in during a render); None when it is not ready or someone else has it."""
+    claimed = await claim_ready(
+        db, now=now, owner=owner, limit=1, lease_seconds=lease_seconds, ids=[id]
+    )
+    return claimed[0] if claimed else None
+
+
 async def record_posted(
     db: Database,
     *,

@@ -36,6 +36,7 @@ from storage.slack_objects import (
     claim_ready,
     object_by_id,
     release,
+    take,
 )
 from storage.types import utcnow
 
@@ -182,15 +183,14 @@ class Outbox:
                 running = self._inflight.get(row_id)
                 ours = running is None
                 if ours:
-                    claimed = await claim_ready(
+                    claimed = await take(
                         self.db,
-                        now=self.clock(),
+                        id=row_id,
                         owner=self.owner,
-                        limit=1,
+                        now=self.clock(),
                         lease_seconds=self.lease_seconds,
-                        ids=[row_id],
                     )
-                    running = self._start(claimed[0], from_poller=False) if claimed else None
+                    running = self._start(claimed, from_poller=False) if claimed else None
             if running is None:
                 break
             outcome = await asyncio.shield(running)

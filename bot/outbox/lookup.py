@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -31,23 +32,17 @@ async def find_earlier(client: AsyncWebClient, ctx: RenderContext) -> tuple[str,
     oldest = f"{(ctx.row.created_at - CLOCK_MARGIN).timestamp():.6f}"
     cursor: str | None = None
     for _ in range(MAX_PAGES):
+        page: dict[str, Any] = {
+            "channel": channel,
+            "oldest": oldest,
+            "limit": PAGE_SIZE,
+            "include_all_metadata": True,
+            "cursor": cursor,
+        }
         if ctx.thread_ts:
-            response = await client.conversations_replies(
-                channel=channel,
-                ts=ctx.thread_ts,
-                oldest=oldest,
-                limit=PAGE_SIZE,
-                include_all_metadata=True,
-                cursor=cursor,
-            )
+            response = await client.conversations_replies(ts=ctx.thread_ts, **page)
         else:
-            response = await client.conversations_history(
-                channel=channel,
-                oldest=oldest,
-                limit=PAGE_SIZE,
-                include_all_metadata=True,
-                cursor=cursor,
-            )
+            response = await client.conversations_history(**page)
         for message in response.get("messages") or []:
             if carries_key(message, ctx.key):
                 return str(message["ts"]), channel

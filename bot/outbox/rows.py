@@ -27,7 +27,6 @@ from storage.db import Database
 from storage.models import SlackObject
 from storage.slack_objects import (
     LEASE_EXPIRED,
-    claim_ready,
     mark_failed_permanently,
     mark_retry,
     mark_shown,
@@ -35,6 +34,7 @@ from storage.slack_objects import (
     object_by_key,
     record_posted,
     record_removed,
+    take,
 )
 
 log = logging.getLogger("casusbot.outbox")
@@ -81,17 +81,16 @@ class RowRenderer:
                     return Outcome.LOST
                 if wanted <= row.wanted:
                     return Outcome.SHOWN
-                again = await claim_ready(
+                again = await take(
                     self.db,
-                    now=self.clock(),
+                    id=row_id,
                     owner=self.owner,
-                    limit=1,
+                    now=self.clock(),
                     lease_seconds=self.lease_seconds,
-                    ids=[row_id],
                 )
-                if not again:
+                if again is None:
                     return Outcome.SHOWN  # another replica renders the newer changes
-                row = again[0]
+                row = again
         except DBAPIError:
             # The database failed mid-render: the lease runs out and the row is taken up
             # again (with a look for an unrecorded post) by whichever replica is alive.

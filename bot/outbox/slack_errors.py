@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -132,19 +133,24 @@ def error_code(error: BaseException) -> str:
 
 
 def slack_code(error: SlackApiError) -> str:
-    # A body that was not JSON leaves the sdk's raw HTTP response here instead of a dict.
-    response = error.response
-    code = response.get("error") if hasattr(response, "get") else None
+    code = _body(error).get("error")
     return str(code) if code else ""
 
 
 def slack_messages(error: BaseException) -> list[str]:
     """Slack's json-pointer complaints about our blocks (they name fields, not content)."""
-    if not isinstance(error, SlackApiError) or not hasattr(error.response, "get"):
+    if not isinstance(error, SlackApiError):
         return []
-    metadata = error.response.get("response_metadata") or {}
+    metadata = _body(error).get("response_metadata") or {}
     messages = metadata.get("messages") or []
     return [str(m)[:200] for m in messages][:5]
+
+
+def _body(error: SlackApiError) -> dict[str, Any]:
+    # A 5xx from a proxy has a text body, and a body that is not JSON leaves the sdk's raw
+    # HTTP response here: only a JSON object is Slack's answer.
+    data = getattr(error.response, "data", None)
+    return data if isinstance(data, dict) else {}
 
 
 def _status(error: SlackApiError) -> int:

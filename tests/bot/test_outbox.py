@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -281,6 +283,83 @@ async def test_two_replicas_render_a_backlog_with_each_object_posted_once(
         assert numbers == list(range(39))
     assert one.stats["shown"] > 0 and two.stats["shown"] > 0
     assert one.stats["shown"] + two.stats["shown"] == 300
+
+
+# ----- Slack in trouble -----
+
+
+class Troubled:
+    """A faulty hop in front of the sandbox (a proxy in trouble): the first chat.postMessage
+    gets a 503 without reaching Slack, or reaches Slack and its answer never comes back."""
+
+    def __init__(self, sb: Sandbox, fault: str) -> None:
+        self.sb, self.fault, self.faults_left = sb, fault, 1
+        self.release = asyncio.Event()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self.forward)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def forward(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        faulty = method == "chat.postMessage" and self.faults_left > 0
+        if faulty:
+            self.faults_left -= 1
+            if self.fault == "503":
+                return web.Response(status=503, text="upstream unavailable")
+        headers = {k: v for k, v in request.headers.items() if k in ("Authorization",)}
+        headers["Content-Type"] = request.headers.get("Content-Type", "application/json")
+        upstream = (
+            self.sb.api_url + method + (f"?{request.query_string}" if request.query_string else "")
+        )
+        async with (
+            ClientSession() as session,
+            session.request(
+                request.method, upstream, data=await request.read(), headers=headers
+            ) as r,
+        ):
+            body, status = await r.read(), r.status
+        if faulty:
+            await self.release.wait()  # posted in Slack; the answer is lost on the way back
+        return web.Response(body=body, status=status, content_type="application/json")
+
+
+@pytest.mark.parametrize("fault", ["503", "lost_answer"])
+async def test_a_post_slack_failed_or_never_answered_is_retried_and_shown_once(
+    db: Database, sb: Sandbox, client: AsyncWebClient, fault: str
+) -> None:
+    troubled = Troubled(sb, fault)
+    await troubled.server.start_server()
+    proxied = AsyncWebClient(token=client.token, base_url=str(troubled.server.make_url("/api/")))
+    offset = [timedelta(0)]
+    outbox = Outbox(
+        db,
+        proxied,
+        {"toy": toy},
+        render_timeout=1.0,
+        clock=lambda: utcnow() + offset[0],
+        poll_interval=POLL,
+    )
+    try:
+        row_id = await add(db, "meeting:3:parent", owner=outbox.owner)
+        assert not (await outbox.render_now([row_id])).complete
+        failed = await row_of(db, row_id)
+        assert (failed.last_error, failed.attempts) == (
+            "http_503" if fault == "503" else "timeout",
+            1,
+        )
+        offset[0] = timedelta(seconds=2)  # past the first backoff (1 s)
+        await outbox.start()
+        await eventually(lambda: caught_up(db))
+    finally:
+        troubled.release.set()
+        await outbox.stop()
+        await troubled.server.close()
+    row = await row_of(db, row_id)
+    assert keyed(sb.messages(CHANNEL)) == [("meeting:3:parent", "meeting:3:parent wanted=1")]
+    assert sb.messages(CHANNEL)[0]["ts"] == row.ts
+    # Slack saw one post either way: the 503 never reached it, the lost answer was found again.
+    assert len(sb.calls("chat.postMessage")) == 1
+    assert sb.calls("conversations.history")
 
 
 # ----- Slack's own view changes -----

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
 
-from bot.config import Settings
 from flows.schedule import DEFAULT_HOURS, ReminderKind, next_occurrence, occurrence_key
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.models import Case, Meeting
 from storage.reminder_queue import (
     backoff,
@@ -41,17 +39,6 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam
 
 def ams(*args: int) -> datetime:
     return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-async def second_db(
-    database_env: dict[str, str], make_settings: Callable[..., Settings]
-) -> AsyncIterator[Database]:
-    """Another engine on the same database: what a second bot process (or a restart) sees."""
-    settings = make_settings(**database_env)
-    other = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    yield other
-    await other.dispose()
 
 
 async def make_meeting(db: Database, *, at: datetime, code: str = "ZVH-2026-001") -> Meeting:

@@ -4,7 +4,6 @@ backends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.config import Settings
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.models import Case, SlackObject
 from storage.slack_objects import (
     LEASE_EXPIRED,
@@ -37,17 +35,6 @@ from storage.slack_objects import (
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 A, B = "bot-a:1:aaaa", "bot-b:2:bbbb"
-
-
-@pytest.fixture
-async def second_db(
-    database_env: dict[str, str], make_settings: Callable[..., Settings]
-) -> AsyncIterator[Database]:
-    """Another engine on the same database: what a second replica sees."""
-    settings = make_settings(**database_env)
-    other = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    yield other
-    await other.dispose()
 
 
 async def add(db: Database, key: str, *, now: datetime = NOW, **values: Any) -> int:
