@@ -428,10 +428,11 @@ class GuardedSocketModeHandler(AsyncSocketModeHandler):
             web_client=web_client or app.client,
             ping_interval=ping_interval,
         )
-        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+        self.client.socket_mode_request_listeners.append(self.handle)
 
-    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         try:
+            # Bolt annotates the sync client here, but passes (and needs) the async one.
             await super().handle(client, req)  # type: ignore[arg-type]
         except Exception:
             ref = secrets.token_hex(4)

@@ -32,9 +32,17 @@ from storage.agreements import (
     BodemeisCheck,
     CheckAnswer,
 )
+from storage.models import row_id
 from storage.reminders import Reminder, ReminderStatus, schedule_reminder
 from storage.types import utcnow
 from storage.upsert import insert_for
+
+
+def monitor_of(agreement: Agreement) -> str:
+    """Who answers a bodemeis's checks; a bodemeis without a monitor was never valid."""
+    if not agreement.monitor_user_id:
+        raise ValueError(f"bodemeis {agreement.id} has no monitor")
+    return agreement.monitor_user_id
 
 
 async def add_bodemeis(
@@ -94,7 +102,7 @@ async def schedule_next_check(
 ) -> int | None:
     """The check one interval after `previous` (nominal, UTC), skipping any already past
     `now`; a unique dedupe key makes a second insert (retry, other process) a no-op."""
-    assert agreement.id is not None and agreement.monitor_user_id is not None
+    agreement_id, monitor = row_id(agreement), monitor_of(agreement)
     due = next_occurrence(
         previous, agreement.interval_days or DEFAULT_INTERVAL_DAYS, REMINDER_TIME, tz, after=now
     )
@@ -103,11 +111,11 @@ async def schedule_next_check(
         session,
         kind=ReminderKind.BODEMEIS_CHECK,
         due_at=due_in_working_hours(ReminderKind.BODEMEIS_CHECK, due, hours, tz),
-        dedupe_key=check_dedupe_key(agreement.id, occurrence),
-        user_id=agreement.monitor_user_id,
+        dedupe_key=check_dedupe_key(agreement_id, occurrence),
+        user_id=monitor,
         case_id=agreement.case_id,
         meeting_id=agreement.meeting_id,
-        agreement_id=agreement.id,
+        agreement_id=agreement_id,
         payload={"occurrence": occurrence},
     )
 
@@ -117,17 +125,17 @@ async def schedule_extra_check(
 ) -> bool:
     """A check today, asked for by the monitor ("nu controleren"), beside the regular series;
     False when today's check exists already (scheduled, sent or answered)."""
-    assert agreement.id is not None and agreement.monitor_user_id is not None
+    agreement_id, monitor = row_id(agreement), monitor_of(agreement)
     occurrence = occurrence_key(now, tz)
     created = await schedule_reminder(
         session,
         kind=ReminderKind.BODEMEIS_CHECK,
         due_at=now,
-        dedupe_key=check_dedupe_key(agreement.id, occurrence),
-        user_id=agreement.monitor_user_id,
+        dedupe_key=check_dedupe_key(agreement_id, occurrence),
+        user_id=monitor,
         case_id=agreement.case_id,
         meeting_id=agreement.meeting_id,
-        agreement_id=agreement.id,
+        agreement_id=agreement_id,
         payload={"occurrence": occurrence, "extra": True},
     )
     return created is not None
@@ -144,17 +152,17 @@ async def schedule_escalation(
     tz: ZoneInfo,
 ) -> int | None:
     """The "no answer" escalation for one check, due two working days after it was sent."""
-    assert agreement.id is not None
+    agreement_id = row_id(agreement)
     due = add_working_days(sent_at, ESCALATION_WORKING_DAYS, hours, tz)
     return await schedule_reminder(
         session,
         kind=ReminderKind.BODEMEIS_ESCALATION,
         due_at=due_in_working_hours(ReminderKind.BODEMEIS_ESCALATION, due, hours, tz),
-        dedupe_key=escalation_dedupe_key(agreement.id, occurrence),
+        dedupe_key=escalation_dedupe_key(agreement_id, occurrence),
         channel_id=channel_id,
         case_id=agreement.case_id,
         meeting_id=agreement.meeting_id,
-        agreement_id=agreement.id,
+        agreement_id=agreement_id,
         payload={"occurrence": occurrence},
     )
 
@@ -164,16 +172,16 @@ async def schedule_retry_escalation(
 ) -> int | None:
     """A "niet nageleefd" escalation that could not be posted at once: the poller retries it
     (with backoff) until the procesregisseur has been told."""
-    assert agreement.id is not None
+    agreement_id = row_id(agreement)
     return await schedule_reminder(
         session,
         kind=ReminderKind.BODEMEIS_ESCALATION,
         due_at=now,
-        dedupe_key=f"{escalation_dedupe_key(agreement.id, occurrence)}:not_met",
+        dedupe_key=f"{escalation_dedupe_key(agreement_id, occurrence)}:not_met",
         channel_id=channel_id,
         case_id=agreement.case_id,
         meeting_id=agreement.meeting_id,
-        agreement_id=agreement.id,
+        agreement_id=agreement_id,
         payload={"occurrence": occurrence, "answer": CheckAnswer.NOT_MET.value},
     )
 
@@ -204,7 +212,7 @@ async def record_check(
     }
     inserted = (
         await session.exec(
-            insert(BodemeisCheck)  # type: ignore[call-overload]
+            insert(BodemeisCheck)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["agreement_id", "occurrence"])
             .returning(col(BodemeisCheck.id))
@@ -226,7 +234,7 @@ async def record_check(
             )
             .returning(col(BodemeisCheck.id))
         )
-        inserted = (await session.exec(late)).scalar_one_or_none()  # type: ignore[call-overload]
+        inserted = (await session.exec(late)).scalar_one_or_none()
     if inserted is None:
         return None
     # This check is answered: its own "no answer" escalation must not come. Nothing else:
@@ -247,7 +255,7 @@ async def cancel_escalation(session: AsyncSession, *, agreement_id: int, occurre
         )
         .values(status=ReminderStatus.CANCELLED, lease_until=None)
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)
 
 
@@ -282,7 +290,7 @@ async def add_note(
         )
         .values(note=note)
     )
-    return bool((await session.exec(statement)).rowcount)  # type: ignore[call-overload]
+    return bool((await session.exec(statement)).rowcount)
 
 
 async def set_escalation_ts(
@@ -296,7 +304,7 @@ async def set_escalation_ts(
         )
         .values(escalation_ts=ts)
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)
 
 
 async def checks_since(

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedText
@@ -138,6 +138,68 @@ class ProcessedDelivery(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=120)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SlackObject(SQLModel, table=True):
+    """One message, file or canvas the bot shows in Slack: the outbox row (DESIGN §2).
+
+    `wanted` is bumped in the transaction of every change the object shows; `shown` is the
+    `wanted` its last successful render saw, so `wanted > shown` means "Slack is behind". Once
+    posted, `ts` / `file_id` / `canvas_id` say where it is: the purge deletes from these and never
+    lists history. Ids and short codes only: `payload` is checked JSON of ids (no free text), and
+    `last_error` is a Slack error code. Data access is in storage/slack_objects.py.
+    """
+
+    __tablename__ = "slack_object"
+    __table_args__ = (
+        # The poller's query: only rows Slack is behind on, which stay few while the table grows
+        # with every message ever posted.
+        Index(
+            "ix_slack_object_pending",
+            "next_try_at",
+            postgresql_where=text("wanted > shown"),
+            sqlite_where=text("wanted > shown"),
+        ),
+        # Lane order: is there an earlier unposted row in this lane?
+        Index("ix_slack_object_lane", "lane", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)  # the renderer's name
+    # Nullable: a home tab or a DM about no case is an object too.
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    # A channel id, or a user id for that user's DM (replaced by the DM's id once posted).
+    channel_id: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    # A reply in the thread of another object not posted yet (the meeting's parent message).
+    parent_key: str | None = Field(default=None, max_length=200)
+    # Posts with the same lane go out in id order (the minutes of one thread read in order).
+    lane: str | None = Field(default=None, max_length=200)
+    ts: str | None = Field(default=None, max_length=32)
+    file_id: str | None = Field(default=None, max_length=32)
+    canvas_id: str | None = Field(default=None, max_length=32)
+    payload: str = Field(default="{}", sa_type=Text)  # JSON of ids and choices only
+    wanted: int = Field(default=1)
+    shown: int = Field(default=0)
+    # Since when Slack has been behind (None while caught up): the doctor's "oldest due".
+    pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = Field(default=0)  # failed tries since the last successful render
+    next_try_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=40)  # a code, never content
+    # Set when no retry can help (channel_not_found, our own bug): not tried again until the
+    # next change to show. The doctor lists these.
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set by the purge before it deletes the object in Slack: never rendered again.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def posted(self) -> bool:
+        return bool(self.ts or self.file_id or self.canvas_id)
 
 
 class Stored(Protocol):

@@ -60,7 +60,7 @@ async def expire_late(db: Database, now: datetime) -> int:
             )
             .values(status=ReminderStatus.EXPIRED, lease_until=None)
         )
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         return int(result.rowcount)
 
 
@@ -90,7 +90,7 @@ async def recover_stuck(db: Database, now: datetime, *, max_attempts: int = MAX_
                 maybe_posted=True,
             )
         )
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         return int(result.rowcount)
 
 
@@ -145,7 +145,7 @@ async def claim_due(
         .execution_options(synchronize_session=False)
     )
     async with db.session() as session:
-        result = await session.exec(claim)  # type: ignore[call-overload]
+        result = await session.exec(claim)
         claimed = list(result.scalars().all())
         if claimed:
             # Sized once the batch is known; in the same transaction, so no other process
@@ -153,7 +153,7 @@ async def claim_due(
             lease_until = now + timedelta(
                 seconds=lease_seconds_for(len(claimed), ceiling=lease_seconds)
             )
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Reminder)
                 .where(col(Reminder.id).in_([r.id for r in claimed]))
                 .values(lease_until=lease_until)
@@ -195,7 +195,7 @@ async def extend_lease(db: Database, *, claim_token: str, until: datetime) -> in
             )
             .values(lease_until=until)
         )
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         return int(result.rowcount)
 
 
@@ -233,7 +233,7 @@ async def mark_sent(
                 last_error=None,
             )
         )
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         return bool(result.rowcount)
 
 
@@ -278,7 +278,7 @@ async def mark_failed(
             .values(**values)
             .returning(col(Reminder.status))
         )
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         new_status = result.scalar_one_or_none()
     return None if new_status is None else ReminderStatus(new_status)
 
@@ -294,7 +294,7 @@ async def mark_obsolete(
             .where(*_owned(reminder_id, claim_token))
             .values(status=ReminderStatus.CANCELLED, last_error=reason_code, lease_until=None)
         )
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         return bool(result.rowcount)
 
 

@@ -152,6 +152,11 @@ class Ticking(Protocol):
 
     async def tick(self) -> None: ...
 
+    @property
+    def stopped(self) -> bool: ...
+
+    async def stop(self, grace_seconds: float = ...) -> None: ...
+
 
 @dataclass
 class Deps:
