@@ -1,15 +1,22 @@
 """`python -m bot purge [--dry-run] [--database-only]`: run the retention purge once.
 
-Shows codes, dates and counts; never content. Without --dry-run it deletes, like the daily job.
+Shows codes, dates, ids and counts; never content. Without --dry-run it deletes, like the daily
+job: first every Slack object the bot recorded for the case, then its rows.
 """
 
 from __future__ import annotations
 
 from bot.admin import AdminError, admin_database, cli_actor
-from bot.admin.retention import CaseOutcome, run_retention
+from bot.admin.retention import CaseOutcome, PurgeBusy, SlackCleanup, run_retention
 from bot.config import Settings, SettingsError
-from storage.retention import cutoff
+from storage.retention import ObjectKind, cutoff
 from storage.types import utcnow
+
+KINDS = (
+    (ObjectKind.MESSAGE, "message(s)"),
+    (ObjectKind.FILE, "file(s)"),
+    (ObjectKind.CANVAS, "canvas(es)"),
+)
 
 
 async def purge(
@@ -21,8 +28,8 @@ async def purge(
             settings.require_slack()
         except SettingsError as error:
             raise AdminError(
-                f"{error} — the purge also deletes the bot's Slack messages; to purge only the"
-                " database, add --database-only"
+                f"{error} — the purge also deletes the bot's Slack messages, files and canvases;"
+                " to purge only the database, add --database-only"
             ) from None
         from bot.app import make_client
 
@@ -34,16 +41,29 @@ async def purge(
         f" {before.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z} are purged."
     )
     async with admin_database(settings) as db:
-        outcomes = await run_retention(
-            db, settings, client, now=now, actor=cli_actor(), dry_run=dry_run
-        )
+        try:
+            outcomes = await run_retention(
+                db, settings, client, now=now, actor=cli_actor(), dry_run=dry_run
+            )
+        except PurgeBusy:
+            raise AdminError(
+                "another process (the bot's daily job?) is purging right now; try again later"
+            ) from None
     for outcome in outcomes:
         print(describe(outcome, settings, dry_run=dry_run))
     if dry_run:
         print(f"Dry run: {len(outcomes)} case(s) would be purged; nothing was changed.")
     else:
         done = sum(1 for o in outcomes if o.rows is not None)
-        print(f"{done} case(s) purged, {sum(o.postponed for o in outcomes)} postponed.")
+        waiting = sum(1 for o in outcomes if o.postponed)
+        print(f"{done} case(s) purged, {waiting} postponed.")
+        if waiting:
+            print(
+                "A postponed case is tried again by the next run. For channel_not_found, invite"
+                " the bot back into the case channel; for missing_scope, reinstall the app from"
+                " manifest.yml. When the channel itself was deleted, `python -m bot purge"
+                " --database-only` purges the database only."
+            )
     return outcomes
 
 
@@ -52,20 +72,23 @@ def describe(outcome: CaseOutcome, settings: Settings, *, dry_run: bool) -> str:
     closed = f"{plan.closed_at.astimezone(settings.timezone):%Y-%m-%d}" if plan.closed_at else "?"
     head = f"{plan.code}  closed {closed}"
     if dry_run:
+        objects = ", ".join(f"{plan.count(kind)} {name}" for kind, name in KINDS)
         tables = ", ".join(f"{name} {count}" for name, count in sorted(plan.rows.items()))
-        threads = sum(m.is_thread for m in plan.messages)
-        return (
-            f"{head}  {plan.total_rows} rows ({tables});"
-            f" {len(plan.messages)} stored Slack message(s), with the bot's replies in"
-            f" {threads} thread(s)"
-        )
+        return f"{head}  Slack: {objects};  {plan.total_rows} rows ({tables})"
     if outcome.postponed:
-        return f"{head}  postponed: Slack unavailable, tried again on the next run"
+        return f"{head}  postponed: {outcome.postponed}; {_slack(outcome.slack)}"
     if outcome.rows is None:
         return f"{head}  skipped: purged by another process or reopened meanwhile"
-    slack = outcome.slack
-    refused = ", ".join(f"{code} {n}" for code, n in sorted(slack.refused.items()))
-    return (
-        f"{head}  purged {sum(outcome.rows.values())} rows; Slack: {slack.deleted} deleted,"
-        f" {slack.gone} already gone" + (f", not deleted: {refused}" if refused else "")
-    )
+    return f"{head}  purged {sum(outcome.rows.values())} rows; {_slack(outcome.slack)}"
+
+
+def _slack(cleanup: SlackCleanup) -> str:
+    def counts(counter: dict[str, int]) -> str:
+        return ", ".join(f"{counter.get(kind, 0)} {name}" for kind, name in KINDS)
+
+    text = f"Slack deleted: {counts(cleanup.deleted)}; already gone: {counts(cleanup.gone)}"
+    if cleanup.left:
+        text += "; could not be deleted: " + ", ".join(
+            f"{code} {n}" for code, n in sorted(cleanup.left.items())
+        )
+    return text

@@ -1,22 +1,25 @@
-"""Retention: purge closed cases after `retention_days`, with the bot's own Slack messages.
+"""Retention: purge closed cases after `retention_days`, with every Slack object the bot made.
 
-Order matters. The bot's messages are deleted first, with no transaction open (DESIGN §3),
-because the database is the only place their ts is remembered: purging rows first would make
-them undeletable. Then the rows go, in one transaction (storage.retention.purge_case).
+The protocol is storage.retention's: retire the case's outbox rows (committed), delete every
+recorded object in Slack with no transaction open — messages with chat.delete (a pinned one
+unpinned first), files with files.delete, canvases with canvases.delete — and only when all of
+them are gone, delete the case's rows. Nothing is found by listing Slack's history.
 
-When Slack cannot be reached (network, rate limit, Slack's own errors) the case waits for the
-next run, so no message is orphaned. Any other refusal (a message someone else already
-deleted, an archived channel, a revoked token) is counted and logged by its code, and the
-database purge goes ahead: keeping case data past its retention is the worse failure, and
-Slack's own retention settings cover what is left there (README, Privacy).
+An object already gone (`message_not_found`, `file_not_found`, `canvas_not_found`) counts as
+deleted. Any other refusal leaves the case for the next run, which deletes again what is left;
+Slack being unreachable or busy ends the run. Two refusals no retry can change do not hold the
+case back, and are counted and logged instead: `cant_delete_message` (a recorded ts that is
+not the bot's message) and a DM whose person's account is gone. Logs name cases by code and
+objects by id and Slack's error code, never content.
 
 Runs once a day in every bot process (`schedule_retention`) and on demand with
-`python -m bot purge`. Two processes purging at once are safe: the second finds the case gone.
+`python -m bot purge`; a lock in the database lets one run at a time.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,12 +35,15 @@ from bot.kit.runtime import Deps
 from bot.kit.slack import error_code, open_dm
 from storage.db import Database
 from storage.retention import (
+    ObjectKind,
     PurgePlan,
-    StoredMessage,
+    SlackTarget,
     cutoff,
     due_for_purge,
     plan_purge,
     purge_case,
+    purge_lock,
+    start_purge,
 )
 from storage.types import utcnow
 
@@ -49,9 +55,17 @@ RUN_EVERY = timedelta(hours=24)
 # Not at start-up itself: a restarting bot first serves its users.
 FIRST_RUN_AFTER = timedelta(minutes=10)
 
-# The message is not (or no longer) there, or is not ours to delete: nothing left to do.
-GONE = frozenset({"message_not_found", "thread_not_found", "channel_not_found"})
-# Worth another try tomorrow: the case waits.
+# The object is not there (any more): nothing left to do.
+GONE = {
+    ObjectKind.MESSAGE: frozenset({"message_not_found"}),
+    ObjectKind.FILE: frozenset({"file_not_found", "file_deleted"}),
+    ObjectKind.CANVAS: frozenset({"canvas_not_found", "file_not_found", "file_deleted"}),
+}
+# No retry can change these: counted and logged, and the case is purged all the same.
+LEFT_FOR_GOOD = frozenset({"cant_delete_message", "user_not_found", "user_disabled"})
+# Unpinning first: the pin is gone already, or the message is (chat.delete says which).
+UNPIN_DONE = frozenset({"no_pin", "message_not_found", "channel_not_found"})
+# Slack is busy or down: the run ends, every case left waits for the next one.
 TRANSIENT = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
@@ -61,11 +75,18 @@ class SlackUnavailable(Exception):
     """Slack could not be reached; the case is purged on a later run."""
 
 
+class PurgeBusy(Exception):
+    """Another process is purging right now."""
+
+
 @dataclass
 class SlackCleanup:
-    deleted: int = 0
-    gone: int = 0
-    refused: dict[str, int] = field(default_factory=dict)  # Slack error code -> count
+    deleted: Counter[str] = field(default_factory=Counter)  # per kind
+    gone: Counter[str] = field(default_factory=Counter)  # per kind: deleted before
+    unpinned: int = 0
+    left: Counter[str] = field(default_factory=Counter)  # Slack error code -> count
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (where recorded, code)
+    unavailable: str | None = None  # Slack could not be reached: the rest was not tried
 
 
 @dataclass
@@ -73,7 +94,7 @@ class CaseOutcome:
     plan: PurgePlan
     rows: dict[str, int] | None = None  # None: not purged (dry run, postponed, or gone)
     slack: SlackCleanup = field(default_factory=SlackCleanup)
-    postponed: bool = False
+    postponed: str | None = None  # why the case waits for the next run
 
 
 async def run_retention(
@@ -87,133 +108,165 @@ async def run_retention(
 ) -> list[CaseOutcome]:
     """Purge every case closed more than `retention_days` before `now`.
 
-    `client` None purges the database only (the admin chose to; the messages stay in Slack).
+    `client` None purges the database only (the admin chose to; the objects stay in Slack).
+    Raises PurgeBusy when another process holds the purge lock (not for a dry run).
     """
     before = cutoff(now, settings.retention_days)
-    async with db.session() as session:
-        plans = [
-            await plan_purge(session, case=case)
-            for case in await due_for_purge(session, before=before)
-        ]
-    outcomes = [CaseOutcome(plan) for plan in plans]
-    if dry_run or not plans:
-        return outcomes
-    identity = await _bot_identity(client) if client is not None else None
-    for outcome in outcomes:
-        plan = outcome.plan
-        if client is not None and identity is not None:
-            try:
-                outcome.slack = await delete_messages(client, plan.messages, identity)
-            except SlackUnavailable as error:
-                log.warning(
-                    "retention: case %s postponed, Slack unavailable (%s)", plan.code, error
-                )
-                outcome.postponed = True
+    if dry_run:
+        return [CaseOutcome(plan) for plan in await _plans(db, before)]
+    async with purge_lock(db) as held:
+        if not held:
+            raise PurgeBusy("another process is purging now")
+        outcomes = [CaseOutcome(plan) for plan in await _plans(db, before)]
+        unavailable: str | None = None
+        for outcome in outcomes:
+            if unavailable is not None:
+                outcome.postponed = f"Slack unavailable ({unavailable})"
                 continue
-        async with db.session() as session:
-            outcome.rows = await purge_case(
-                session, case_id=plan.case_id, closed_before=before, actor=actor
-            )
-        if outcome.rows is not None:
-            log.info(
-                "retention: purged case %s (%d rows; Slack: %d deleted, %d gone, refused %s)",
-                plan.code,
-                sum(outcome.rows.values()),
-                outcome.slack.deleted,
-                outcome.slack.gone,
-                outcome.slack.refused or "none",
-            )
+            try:
+                await _purge_one(db, client, outcome, before=before, now=now, actor=actor)
+            except SlackUnavailable as error:
+                unavailable = str(error)
+                outcome.postponed = f"Slack unavailable ({unavailable})"
+                log.warning(
+                    "retention: case %s postponed, Slack unavailable (%s)", outcome.plan.code, error
+                )
     return outcomes
 
 
-@dataclass(frozen=True, slots=True)
-class BotIdentity:
-    user_id: str | None
-    bot_id: str | None
+async def _plans(db: Database, before: datetime) -> list[PurgePlan]:
+    async with db.session() as session:
+        return [
+            await plan_purge(session, case=c) for c in await due_for_purge(session, before=before)
+        ]
 
-    def wrote(self, message: dict[str, object]) -> bool:
-        return bool(
-            (self.bot_id and message.get("bot_id") == self.bot_id)
-            or (self.user_id and message.get("user") == self.user_id)
+
+async def _purge_one(
+    db: Database,
+    client: AsyncWebClient | None,
+    outcome: CaseOutcome,
+    *,
+    before: datetime,
+    now: datetime,
+    actor: str,
+) -> None:
+    plan = outcome.plan
+    if client is not None:
+        async with db.session() as session:
+            targets = await start_purge(
+                session, case_id=plan.case_id, closed_before=before, now=now
+            )
+        if targets is None:
+            return  # reopened, or purged by another process meanwhile
+        plan.targets = targets
+        outcome.slack = await delete_in_slack(client, targets)
+        if outcome.slack.unavailable is not None:
+            raise SlackUnavailable(outcome.slack.unavailable)
+        if outcome.slack.failed:
+            codes = Counter(code for _, code in outcome.slack.failed)
+            outcome.postponed = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
+            log.warning(
+                "retention: case %s postponed: %d object(s) not deleted (%s)",
+                plan.code,
+                len(outcome.slack.failed),
+                outcome.postponed,
+            )
+            return
+    async with db.session() as session:
+        outcome.rows = await purge_case(
+            session, case_id=plan.case_id, closed_before=before, actor=actor
         )
+    if outcome.rows is None:
+        if client is not None:
+            # Between retiring its objects and now the case was reopened: its Slack objects
+            # are deleted, its data stays. Reopening should refuse (storage.purge_started).
+            log.error("retention: case %s was reopened during its purge", plan.code)
+        return
+    slack = outcome.slack
+    log.info(
+        "retention: purged case %s (%d rows; Slack: deleted %s, already gone %s, left %s)",
+        plan.code,
+        sum(outcome.rows.values()),
+        dict(slack.deleted) or "none",
+        dict(slack.gone) or "none",
+        dict(slack.left) or "none",
+    )
 
 
-async def _bot_identity(client: AsyncWebClient) -> BotIdentity | None:
-    try:
-        auth = await client.auth_test()
-    except SlackApiError as error:
-        code = error_code(error)
-        if code in TRANSIENT:
-            raise SlackUnavailable(code) from None
-        log.error("retention: auth.test failed (%s): Slack messages are left to Slack", code)
-        return None
-    except (aiohttp.ClientError, TimeoutError) as error:
-        # Nothing can be deleted now; every case waits for the next run.
-        log.warning("retention: Slack unreachable (%s)", type(error).__name__)
-        return BotIdentity(None, None)
-    return BotIdentity(auth.get("user_id"), auth.get("bot_id"))
+# ----- Slack -----
 
 
-async def delete_messages(
-    client: AsyncWebClient, messages: list[StoredMessage], identity: BotIdentity
-) -> SlackCleanup:
-    """Delete the stored messages, and the bot's replies in the threads among them."""
-    if identity.user_id is None and identity.bot_id is None:
-        raise SlackUnavailable("no connection")
+async def delete_in_slack(client: AsyncWebClient, targets: list[SlackTarget]) -> SlackCleanup:
+    """Delete every target; what failed is in `failed` (the case must wait). When Slack cannot
+    be reached, the rest is not tried and `unavailable` says why."""
     cleanup = SlackCleanup()
-    for message in messages:
-        if message.is_thread:
-            for channel in message.channels:
-                for reply_ts in await _bot_replies(client, channel, message.ts, identity):
-                    await _delete(client, cleanup, [channel], reply_ts)
-        channels = list(message.channels)
-        if message.dm_user:
-            try:
-                channels.append(await _call(open_dm(client, message.dm_user)))
-            except SlackApiError as error:
-                log.info("retention: no DM with a reminder's recipient (%s)", error_code(error))
-        await _delete(client, cleanup, channels, message.ts)
+    for target in targets:
+        try:
+            if target.kind == ObjectKind.MESSAGE:
+                await _delete_message(client, target, cleanup)
+            elif target.kind == ObjectKind.FILE:
+                await _call(client.files_delete(file=target.id))
+                cleanup.deleted[target.kind] += 1
+            else:
+                await _call(client.canvases_delete(canvas_id=target.id))
+                cleanup.deleted[target.kind] += 1
+        except SlackApiError as error:
+            _refused(cleanup, target, error_code(error))
+        except SlackUnavailable as error:
+            cleanup.failed.append((target.source, str(error)))
+            cleanup.unavailable = str(error)
+            break
     return cleanup
 
 
-async def _bot_replies(
-    client: AsyncWebClient, channel: str, thread_ts: str, identity: BotIdentity
-) -> list[str]:
-    found: list[str] = []
-    cursor = None
-    while True:
-        try:
-            page = await _call(
-                client.conversations_replies(
-                    channel=channel, ts=thread_ts, cursor=cursor, limit=200
-                )
-            )
-        except SlackApiError:
-            return found  # no such thread here (or no access): only the parent is tried
-        for reply in page.get("messages") or []:
-            if reply.get("ts") != thread_ts and identity.wrote(reply):
-                found.append(str(reply["ts"]))
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return found
-
-
-async def _delete(
-    client: AsyncWebClient, cleanup: SlackCleanup, channels: list[str], ts: str
+async def _delete_message(
+    client: AsyncWebClient, target: SlackTarget, cleanup: SlackCleanup
 ) -> None:
-    code = "channel_not_found"
+    channels = list(target.channels)
+    if target.dm_user:
+        channels.append(await _call(open_dm(client, target.dm_user)))
+    codes: list[str] = []
     for channel in dict.fromkeys(channels):
+        if target.pinned:
+            try:
+                await _call(client.pins_remove(channel=channel, timestamp=target.id))
+                cleanup.unpinned += 1
+            except SlackApiError as error:
+                if error_code(error) not in UNPIN_DONE:
+                    raise
         try:
-            await _call(client.chat_delete(channel=channel, ts=ts))
+            await _call(client.chat_delete(channel=channel, ts=target.id))
         except SlackApiError as error:
             code = error_code(error)
-            if code in GONE:
-                continue  # perhaps in the next candidate channel
-            cleanup.refused[code] = cleanup.refused.get(code, 0) + 1
-            return
-        cleanup.deleted += 1
+            if code in ("message_not_found", "channel_not_found"):
+                codes.append(code)  # perhaps in the next candidate conversation
+                continue
+            raise
+        cleanup.deleted[target.kind] += 1
         return
-    cleanup.gone += 1
+    # Not found anywhere it could be; a conversation the bot cannot see may still hold it.
+    _refused(
+        cleanup, target, next((c for c in codes if c != "message_not_found"), "message_not_found")
+    )
+
+
+def _refused(cleanup: SlackCleanup, target: SlackTarget, code: str) -> None:
+    if code in GONE[target.kind]:
+        cleanup.gone[target.kind] += 1
+    elif code in LEFT_FOR_GOOD:
+        cleanup.left[code] += 1
+        log.warning(
+            "retention: %s %s (%s) cannot be deleted: %s",
+            target.kind,
+            target.id,
+            target.source,
+            code,
+        )
+    else:
+        cleanup.failed.append((target.source, code))
+        log.warning(
+            "retention: %s %s (%s) not deleted: %s", target.kind, target.id, target.source, code
+        )
 
 
 Result = TypeVar("Result")
@@ -224,11 +277,16 @@ async def _call(call: Awaitable[Result]) -> Result:
     try:
         return await call
     except SlackApiError as error:
-        if error_code(error) in TRANSIENT:
+        if error_code(error) in TRANSIENT or _status(error) >= 500 or _status(error) == 429:
             raise SlackUnavailable(error_code(error)) from None
         raise
     except (aiohttp.ClientError, TimeoutError) as error:
         raise SlackUnavailable(type(error).__name__) from None
+
+
+def _status(error: SlackApiError) -> int:
+    status = getattr(error.response, "status_code", None)
+    return status if isinstance(status, int) else 200
 
 
 # ----- the daily job -----
@@ -246,6 +304,8 @@ def schedule_retention(
     async def job() -> None:
         try:
             await run_retention(deps.db, deps.settings, client, now=utcnow())
+        except PurgeBusy:
+            log.info("retention: another process is purging; this one skips today's run")
         except Exception:
             # Tomorrow's run tries again; the reason is in the log, the case data is not.
             log.exception("retention run failed")
