@@ -24,7 +24,16 @@ from bot.logs import setup_logging
 
 EXIT_CONFIG = 2
 PLUGIN_GROUP = "casusbot.commands"
-BUILT_IN = ("run", "migrate", "rotate-keys", "audit", "export", "purge")
+BUILT_IN = (
+    "run",
+    "migrate",
+    "doctor",
+    "rotate-keys",
+    "audit",
+    "export",
+    "purge",
+    "retry-reminders",
+)
 # Commands of packages that may be missing, and what to install for them.
 OPTIONAL = {"sandbox": "the sandbox (pip install -e . from a checkout of the repository)"}
 
@@ -49,6 +58,9 @@ def parser(plugins: Mapping[str, Plugin] | None = None) -> argparse.ArgumentPars
     for name, plugin in (plugins or {}).items():
         plugin.add_arguments(commands.add_parser(name, help=plugin.help))
     commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser(
+        "doctor", help="check this installation: settings, database, keys, Slack, backlogs"
+    )
     rotate = commands.add_parser(
         "rotate-keys",
         help="re-encrypt all free text with the newest key in CASUSBOT_ENCRYPTION_KEYS",
@@ -70,6 +82,12 @@ def parser(plugins: Mapping[str, Plugin] | None = None) -> argparse.ArgumentPars
         "--database-only",
         action="store_true",
         help="leave the bot's Slack messages (when Slack cannot be reached from here)",
+    )
+    retry = commands.add_parser(
+        "retry-reminders", help="send failed reminders again (after fixing what the doctor says)"
+    )
+    retry.add_argument(
+        "--dismiss", action="store_true", help="do not send them; stop listing them as failed"
     )
     return root
 
@@ -114,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     args = parser(plugins).parse_args(argv)
     command = args.command or "run"
+    if command == "doctor":
+        # Its own settings errors are among the lines it prints.
+        from bot.admin.doctor import doctor_command
+
+        return doctor_command()
     try:
         settings = load_settings()
         setup_logging(settings.log_level)
@@ -169,6 +192,10 @@ async def _admin(command: str, args: argparse.Namespace, settings: Settings) -> 
         from bot.admin.purge import purge
 
         await purge(settings, dry_run=args.dry_run, database_only=args.database_only)
+    elif command == "retry-reminders":
+        from bot.admin.reminders import retry_reminders
+
+        await retry_reminders(settings, dismiss=args.dismiss)
 
 
 async def _migrate(url: str, schema: str | None) -> None:

@@ -302,3 +302,22 @@ def backoff(attempts: int, now: datetime) -> datetime:
     """When to try again after `attempts` failed tries: 1, 2, 4, ... minutes, at most an hour."""
     delay = BACKOFF_BASE * (2 ** max(attempts - 1, 0))
     return now + min(delay, BACKOFF_MAX)
+
+
+async def retry_failed(db: Database, *, now: datetime, dismiss: bool = False) -> int:
+    """Failed reminders, once an admin has fixed why they failed: due again now with fresh
+    attempts (the sender still looks for an earlier post of those `maybe_posted`), or with
+    `dismiss`, cancelled so they are no longer reported. How many."""
+    values: dict[str, Any] = (
+        {"status": ReminderStatus.CANCELLED.value, "last_error": "dismissed"}
+        if dismiss
+        else {"status": ReminderStatus.PENDING.value, "due_at": now, "attempts": 0}
+    )
+    async with db.session() as session:
+        statement = (
+            update(Reminder)
+            .where(col(Reminder.status) == ReminderStatus.FAILED)
+            .values(lease_until=None, **values)
+        )
+        result = await session.exec(statement)
+        return int(result.rowcount)
