@@ -1,47 +1,77 @@
-"""The report as Markdown: every section a ZVH report holds, empty ones said plainly."""
+"""The report as Markdown: every section a ZVH report holds, empty ones said plainly.
+
+The report is the official record, so what people wrote appears exactly as they wrote it:
+every value from the meeting goes through `escape`, which makes Markdown show it literally
+(underscores, asterisks, `<@U1>`, a line starting with `#`) instead of reading it as markup.
+The PDF is laid out from this Markdown and undoes the escapes (bot/reports/pdf.py).
+"""
 
 from __future__ import annotations
+
+import re
 
 from bot.kit.blocks import number
 from bot.kit.i18n import t
 from bot.reports.model import Report
 
+# Characters Markdown may read as markup anywhere in a line (CommonMark and GFM: emphasis,
+# code, links, HTML, entities, strikethrough, tables, headings).
+_INLINE = frozenset("\\`*_[]<>&~|#")
+# What makes a block of a line's start: a list item, a setext underline, an ordered item.
+_LINE_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+# A backslash at the end of a line is a hard line break: the value's own line breaks.
+HARD_BREAK = "\\\n"
+
+
+def escape(value: object) -> str:
+    """`value` as Markdown that shows exactly its text, line breaks included."""
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return HARD_BREAK.join(_escape_line(line) for line in lines)
+
+
+def _escape_line(line: str) -> str:
+    text = "".join(f"\\{c}" if c in _INLINE else c for c in line)
+    return _LINE_START.sub(
+        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", text, 1
+    )
+
 
 def _or_none(lang: str, text: str | None) -> str:
-    return text if text else f"_{t(lang, 'report.none')}_"
+    return escape(text) if text else f"_{t(lang, 'report.none')}_"
 
 
 def render_markdown(lang: str, report: Report) -> str:
+    e = escape
+
     def heading(key: str) -> str:
         return f"\n## {t(lang, key)}\n"
 
+    def none() -> list[str]:
+        return [f"_{t(lang, 'report.none')}_"]
+
     lines = [
-        f"# {t(lang, 'report.title', code=report.code)}",
+        f"# {t(lang, 'report.title', code=e(report.code))}",
         "",
-        f"**{t(lang, 'report.date')}:** {report.date}  ",
-        f"**{t(lang, 'report.phase')}:** {report.phase}  ",
-        f"**{t(lang, 'report.goal')}:** {report.goal}",
+        f"**{t(lang, 'report.date')}:** {e(report.date)}  ",
+        f"**{t(lang, 'report.phase')}:** {e(report.phase)}  ",
+        f"**{t(lang, 'report.goal')}:** {e(report.goal)}",
         heading("report.attendees"),
     ]
-    lines += [f"- {p.name} — {p.organisation or '—'}" for p in report.attendees] or [
-        f"_{t(lang, 'report.none')}_"
-    ]
+    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.attendees] or none()
     lines.append(heading("report.absent"))
-    lines += [f"- {p.name} — {p.organisation or '—'}" for p in report.absent] or [
-        f"_{t(lang, 'report.none')}_"
-    ]
+    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.absent] or none()
     lines.append(heading("report.confidentiality"))
-    lines += [f"- {who}: {when}" for who, when in report.confidentiality] or [
+    lines += [f"- {e(who)}: {e(when)}" for who, when in report.confidentiality] or [
         f"_{t(lang, 'report.no_guests')}_"
     ]
     lines.append(heading("report.minutes"))
     for item in report.minutes:
-        lines.append(f"\n### {item.question}\n")
-        lines += [f"- **{c.author}:** {c.text}" for c in item.contributions] or [
+        lines.append(f"\n### {e(item.question)}\n")
+        lines += [f"- **{e(c.author)}:** {e(c.text)}" for c in item.contributions] or [
             f"_{t(lang, 'report.no_contributions')}_"
         ]
     lines.append(heading("report.scores"))
-    lines.append(f"_{report.scale_question}_\n")
+    lines.append(f"_{e(report.scale_question)}_\n")
     if not report.score_rounds:
         lines.append(f"_{t(lang, 'report.no_scores')}_")
     for round_ in report.score_rounds:
@@ -54,28 +84,26 @@ def render_markdown(lang: str, report: Report) -> str:
             high="—" if round_.high is None else round_.high,
         )
         lines.append(f"- {summary}")
-        lines += [f"  - {name}: {score}" for name, score in round_.scores]
+        lines += [f"  - {e(name)}: {score}" for name, score in round_.scores]
     lines.append(f"\n**{t(lang, 'report.family_view')}:** {_or_none(lang, report.family_view)}")
     lines.append(heading("report.decision"))
     if report.decision:
         lines.append(
-            t(lang, "report.decided", decision=report.decision, by=report.decided_by or "—")
+            t(lang, "report.decided", decision=e(report.decision), by=e(report.decided_by or "—"))
         )
     else:
         lines.append(t(lang, "report.no_decision"))
     if report.closed:
         lines.append(t(lang, "report.closed"))
     elif report.next_phase:
-        lines.append(t(lang, "report.next_phase", phase=report.next_phase))
+        lines.append(t(lang, "report.next_phase", phase=e(report.next_phase)))
     lines.append(heading("report.actions"))
-    lines += [f"- {a.what} — {a.who} — {a.when}" for a in report.actions] or [
-        f"_{t(lang, 'report.none')}_"
-    ]
+    lines += [f"- {e(a.what)} — {e(a.who)} — {e(a.when)}" for a in report.actions] or none()
     lines.append(heading("report.bodemeisen"))
     lines += [
-        f"- {b.text} — {t(lang, 'report.monitor')}: {b.monitor} — {b.interval}"
+        f"- {e(b.text)} — {t(lang, 'report.monitor')}: {e(b.monitor)} — {e(b.interval)}"
         for b in report.bodemeisen
-    ] or [f"_{t(lang, 'report.none')}_"]
+    ] or none()
     lines.append(heading("report.collaboration"))
     lines.append(f"- **{t(lang, 'report.next_meeting')}:** {_or_none(lang, report.next_meeting)}")
     lines.append(f"- **{t(lang, 'report.timeline')}:** {_or_none(lang, report.timeline)}")
@@ -84,7 +112,7 @@ def render_markdown(lang: str, report: Report) -> str:
     lines.append(heading("report.closure_plan"))
     lines.append(_or_none(lang, report.closure_plan))
     lines.append(heading("report.previous_actions"))
-    lines += [f"- {a.what} — {a.who} — {a.status}" for a in report.previous_actions] or [
-        f"_{t(lang, 'report.none')}_"
-    ]
+    lines += [
+        f"- {e(a.what)} — {e(a.who)} — {e(a.status)}" for a in report.previous_actions
+    ] or none()
     return "\n".join(lines).strip() + "\n"
