@@ -1,4 +1,5 @@
-"""Admin tasks behind `python -m bot <command>`: key rotation, audit, export, purge.
+"""Admin tasks behind `python -m bot <command>`: doctor, key rotation, audit, export, purge,
+retrying failed reminders.
 
 They run on the admin's terminal, not in Slack: output is English and shows ids, codes and
 counts, never case content or keys. An expected failure raises `AdminError`, which the CLI

@@ -151,8 +151,9 @@ async def test_a_removed_old_key_is_named_with_the_way_back(install: Install) ->
     assert "rotate-keys" in check.fix and "then remove it" in check.fix
 
 
-async def test_a_failed_reminder_says_what_to_do_and_clears_once_retried(
-    install: Install,
+@pytest.mark.parametrize("dismiss", [False, True])
+async def test_a_failed_reminder_says_what_to_do_and_clears_once_handled(
+    install: Install, dismiss: bool
 ) -> None:
     async with install.db.session() as session:
         reminder_id = await schedule_reminder(
@@ -175,10 +176,15 @@ async def test_a_failed_reminder_says_what_to_do_and_clears_once_retried(
     assert "reinstall the app from manifest.yml" in check.fix
     assert "python -m bot retry-reminders" in check.fix
 
-    assert await retry_reminders(install.settings()) == 1
+    assert await retry_reminders(install.settings(), dismiss=dismiss) == 1
     checks = await install.doctor()
     assert failed(checks) == []
-    assert "1 due" in checks["reminders"].found
+    assert ("0 due" if dismiss else "1 due") in checks["reminders"].found
+    async with install.db.session() as session:
+        reminder = await session.get(Reminder, reminder_id)
+    assert reminder is not None
+    expected = ReminderStatus.CANCELLED if dismiss else ReminderStatus.PENDING
+    assert (reminder.status, reminder.attempts) == (expected, 0)
 
 
 async def test_a_channel_canvas_shows_canvases_in_use(install: Install) -> None:
