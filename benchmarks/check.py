@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+JUDGED = ("votes", "steps")  # the parts the targets are about
 LOADED = 1.5  # the 1-minute load average above which figures come from a loaded machine
 CPU_MS = 3.0
 CPU_RATIO = 3.0
@@ -46,11 +47,15 @@ class Verdict:
 
 @dataclass
 class Runs:
-    """The parts measured per database (later runs replace earlier ones), and every run's
-    machine block (for the load average)."""
+    """The parts measured per database (later runs replace earlier ones), and every run as it
+    was read (for its machine and load average)."""
 
     parts: dict[str, dict[str, Any]]
-    machines: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+
+    @property
+    def machines(self) -> list[dict[str, Any]]:
+        return [run.get("machine", {}) for run in self.runs]
 
 
 def collect(results: Iterable[dict[str, Any]]) -> Runs:
@@ -60,7 +65,7 @@ def collect(results: Iterable[dict[str, Any]]) -> Runs:
     for result in results:
         for run in result.get("runs", [result]):
             machine = run.get("machine", {})
-            runs.machines.append(machine)
+            runs.runs.append(run)
             dialect = machine.get("dialect") or (
                 "postgresql"
                 if str(machine.get("database", "")).startswith("PostgreSQL")
@@ -223,19 +228,36 @@ FIGURES: dict[str, Callable[[dict[str, Any]], float | None]] = {
 
 
 def load_lines(runs: Runs) -> tuple[list[str], bool]:
-    """The load average of each run (before → after) and whether any was above LOADED."""
+    """The load average around each measured part, and whether the machine was loaded.
+
+    The load before a part is what other work put on the machine (plus what is left of the
+    previous part: the 1-minute average lags); after it, the benchmark's own processes count
+    too. So only the 1-minute load before a part decides the warning.
+    """
     lines, loaded = [], False
-    for machine in runs.machines:
-        before = machine.get("load_average_before") or machine.get("load_average") or []
-        after = machine.get("load_average_after") or []
-        seen = [*before[:1], *after[:1]]
-        loaded = loaded or any(x > LOADED for x in seen)
+    for run in runs.runs:
+        machine = run.get("machine", {})
+        measured = {
+            part: run[part]["load_average"]
+            for part in JUDGED
+            if "load_average" in run.get(part, {})
+        }
+        if not measured:  # a run from before loads were kept per part
+            before = machine.get("load_average_before") or machine.get("load_average") or []
+            measured = {"run": {"before": before, "after": machine.get("load_average_after")}}
         lines.append(
-            f"  {machine.get('database', '?')}: load average (1/5/15 min) "
-            f"{' '.join(map(str, before)) or '?'} before, {' '.join(map(str, after)) or '?'} after"
-            f" — {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"
+            f"  {machine.get('database', '?')} on {machine.get('cpu', '?')},"
+            f" {machine.get('cores', '?')} cores; load average (1/5/15 min) before → after:"
         )
+        for part, load in measured.items():
+            before, after = load.get("before") or [], load.get("after") or []
+            loaded = loaded or any(x > LOADED for x in before[:1])
+            lines.append(f"    {part:<6} {_load(before)} → {_load(after)}")
     return lines, loaded
+
+
+def _load(values: list[float]) -> str:
+    return "/".join(str(x) for x in values) or "?"
 
 
 def render(runs: Runs) -> tuple[str, bool]:
@@ -245,8 +267,8 @@ def render(runs: Runs) -> tuple[str, bool]:
     lines = ["Issue 19 targets (one run per database; ratios within each run)", *loads]
     if loaded:
         lines.append(
-            f"  ⚠ load average above {LOADED}: figures from a loaded machine; measure again on a"
-            " quiet one before trusting them"
+            f"  ⚠ load average above {LOADED} before a part: figures from a loaded machine;"
+            " measure again on a quiet one before trusting them"
         )
     if any(m.get("profiled") for m in runs.machines):
         lines.append("  ⚠ measured under the profiler: every figure is inflated")

@@ -86,7 +86,7 @@ async def open_ballot(st: Stage, people: list[str]) -> tuple[int, int, str]:
     walk = MeetingWalk(st, CASE_CHANNEL, meeting.thread_ts or "")
     ballot = await walk.walk(until=REVEAL)
     if ballot is None:
-        raise RuntimeError("walked the meeting without reaching a voting message")
+        raise RuntimeError(f"walked the meeting to no voting message; it ended at: {walk.ended_by}")
     return meeting.id or 0, case.id or 0, ballot["ts"]
 
 

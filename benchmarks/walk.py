@@ -90,12 +90,16 @@ class Wanted:
     decisions: int = 0
     reveals: int = 0
 
-    def met_by(self, timings: Timings) -> bool:
+    def short_of(self, timings: Timings) -> tuple[int, int, int]:
+        """How many of each kind are still missing."""
         return (
-            len(timings.step) >= self.steps
-            and len(timings.decision) >= self.decisions
-            and len(timings.reveal) >= self.reveals
+            max(0, self.steps - len(timings.step)),
+            max(0, self.decisions - len(timings.decision)),
+            max(0, self.reveals - len(timings.reveal)),
         )
+
+    def met_by(self, timings: Timings) -> bool:
+        return not any(self.short_of(timings))
 
 
 class Refused(Exception):
@@ -109,6 +113,7 @@ class MeetingWalk:
         self.st, self.channel, self.thread_ts, self.who = st, channel, thread_ts, who
         self._decided: set[str] = set()  # questions (by ts) decided at and left as they were
         self._options = 0  # turns through the outcomes, so walks take different branches
+        self.ended_by = ""  # why the walk stopped, for a benchmark that got too few timings
 
     def question(self) -> dict[str, Any] | None:
         for message in reversed(thread(self.st, self.channel, self.thread_ts)):
@@ -141,10 +146,23 @@ class MeetingWalk:
                     timings.step.append(await self.timed_click(NEXT, question, shows=is_question))
                     await self.st.settle()  # the step's remaining work, so each is timed alone
                 else:
-                    return None  # neither a way on nor a choice: the meeting is walked
-            except Refused:
-                return None  # "Volgende" at the last question, or a move this walk cannot make
+                    self.ended_by = f"a question without a way on: buttons {action_ids(question)}"
+                    return None
+            except Refused as refusal:
+                # "Volgende" at the last question, or a move this walk cannot make (a decision
+                # under buttons it does not recognise): the answer says which.
+                self.ended_by = (
+                    f"{refusal} refused with {self._private_answer()!r};"
+                    f" buttons on the question: {action_ids(question)}"
+                )
+                return None
+        self.ended_by = f"{MAX_CLICKS_PER_MEETING} clicks"
         return None
+
+    def _private_answer(self) -> str:
+        answers = self.st.sb.user(self.who).ephemerals(self.channel)
+        newest = answers[-1] if answers else (self.st.sb.response_log or [{}])[-1]
+        return str(newest.get("text") or "")[:200]
 
     async def decide(self, question: dict[str, Any], timings: Timings, wanted: Wanted) -> None:
         """Decide at `question`; changing the decision there (another outcome each time) is
