@@ -229,7 +229,14 @@ def check(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    parsing = parser()
+    args = parsing.parse_args(argv)
+    for name in args.json or []:
+        if name in (*PARTS, "all"):
+            # `--json votes` reads as "write the JSON to a file named votes".
+            parsing.error(
+                f"--json {name}: name the part first (python -m benchmarks {name} --json)"
+            )
     # The sandbox and SQLAlchemy talk at INFO; only problems belong on stderr here.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.check:
