@@ -59,8 +59,14 @@ class Place:
 def describe(database_url: str | None) -> str:
     if not database_url:
         return "SQLite (WAL, temporary file)"
-    url = async_url(database_url)
-    return "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL)"
+    return "PostgreSQL" if dialect(database_url) == "postgresql" else "SQLite (WAL)"
+
+
+def dialect(database_url: str | None) -> str:
+    """ "sqlite" or "postgresql": which of the two databases the figures are for."""
+    if database_url and async_url(database_url).startswith("postgresql"):
+        return "postgresql"
+    return "sqlite"
 
 
 # Alembic keeps its migration context in module globals: one migration at a time per process

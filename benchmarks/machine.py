@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import sqlalchemy
-from slack_bolt.version import __version__ as bolt_version
+from benchmarks.database import describe, dialect
+from benchmarks.profiler import profile_dir
 
-from benchmarks.database import describe
+LIBRARIES = ("slack_bolt", "slack_sdk", "aiohttp", "sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg")
 
 
 def cpu_model() -> str:
@@ -25,10 +25,21 @@ def cpu_model() -> str:
 
 
 def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages."""
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
         return []
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def describe_machine(database_url: str | None) -> dict[str, Any]:
@@ -38,9 +49,11 @@ def describe_machine(database_url: str | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
         "database": describe(database_url),
-        # Other work on the machine slows every figure; the load at the start says how much.
-        "load_average": load_average(),
-        "slack_bolt": bolt_version,
-        "aiohttp": aiohttp.__version__,
-        "sqlalchemy": sqlalchemy.__version__,
+        "dialect": dialect(database_url),
+        # Other work on the machine slows every figure: the load before and after the run
+        # (each part has its own too) says how much.
+        "load_average_before": load_average(),
+        "versions": versions(),
+        # Under the profiler every figure is inflated; the profile says where, not how much.
+        "profiled": profile_dir() is not None,
     }

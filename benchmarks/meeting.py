@@ -107,19 +107,3 @@ async def click(
     stage: Stage, who: str, action_id: str, channel: str, message: dict[str, Any]
 ) -> None:
     await stage.sb.user(who).click(action_id, message=(channel, message["ts"]))
-
-
-async def walk_to(
-    stage: Stage, channel: str, thread_ts: str, action_id: str, *, max_steps: int = 30
-) -> dict[str, Any]:
-    """Click "Volgende" until a thread message with button `action_id` is there; return it."""
-    for _ in range(max_steps):
-        found = newest_with(stage, channel, thread_ts, action_id)
-        if found is not None:
-            return found
-        question = newest_with(stage, channel, thread_ts, "meeting_next")
-        if question is None:
-            break
-        await click(stage, "petra", "meeting_next", channel, question)
-        await stage.settle()
-    raise RuntimeError(f"walked the meeting without meeting a {action_id} button")

@@ -42,6 +42,7 @@ class Server:
     log_path: Path
     health_path: str = "/healthz"
     _log: object = field(default=None, repr=False)
+    profiled: bool = False  # started by benchmarks.profiler.bot_command under the profiler
 
     @property
     def pid(self) -> int:

@@ -8,25 +8,22 @@ from typing import Any
 def table(results: dict[str, Any]) -> str:
     lines: list[str] = []
     machine = results["machine"]
+    versions = ", ".join(f"{name} {v}" for name, v in machine["versions"].items())
     lines += [
         "Machine",
         f"  CPU        {machine['cpu']} ({machine['cores']} cores)",
         f"  Python     {machine['python']} on {machine['os']}",
         f"  Database   {machine['database']}",
-        f"  Load avg   {' '.join(str(x) for x in machine['load_average'])} (at start)",
-        f"  Versions   slack_bolt {machine['slack_bolt']}, aiohttp {machine['aiohttp']},"
-        f" SQLAlchemy {machine['sqlalchemy']}",
+        f"  Load avg   {_load(machine['load_average_before'])} before,"
+        f" {_load(machine.get('load_average_after', []))} after (1/5/15 min)",
+        f"  Versions   {versions}",
     ]
+    if machine.get("profiled"):
+        lines.append("  Profiled   yes: every figure is inflated (benchmarks/README.md)")
     if "votes" in results:
         lines += ["", *_votes(results["votes"])]
     if "steps" in results:
-        steps = results["steps"]
-        lines += [
-            "",
-            f"Meeting steps ('Volgende' click -> next question posted; {steps['steps']} steps,"
-            f" {steps['meetings']} meetings)",
-            f"  p50 {steps['p50_ms']} ms   p99 {steps['p99_ms']} ms   max {steps['max_ms']} ms",
-        ]
+        lines += ["", *_steps(results["steps"])]
     if "reminders" in results:
         lines += ["", *_reminders(results["reminders"])]
     if "memory" in results:
@@ -71,11 +68,43 @@ def _votes(votes: dict[str, Any]) -> list[str]:
         lines.append(
             f"          ours/bare p50 {level['ratio_p50']}"
             f"   ours/floor p50 {level['ratio_floor_p50']}"
+            f"   ours/bare CPU {level.get('cpu_ratio')}"
         )
     lines.append(
         f"  lost votes {votes['lost_votes']}   tally shown = stored: {votes['tally_matches']}"
     )
     return lines
+
+
+def _steps(steps: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Meeting clicks -> first result in the thread ({steps['database']}; sandbox ts minus"
+        " click time)"
+    ]
+    labels = {
+        "step": "'Volgende' -> next question",
+        "decision": "decision -> first message",
+        "reveal": "reveal -> results",
+    }
+    for key, level in steps.items():
+        if not key.startswith("latency_"):
+            continue
+        lines.append(
+            f"  Slack latency {level['slack_latency_ms']} ms ({level['meetings']} meetings)"
+        )
+        for kind, label in labels.items():
+            f = level[kind]
+            lines.append(
+                f"    {label:<28} p50 {f['p50_ms']:>7.1f} ms   p99 {f['p99_ms']:>7.1f} ms"
+                f"   max {f['max_ms']:>7.1f} ms   n={f['n']}"
+            )
+        if level["decision"]["moved_on"]:
+            lines.append(f"    ({level['decision']['moved_on']} decisions moved the meeting on)")
+    return lines
+
+
+def _load(values: list[float]) -> str:
+    return " ".join(str(x) for x in values) or "?"
 
 
 def _reminders(reminders: dict[str, Any]) -> list[str]:

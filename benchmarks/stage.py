@@ -8,7 +8,6 @@ which is how we know it has finished the work behind its acks.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,13 +17,13 @@ from typing import Any
 
 from benchmarks.database import Place
 from benchmarks.procs import Server, free_port, spawn
+from benchmarks.profiler import bot_command
 from sandbox import App, Sandbox, Workspace
 from storage.db import Database
 
 CASE_CHANNEL = "casus-demo"
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 SETTLE_SECONDS = 120.0
-PROFILE_ENV = "BENCHMARKS_PROFILE_DIR"
 
 
 def bot_env(app: App, sb: Sandbox, place: Place, port: int, **extra: str) -> dict[str, str]:
@@ -47,16 +46,17 @@ async def start_bot_process(
     app: App, sb: Sandbox, place: Place, name: str = "casusbot", **extra: str
 ) -> Server:
     port = free_port()
-    profile_dir = os.environ.get(PROFILE_ENV)
-    # A developer's switch: the bot under cProfile, one .prof file per bot process.
-    profiler = ["-m", "cProfile", "-o", f"{profile_dir}/{name}.prof"] if profile_dir else []
+    # `python -m bot run`, or with BENCHMARKS_PROFILE_DIR the same bot under a switchable
+    # profiler (benchmarks.profiler).
+    args, profiling = bot_command(name)
     server = spawn(
         name,
-        [*profiler, "-m", "bot", "run"],
-        env=bot_env(app, sb, place, port, **extra),
+        args,
+        env={**bot_env(app, sb, place, port, **extra), **profiling},
         log_dir=place.workdir,
         port=port,
     )
+    server.profiled = bool(profiling)
     try:
         await server.wait_ready()
     except BaseException:

@@ -1,81 +1,97 @@
-"""Meeting steps: from the procesregisseur's "Volgende" click until the next question is in
-the thread, as the people in the meeting experience it.
+"""Meeting steps: from the procesregisseur's click until the thread shows its result, as the
+people in the meeting experience it, with an instant Slack and with Slack's usual latency.
 
-The time is read from the sandbox, not from polling: a message's ts is the sandbox's clock
-when the bot's chat.postMessage arrived, and the click is stamped with the same clock.
-Meetings are walked from the first question to the decision; new cases (each in its own
-channel) are started until enough steps were timed.
+- step: "Volgende" -> the next question posted in the thread;
+- decision: a decision button -> the first message it posts (the recorded outcome, or the next
+  question where taking a branch moves the meeting on);
+- reveal: "Onthullen" on an open voting round (one score in it) -> the results posted.
+
+The time is read from the sandbox, not from polling and not from the bot's logs: a message's
+ts is the sandbox's clock when the bot's chat.postMessage took effect, and the click is stamped
+with the same clock. The sandbox answers every Web API call after `latency` seconds
+(`Sandbox.settings(latency=...)`), so a step that makes three Slack calls in a row before the
+next question is posted shows it. Meetings are walked from the first question to where the bot
+refuses "Volgende" (the last question), in new cases (each its own channel), until enough of
+each kind were timed; whatever the catalogue, decisions are read from the posted buttons
+(benchmarks.walk).
 """
 
 from __future__ import annotations
 
-import functools
-import time
 from typing import Any
 
 from benchmarks.database import place
 from benchmarks.load import percentile
-from benchmarks.meeting import (
-    action_ids,
-    case_channel,
-    click,
-    newest_with,
-    register_case,
-    start_meeting,
-    stored_case,
-    wait_for,
-)
+from benchmarks.meeting import case_channel, register_case, start_meeting, stored_case
+from benchmarks.profiler import window
 from benchmarks.stage import Stage, stage
+from benchmarks.walk import MeetingWalk, Timings, Wanted
 
-MAX_STEPS_PER_MEETING = 40  # a phase has about fifteen; the walk stops at the decision anyway
+LATENCIES = (0.0, 0.1)  # an instant sandbox; real Slack's usual round trip
 MAX_MEETINGS = 50
+MAX_FRUITLESS_MEETINGS = 3  # walks that timed nothing still missing: something is wrong
 
 
-async def run(*, steps: int, database_url: str | None) -> dict[str, Any]:
-    timings: list[float] = []
+def level_key(latency: float) -> str:
+    return f"latency_{round(latency * 1000)}ms"
+
+
+async def run(
+    *, steps: int, decisions: int, reveals: int, database_url: str | None
+) -> dict[str, Any]:
+    wanted = Wanted(steps=steps, decisions=decisions, reveals=reveals)
+    result: dict[str, Any] = {}
     async with place(database_url, "steps") as where, stage(where) as st:
+        result["database"] = where.dialect
         meetings = 0
-        while len(timings) < steps and meetings < MAX_MEETINGS:
-            meetings += 1
-            await walk_one_meeting(st, meetings, timings, steps)
-    return {
-        "p50_ms": round(percentile(timings, 50), 1),
-        "p99_ms": round(percentile(timings, 99), 1),
-        "max_ms": round(max(timings, default=0.0), 1),
-        "steps": len(timings),
-        "meetings": meetings,
-    }
+        for latency in LATENCIES:
+            st.sb.settings(latency=latency)
+            timings = Timings()
+            walked, fruitless, ended_by = 0, 0, ""
+            while not wanted.met_by(timings):
+                if walked >= MAX_MEETINGS or fruitless >= MAX_FRUITLESS_MEETINGS:
+                    raise RuntimeError(
+                        f"{walked} meetings gave {len(timings.step)} steps,"
+                        f" {len(timings.decision)} decisions and {len(timings.reveal)}"
+                        f" reveals; wanted {wanted}. The last walk ended at: {ended_by}"
+                    )
+                meetings += 1
+                walked += 1
+                short = wanted.short_of(timings)
+                walk = await open_meeting(st, meetings)
+                async with window(st.bot, f"steps-{level_key(latency)}"):
+                    await walk.walk(timings, wanted)
+                ended_by = walk.ended_by
+                # A walk that times nothing still missing (say, it never gets past a decision it
+                # cannot take) will not do better in the next meeting.
+                fruitless = fruitless + 1 if wanted.short_of(timings) == short else 0
+            result[level_key(latency)] = summary(timings, latency, walked)
+    return result
 
 
-async def walk_one_meeting(st: Stage, number: int, timings: list[float], wanted: int) -> None:
+async def open_meeting(st: Stage, number: int) -> MeetingWalk:
     channel = case_channel(st, f"casus-bench-{number}")
     code = f"ZVH-BENCH-{number:03d}"
     await register_case(st, channel, code)
     case = await stored_case(st, code)
     meeting = await start_meeting(st, channel, case.id or 0)
-    thread_ts = meeting.thread_ts or ""
-    for _ in range(MAX_STEPS_PER_MEETING):
-        if len(timings) >= wanted:
-            return
-        question = newest_with(st, channel, thread_ts, "meeting_next")
-        if question is None or "meeting_decide" in action_ids(question):
-            return  # the decision needs a choice, not "Volgende": this meeting is walked
-        await reveal_open_round(st, channel, thread_ts)
-        clicked = time.time()
-        await click(st, "petra", "meeting_next", channel, question)
-        posted = await wait_for(
-            "the next question",
-            functools.partial(newest_with, st, channel, thread_ts, "meeting_next", after=clicked),
-        )
-        timings.append((float(posted["ts"]) - clicked) * 1000)
-        # Let the step's remaining work (the old question's buttons removed) finish, so each
-        # step is timed on its own.
-        await st.settle()
+    return MeetingWalk(st, channel, meeting.thread_ts or "")
 
 
-async def reveal_open_round(st: Stage, channel: str, thread_ts: str) -> None:
-    """At the Schaalvraag the meeting waits for the reveal; the reveal itself is not timed."""
-    ballot = newest_with(st, channel, thread_ts, "vote_reveal")
-    if ballot is not None:
-        await click(st, "petra", "vote_reveal", channel, ballot)
-        await st.settle()
+def figures(values: list[float]) -> dict[str, Any]:
+    return {
+        "p50_ms": round(percentile(values, 50), 1),
+        "p99_ms": round(percentile(values, 99), 1),
+        "max_ms": round(max(values, default=0.0), 1),
+        "n": len(values),
+    }
+
+
+def summary(timings: Timings, latency: float, meetings: int) -> dict[str, Any]:
+    return {
+        "slack_latency_ms": round(latency * 1000),
+        "step": figures(timings.step),
+        "decision": {**figures(timings.decision), "moved_on": timings.moved_on},
+        "reveal": figures(timings.reveal),
+        "meetings": meetings,
+    }
