@@ -188,8 +188,8 @@ async def keep_bodemeis(
 ) -> bool:
     """Record "blijft"; False when the bodemeis is no longer in force or was already decided
     on in this meeting (a double click). Its checks simply go on."""
-    bodemeis = await session.get(Agreement, agreement_id)
-    if bodemeis is None or not _in_force(bodemeis):
+    bodemeis = await _claim_in_force(session, agreement_id, now=now)
+    if bodemeis is None:
         return False
     insert = insert_for(session)
     statement = (
@@ -230,17 +230,18 @@ async def change_bodemeis(
     interval_days: int | None = None,
     meeting_id: int | None = None,
 ) -> Agreement | None:
-    """A new version with the given changes; None when the bodemeis is no longer in force
-    (someone changed or ended it first). Raises ValueError for a change that changes nothing,
-    an interval below one day, or a monitor who is not in the case.
+    """A new version with the given changes; None when the bodemeis is not (or no longer) in
+    force — someone changed or ended it first. Raises ValueError for a change that changes
+    nothing, an interval below one day, or a monitor who is not in the case (the caller's
+    transaction then rolls back).
 
     The new version belongs to `meeting_id` (the meeting deciding it), else to the meeting of
     the version it replaces. Its first check comes when the old version's next check would
     have come, if that lies within the new interval, else one new interval from today.
     """
-    old = await session.get(Agreement, agreement_id)
-    if old is None or old.kind != AgreementKind.BODEMEIS:
-        raise ValueError(f"agreement {agreement_id} is not a bodemeis")
+    old = await _claim_in_force(session, agreement_id, now=now)
+    if old is None:
+        return None
     new_text = old.text if text is None else text.strip()
     new_monitor = monitor_user_id or old.monitor_user_id
     new_interval = interval_days or old.interval_days
@@ -264,8 +265,7 @@ async def change_bodemeis(
         and await participant(session, case_id=old.case_id, user_id=new_monitor) is None
     ):
         raise ValueError("the monitor must be a participant of the case")
-    if not await _retire(session, agreement_id, status=AgreementStatus.SUPERSEDED, now=now):
-        return None
+    await _retire(session, agreement_id, status=AgreementStatus.SUPERSEDED, now=now)
     next_due = await _pending_check_due(session, agreement_id=agreement_id, tz=tz)
     await cancel_reminders(session, agreement_id=agreement_id, kinds=CHECK_KINDS)
     new = Agreement(
@@ -320,16 +320,15 @@ async def end_bodemeis(
     meeting_id: int | None = None,
 ) -> bool:
     """End a bodemeis with a reason; every pending check and escalation of it is cancelled.
-    False when it was no longer in force. Raises ValueError without a reason."""
+    False when it is not (or no longer) in force. Raises ValueError without a reason."""
     if not reason.strip():
         raise ValueError("ending a bodemeis needs a reason")
-    bodemeis = await session.get(Agreement, agreement_id)
-    if bodemeis is None or bodemeis.kind != AgreementKind.BODEMEIS:
-        raise ValueError(f"agreement {agreement_id} is not a bodemeis")
-    if not await _retire(
-        session, agreement_id, status=AgreementStatus.ENDED, now=now, by=by, reason=reason.strip()
-    ):
+    bodemeis = await _claim_in_force(session, agreement_id, now=now)
+    if bodemeis is None:
         return False
+    await _retire(
+        session, agreement_id, status=AgreementStatus.ENDED, now=now, by=by, reason=reason.strip()
+    )
     await cancel_reminders(session, agreement_id=agreement_id, kinds=CHECK_KINDS)
     await _review(
         session,
@@ -353,8 +352,25 @@ async def end_bodemeis(
 # ----- helpers -----
 
 
-def _in_force(agreement: Agreement) -> bool:
-    return agreement.kind == AgreementKind.BODEMEIS and agreement.status == AgreementStatus.OPEN
+async def _claim_in_force(
+    session: AsyncSession, agreement_id: int, *, now: datetime
+) -> Agreement | None:
+    """The bodemeis, if in force, after a write on its row as the decision's first statement:
+    two decisions about it queue (a PostgreSQL row lock, SQLite's single writer), and the
+    second one reads what the first left."""
+    statement = (
+        update(Agreement)
+        .where(
+            col(Agreement.id) == agreement_id,
+            col(Agreement.kind) == AgreementKind.BODEMEIS,
+            col(Agreement.status) == AgreementStatus.OPEN,
+        )
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not (await session.exec(statement)).rowcount:
+        return None
+    return await session.get(Agreement, agreement_id, populate_existing=True)
 
 
 async def _retire(

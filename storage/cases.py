@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -158,6 +159,15 @@ async def confirm_confidentiality(
             session, actor=user_id, action="confidentiality_confirmed", case_id=case_id
         )
     return member
+
+
+async def lock_case(session: AsyncSession, *, case_id: int) -> bool:
+    """Make a no-op write on the case row the transaction's first statement, so two decisions
+    about one case queue instead of both reading and then both writing (a PostgreSQL row
+    lock; SQLite's single writer — where reading first and writing later fails under
+    contention). False when the case does not exist."""
+    statement = update(Case).where(col(Case.id) == case_id).values(code=col(Case.code))
+    return bool((await session.exec(statement)).rowcount)
 
 
 async def regisseurs(session: AsyncSession, *, case_id: int) -> list[str]:

@@ -4,8 +4,9 @@ A case closes only on an afsluitingsplan recorded in the closing meeting, or on 
 explicit override with a reason (encrypted; the override itself is audited). Nothing is left
 running silently: every open action and bodemeis in force gets the regisseur's choice first —
 done, ended or handed over to regular care — and closing then cancels every pending reminder
-and schedules one aftercare DM to the casusregisseur, months later: "Gaat het nog goed met dit
-gezin?". Its "nee" reopens the case in directe veiligheid, which is possible until the purge.
+and planned meeting, and schedules one aftercare DM to the casusregisseur, months later: "Gaat
+het nog goed met dit gezin?". Its "nee" reopens the case in directe veiligheid, which is
+possible until the purge.
 """
 
 from __future__ import annotations
@@ -37,9 +38,17 @@ from storage.agreements import (
     single_of_meeting,
 )
 from storage.bodemeisen import active_bodemeisen
-from storage.cases import participants, regisseurs
+from storage.cases import lock_case, participants, regisseurs
 from storage.escalations import Escalation, open_escalations
-from storage.models import Case, CaseClosure, CaseStatus, Role, row_id
+from storage.models import (
+    Case,
+    CaseClosure,
+    CaseStatus,
+    Meeting,
+    MeetingStatus,
+    Role,
+    row_id,
+)
 from storage.reminders import cancel_reminders, schedule_reminder
 from storage.rhythm import schedule_no_next_meeting
 
@@ -104,6 +113,8 @@ class Closed:
     closure: CaseClosure
     aftercare_to: str | None  # the casusregisseur (else a regisseur) who gets the aftercare DM
     aftercare_reminder_id: int | None
+    # Meetings that were still planned and are called off (their planning messages change).
+    cancelled_meetings: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +161,8 @@ async def close_case(
     transaction then rolls back, as `Database.session()` does). `choices` must cover every open
     action and bodemeis in force; without an afsluitingsplan in `meeting_id`,
     `override_reason` must say why the case closes anyway."""
+    if not await lock_case(session, case_id=case_id):
+        raise LookupError(f"case {case_id} does not exist")
     blockers = await closing_blockers(session, case_id=case_id, meeting_id=meeting_id)
     decided = {c.agreement_id: c for c in choices}
     open_items = {row_id(a): a for a in blockers.open_actions + blockers.active_bodemeisen}
@@ -187,6 +200,19 @@ async def close_case(
     ):
         raise ClosingRefused(UNDECIDED, blockers)
     await cancel_reminders(session, case_id=case_id)
+    # A closed case meets no more: meetings still planned are called off (not the closing one).
+    called_off = (
+        update(Meeting)
+        .where(
+            col(Meeting.case_id) == case_id,
+            col(Meeting.status) == MeetingStatus.PLANNED,
+            col(Meeting.id) != (meeting_id or 0),
+        )
+        .values(status=MeetingStatus.CANCELLED)
+        .returning(col(Meeting.id))
+        .execution_options(synchronize_session=False)
+    )
+    cancelled_meetings = tuple(sorted((await session.exec(called_off)).scalars().all()))
     closure = CaseClosure(
         case_id=case_id,
         meeting_id=meeting_id,
@@ -224,7 +250,11 @@ async def close_case(
     if case is None:  # updated above in this transaction
         raise LookupError(f"case {case_id} vanished while it closed")
     return Closed(
-        case=case, closure=closure, aftercare_to=aftercare_to, aftercare_reminder_id=reminder_id
+        case=case,
+        closure=closure,
+        aftercare_to=aftercare_to,
+        aftercare_reminder_id=reminder_id,
+        cancelled_meetings=cancelled_meetings,
     )
 
 

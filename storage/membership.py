@@ -23,7 +23,13 @@ from flows.schedule import ReminderKind, WorkingHours
 from storage import audit
 from storage.agreements import Agreement, AgreementKind, AgreementStatus
 from storage.bodemeisen import active_bodemeisen, change_bodemeis
-from storage.cases import STEERING_ROLES, add_participants, participant, regisseurs
+from storage.cases import (
+    STEERING_ROLES,
+    add_participants,
+    lock_case,
+    participant,
+    regisseurs,
+)
 from storage.escalations import Escalation, hand_over_escalations, open_escalations
 from storage.models import Case, Meeting, MeetingInvitee, MeetingStatus, Participant, Role, row_id
 from storage.reminders import cancel_reminders, readdress
@@ -105,6 +111,7 @@ async def remove_participant(
     """Remove `user_id` from the case, unless they still carry work or are its last regisseur
     (then nothing changes and the result says why). Raises LookupError when they are not in
     the case."""
+    await lock_case(session, case_id=case_id)
     member = await participant(session, case_id=case_id, user_id=user_id)
     if member is None:
         raise LookupError(f"{user_id} is not a participant of case {case_id}")
@@ -157,6 +164,7 @@ async def hand_over(
     in the case or is `from_user`."""
     if to_user == from_user:
         raise ValueError("hand over to someone else")
+    await lock_case(session, case_id=case_id)
     if await participant(session, case_id=case_id, user_id=to_user) is None:
         raise ValueError("the new owner must be a participant of the case")
     carried = await responsibilities(session, case_id=case_id, user_id=from_user)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date
+from sqlalchemy import Date, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -115,18 +115,28 @@ async def postpone(
     consent_by: str | None = None,
 ) -> Postponed:
     """Move an open action's due date from `expected_due` to `new_due` and record it; its
-    reminder moves along. Raises PostponeRefused (nothing changed) when the new date is not
-    later, the action is no longer open at `expected_due`, a second free move is tried, or
-    the consent is not a regisseur's."""
+    reminder moves along. Raises PostponeRefused when the new date is not later, the action is
+    no longer open at `expected_due`, a second free move is tried, or the consent is not a
+    regisseur's (the caller's transaction rolls back: nothing changes)."""
     if new_due <= expected_due:
         raise PostponeRefused(NOT_LATER)
-    agreement = await session.get(Agreement, agreement_id)
-    if (
-        agreement is None
-        or agreement.kind != AgreementKind.ACTION
-        or agreement.status != AgreementStatus.OPEN
-        or agreement.due_date != expected_due
-    ):
+    # A write first, expecting the action open at `expected_due`: two clicks queue on it, and
+    # the second reads what the first left (SQLite fails a read-then-write under contention).
+    claim = (
+        update(Agreement)
+        .where(
+            col(Agreement.id) == agreement_id,
+            col(Agreement.kind) == AgreementKind.ACTION,
+            col(Agreement.status) == AgreementStatus.OPEN,
+            col(Agreement.due_date) == expected_due,
+        )
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not (await session.exec(claim)).rowcount:
+        raise PostponeRefused(NOT_OPEN)
+    agreement = await session.get(Agreement, agreement_id, populate_existing=True)
+    if agreement is None:  # claimed above in this transaction
         raise PostponeRefused(NOT_OPEN)
     if consent_by is not None:
         member = await participant(session, case_id=agreement.case_id, user_id=consent_by)

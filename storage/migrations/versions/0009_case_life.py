@@ -115,9 +115,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["agreement_id"], ["agreement.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_postponement_agreement_id", "postponement", ["agreement_id"], unique=False
-    )
+    op.create_index("ix_postponement_agreement_id", "postponement", ["agreement_id"], unique=False)
 
     # Plain ADD COLUMNs (and indexes), which SQLite does without rebuilding the table.
     op.add_column("agreement", sa.Column("reminded_user_id", sa.String(length=32), nullable=True))
