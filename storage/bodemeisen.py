@@ -88,17 +88,23 @@ class BodemeisSeries:
 
 
 async def active_bodemeisen(session: AsyncSession, *, case_id: int) -> list[Agreement]:
-    """The bodemeisen in force (one version each), in the order they were first agreed."""
+    """The bodemeisen in force (one version each), in the order they were first agreed: a
+    changed one keeps its place in the veiligheidsplan."""
     query = (
         select(Agreement)
-        .where(
-            Agreement.case_id == case_id,
-            Agreement.kind == AgreementKind.BODEMEIS,
-            Agreement.status == AgreementStatus.OPEN,
-        )
+        .where(Agreement.case_id == case_id, Agreement.kind == AgreementKind.BODEMEIS)
         .order_by(col(Agreement.id))
     )
-    return list((await session.exec(query)).all())
+    versions = list((await session.exec(query)).all())
+    previous = {row_id(v): v.previous_id for v in versions}
+
+    def first_of(version: Agreement) -> int:
+        first, earlier = row_id(version), version.previous_id
+        while earlier is not None:
+            first, earlier = earlier, previous.get(earlier)
+        return first
+
+    return sorted((v for v in versions if v.status == AgreementStatus.OPEN), key=first_of)
 
 
 async def latest_checks(session: AsyncSession, *, case_id: int) -> dict[int, BodemeisCheck]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -215,7 +215,6 @@ async def overdue_cases(
         limit = limits.get(case.phase)
         if limit is None:
             continue
-        last, upcoming, reopened_at = (_aware(v) for v in (last, upcoming, reopened_at))
         since = max(m for m in (last, reopened_at, case.created_at) if m is not None)
         horizon = max(now, upcoming) if upcoming is not None else now
         if horizon - since <= timedelta(days=limit):
@@ -235,12 +234,3 @@ async def overdue_cases(
         )
     found.sort(key=lambda o: (-o.days, o.code))
     return found
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Aggregates (max, min) come back without the column's type: restore aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite hands back its stored text for an aggregate
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

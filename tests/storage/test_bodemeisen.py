@@ -304,6 +304,19 @@ async def test_a_bodemeis_changed_in_one_meeting_and_ended_in_the_next_shows_bot
     assert not history[0].active and history[1].active
 
 
+async def test_a_changed_bodemeis_keeps_its_place_among_those_in_force(db: Database) -> None:
+    case = await new_case(db)
+    first = await bodemeis(db, case)
+    other = await bodemeis(db, case, wording="Moeder belt wekelijks met het wijkteam")
+    second = await change(db, first, monitor_user_id=MO)
+    third = await change(db, second, interval_days=14)  # type: ignore[arg-type]
+    async with db.session() as session:
+        assert [b.id for b in await active_bodemeisen(session, case_id=case.case_id)] == [
+            third,
+            other,
+        ]
+
+
 async def test_the_overview_lists_each_bodemeis_in_force_with_its_latest_check(
     db: Database,
 ) -> None:

@@ -30,6 +30,7 @@ from storage.models import Case as CaseRow
 from storage.models import CaseStatus, MeetingStatus
 from storage.reminders import ReminderStatus
 from storage.retention import purge_case
+from storage.rhythm import overdue_cases
 from tests.storage.case_life_steps import (
     AMS,
     HOURS,
@@ -325,6 +326,14 @@ async def test_reopening_starts_in_directe_veiligheid_and_keeps_nothing_from_fal
         (KARIN, "Fri 2027-07-02 11:00"),
     ]
     assert "case_reopened" in await audit_actions(db, case.case_id)
+    # Its last meeting was months ago, but the clock of "overleg te lang geleden" restarts.
+    async with db.session() as session:
+        limits = {"directe_veiligheid": 14}
+        assert (
+            await overdue_cases(session, now=reopened_at + timedelta(days=14), limits=limits) == []
+        )
+        [late] = await overdue_cases(session, now=reopened_at + timedelta(days=15), limits=limits)
+    assert (late.case_id, late.since) == (case.case_id, reopened_at)
 
 
 async def test_a_purged_case_cannot_be_reopened(db: Database) -> None:
