@@ -27,7 +27,7 @@ T = {
     ),
     "happen": Text("Wat gaat er gebeuren?", "What will happen?"),
     "action": Text("**{who}**: {what}", "**{who}**: {what}"),
-    "when": Text("Wanneer: uiterlijk {date}.", "When: by {date}."),
+    "when": Text("uiterlijk {date}", "by {date}"),
     "no_actions": Text("Er staan nu geen acties open.", "There are no open actions right now."),
     "must": Text("Wat in ieder geval moet gebeuren", "What must happen in any case"),
     "must_intro": Text(
@@ -87,7 +87,7 @@ def render(data: FamilyData, lang: str, tz: ZoneInfo) -> str:
         for action in data.actions:
             line = t("action", who=who(action.organisation), what=inline(action.what))
             if action.due is not None:
-                line += " " + t("when", date=long_date(action.due, lang))
+                line += " — " + t("when", date=long_date(action.due, lang))
             lines.append(f"- {line}")
     else:
         lines.append(t("no_actions"))
@@ -95,7 +95,8 @@ def render(data: FamilyData, lang: str, tz: ZoneInfo) -> str:
     if data.bodemeisen:
         lines += [t("must_intro"), ""]
         lines += [
-            f"- {inline(b.text)} {t('checked_by', who=who(b.checked_by))}" for b in data.bodemeisen
+            f"- {inline(b.text)} — {t('checked_by', who=who(b.checked_by))}"
+            for b in data.bodemeisen
         ]
     else:
         lines.append(t("no_must"))
