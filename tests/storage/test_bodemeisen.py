@@ -5,12 +5,19 @@ transaction."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from flows.schedule import ReminderKind
-from storage.agreements import AgreementStatus, CheckAnswer
-from storage.bodemeis_checks import record_check, schedule_escalation, schedule_retry_escalation
+from storage.agreements import Agreement, AgreementStatus, CheckAnswer
+from storage.bodemeis_checks import (
+    nominal_check_time,
+    record_check,
+    schedule_escalation,
+    schedule_next_check,
+    schedule_retry_escalation,
+)
 from storage.bodemeisen import (
     ReviewDecision,
     active_bodemeisen,
@@ -23,6 +30,7 @@ from storage.bodemeisen import (
 )
 from storage.db import Database
 from storage.meetings import plan_meeting
+from storage.reminder_queue import claim_due, mark_obsolete, mark_sent
 from storage.reminders import ReminderStatus
 from tests.storage.case_life_steps import (
     AMS,
@@ -41,6 +49,7 @@ from tests.storage.case_life_steps import (
     pending,
     raw,
     reminders,
+    wall,
 )
 
 
@@ -209,6 +218,61 @@ async def test_a_superseded_version_can_no_longer_be_changed_kept_or_ended(db: D
         assert not await end_bodemeis(
             session, agreement_id=first, by=PETRA, reason="Niet meer nodig", now=now
         )
+
+
+async def test_over_weeks_the_checks_follow_each_change_and_stop_at_the_end(
+    db: Database, second_db: Database
+) -> None:
+    """The poller and the check sender's storage calls, hour by hour, another process each
+    ISO week: a new monitor in week 2, a new interval in week 4, the end in week 6."""
+    case = await new_case(db)
+    first = await bodemeis(db, case)
+    sent: list[tuple[str | None, str]] = []
+    decisions = {
+        ams(2027, 3, 10, 15): {"monitor_user_id": MO},
+        ams(2027, 3, 24, 15): {"interval_days": 14},
+    }
+    current: int = first
+    now = ams(2027, 3, 1, 12)
+    while now <= ams(2027, 5, 1, 12):
+        process = (db, second_db)[now.isocalendar().week % 2]
+        if now in decisions:
+            new = await change(process, current, now=now, **decisions[now])
+            assert new is not None
+            current = new
+        if now == ams(2027, 4, 12, 15):
+            async with process.session() as session:
+                assert await end_bodemeis(
+                    session, agreement_id=current, by=PETRA, reason="Veilig", now=now
+                )
+        for reminder in await claim_due(process, now=now, limit=10):
+            assert reminder.id is not None and reminder.agreement_id is not None
+            async with process.session() as session:
+                stored = await session.get(Agreement, reminder.agreement_id)
+                assert stored is not None
+                if stored.status != AgreementStatus.OPEN:  # the sender's "obsolete"
+                    await mark_obsolete(process, reminder.id, "agreement_finished")
+                    continue
+                occurrence = str(reminder.data["occurrence"])
+                await schedule_next_check(
+                    session,
+                    agreement=stored,
+                    previous=nominal_check_time(occurrence, AMS),
+                    now=now,
+                    hours=HOURS,
+                    tz=AMS,
+                )
+            await mark_sent(process, reminder.id, "1.1", claim_token=reminder.claim_token, now=now)
+            sent.append((reminder.user_id, wall(now)))
+        now += timedelta(hours=1)
+    assert sent == [
+        (SANNE, "Mon 2027-03-08 09:00"),
+        (MO, "Mon 2027-03-15 09:00"),  # the new monitor, on the series' own Monday
+        (MO, "Mon 2027-03-22 09:00"),
+        (MO, "Mon 2027-03-29 09:00"),  # the longer interval starts after this one (and DST)
+        (MO, "Mon 2027-04-12 09:00"),  # two weeks later; ended that afternoon
+    ]
+    assert await pending(db, ReminderKind.BODEMEIS_CHECK) == []
 
 
 # ----- ending -----

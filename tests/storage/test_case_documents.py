@@ -11,11 +11,15 @@ from storage.absence import set_absence
 from storage.agreements import AgreementKind, CheckAnswer, set_single
 from storage.bodemeis_checks import record_check
 from storage.bodemeisen import change_bodemeis, end_bodemeis
+from storage.cases import close_case
 from storage.db import Database
 from storage.escalations import EscalationKind, pick_up, raise_escalation
 from storage.family import gather_family
 from storage.meetings import plan_meeting
+from storage.models import Case as CaseRow
 from storage.postponements import postpone
+from storage.retention import purge_case
+from storage.types import utcnow
 from storage.veiligheidsplan import gather_plan
 from tests.storage.case_life_steps import (
     AMS,
@@ -31,6 +35,7 @@ from tests.storage.case_life_steps import (
     bodemeis,
     end_meeting,
     new_case,
+    raw,
 )
 
 NOW = ams(2027, 3, 18, 9)  # Thursday: the action due on the 17th is late
@@ -190,3 +195,21 @@ async def test_the_family_version_names_organisations_and_never_a_professional(
         markdown = family_agreements.render(data, lang, AMS)
         assert "U0" not in markdown  # no Slack ids, so no names
     assert "family_agreements_made" in await audit_actions(db, case.case_id)
+
+
+async def test_the_purge_deletes_everything_the_case_life_recorded(db: Database) -> None:
+    case, _ = await a_case_in_motion(db)
+    async with db.session() as session:
+        row = await session.get(CaseRow, case.case_id)
+        assert row is not None
+        await close_case(session, case=row, actor=PETRA)
+    async with db.session() as session:
+        deleted = await purge_case(
+            session, case_id=case.case_id, closed_before=utcnow(), actor="admin"
+        )
+    assert deleted is not None
+    assert {"escalation", "postponement", "bodemeis_review", "reminder"} <= set(deleted)
+    for table in ("escalation", "postponement", "bodemeis_review", "agreement"):
+        assert await raw(db, f"SELECT count(*) FROM {table}") == [(0,)]
+    # Absences are a person's, not the case's: they stay (and end by themselves).
+    assert await raw(db, "SELECT count(*) FROM absence") == [(1,)]
