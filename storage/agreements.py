@@ -16,7 +16,16 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Date, Index, UniqueConstraint, or_, update
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    Index,
+    UniqueConstraint,
+    func,
+    or_,
+    update,
+)
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -350,6 +359,15 @@ async def schedule_action_reminder(
 
 
 # ----- reads -----
+
+
+def reminded_of(user_id: str) -> ColumnElement[bool]:
+    """Actions whose reminders go to `user_id` (Agreement.recipient, as SQL)."""
+    return or_(
+        col(Agreement.owner_user_id) == user_id,
+        col(Agreement.owner_user_id).is_(None)
+        & (func.coalesce(col(Agreement.reminded_user_id), col(Agreement.created_by)) == user_id),
+    )
 
 
 async def agreement_by_id(session: AsyncSession, *, agreement_id: int) -> Agreement | None:

@@ -94,6 +94,9 @@ async def active_bodemeisen(session: AsyncSession, *, case_id: int) -> list[Agre
         select(Agreement)
         .where(Agreement.case_id == case_id, Agreement.kind == AgreementKind.BODEMEIS)
         .order_by(col(Agreement.id))
+        # The status is read here, not in SQL: rows this session loaded before an UPDATE in
+        # the same transaction must show the stored status.
+        .execution_options(populate_existing=True)
     )
     versions = list((await session.exec(query)).all())
     previous = {row_id(v): v.previous_id for v in versions}
@@ -151,6 +154,7 @@ async def bodemeis_history(session: AsyncSession, *, case_id: int) -> list[Bodem
         select(Agreement)
         .where(Agreement.case_id == case_id, Agreement.kind == AgreementKind.BODEMEIS)
         .order_by(col(Agreement.id))
+        .execution_options(populate_existing=True)
     )
     versions = list((await session.exec(query)).all())
     reviews_query = (

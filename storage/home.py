@@ -15,7 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.scale import Tally
 from storage.absence import Absence, absence_of
-from storage.agreements import Agreement, AgreementKind, AgreementStatus, BodemeisCheck
+from storage.agreements import (
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    BodemeisCheck,
+    reminded_of,
+)
 from storage.cases import STEERING_ROLES
 from storage.escalations import open_escalations
 from storage.models import (
@@ -245,8 +251,7 @@ async def _my_actions(
             Agreement.kind == AgreementKind.ACTION,
             Agreement.status == AgreementStatus.OPEN,
             col(Agreement.case_id).in_(list(codes)),
-            (col(Agreement.owner_user_id) == user_id)
-            | (col(Agreement.owner_user_id).is_(None) & (col(Agreement.created_by) == user_id)),
+            reminded_of(user_id),
         )
         .order_by(col(Agreement.due_date), col(Agreement.id))
     )

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.schedule import ReminderKind, WorkingHours
 from storage import audit
-from storage.agreements import Agreement, AgreementKind, AgreementStatus
+from storage.agreements import Agreement, AgreementKind, AgreementStatus, reminded_of
 from storage.bodemeisen import active_bodemeisen, change_bodemeis
 from storage.cases import (
     STEERING_ROLES,
@@ -93,7 +93,7 @@ async def responsibilities(
                 Agreement.case_id == case_id,
                 Agreement.kind == AgreementKind.ACTION,
                 Agreement.status == AgreementStatus.OPEN,
-                _reminded(user_id),
+                reminded_of(user_id),
             )
             .order_by(col(Agreement.due_date), col(Agreement.id))
         )
@@ -231,15 +231,3 @@ async def set_referring_partner(
     case.referring_partner = partner.strip()
     session.add(case)
     await audit.record(session, actor=by, action="referring_partner_set", case_id=case_id)
-
-
-def _reminded(user_id: str) -> ColumnElement[bool]:
-    """Actions whose reminders go to `user_id` (see Agreement.recipient)."""
-    return or_(
-        col(Agreement.owner_user_id) == user_id,
-        col(Agreement.owner_user_id).is_(None)
-        & (
-            (col(Agreement.reminded_user_id) == user_id)
-            | (col(Agreement.reminded_user_id).is_(None) & (col(Agreement.created_by) == user_id))
-        ),
-    )

@@ -13,6 +13,7 @@ from storage.agreements import AgreementStatus
 from storage.cases import create_case, participant, participants
 from storage.db import Database
 from storage.escalations import EscalationKind, escalation_by_id, pick_up, raise_escalation
+from storage.home import home_data
 from storage.meetings import invitees, meetings_of_case, plan_meeting
 from storage.membership import (
     Removal,
@@ -149,6 +150,9 @@ async def test_a_hand_over_moves_the_work_and_its_reminders_then_removal_takes_e
         escalation = await escalation_by_id(session, escalation_id=escalation_id)
         assert escalation is not None and escalation.owner_user_id == MO
         assert (await responsibilities(session, case_id=case.case_id, user_id=SANNE)).none
+        # Both actions are on Mo's home tab now, the police's too.
+        home = await home_data(session, user_id=MO, today=date(2027, 3, 11))
+        assert [line.agreement_id for line in home.actions] == [own, for_police]
 
     removal = await remove(db, case)
     assert removal.removed
