@@ -273,6 +273,17 @@ async def set_single(
 # ----- actions: done, not possible, more time -----
 
 
+def open_action_at(agreement_id: int, due: date) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE of a change to an action a click expects open at `due`: a second click, or
+    one from an old DM after the date moved, changes nothing."""
+    return (
+        col(Agreement.id) == agreement_id,
+        col(Agreement.kind) == AgreementKind.ACTION,
+        col(Agreement.status) == AgreementStatus.OPEN,
+        col(Agreement.due_date) == due,
+    )
+
+
 async def finish_action(
     session: AsyncSession,
     *,
@@ -288,12 +299,7 @@ async def finish_action(
         raise ValueError("finishing means done or not possible")
     statement = (
         update(Agreement)
-        .where(
-            col(Agreement.id) == agreement_id,
-            col(Agreement.kind) == AgreementKind.ACTION,
-            col(Agreement.status) == AgreementStatus.OPEN,
-            col(Agreement.due_date) == expected_due,
-        )
+        .where(*open_action_at(agreement_id, expected_due))
         .values(status=status, finished_by=by, finished_at=utcnow(), reason=reason)
     )
     if not (await session.exec(statement)).rowcount:
@@ -315,12 +321,7 @@ async def move_due_date(
     was no longer open at `expected_due`."""
     statement = (
         update(Agreement)
-        .where(
-            col(Agreement.id) == agreement_id,
-            col(Agreement.kind) == AgreementKind.ACTION,
-            col(Agreement.status) == AgreementStatus.OPEN,
-            col(Agreement.due_date) == expected_due,
-        )
+        .where(*open_action_at(agreement_id, expected_due))
         .values(due_date=new_due, updated_at=utcnow())
     )
     if not (await session.exec(statement)).rowcount:

@@ -201,30 +201,14 @@ async def keep_bodemeis(
     bodemeis = await _claim_in_force(session, agreement_id, now=now)
     if bodemeis is None:
         return False
-    insert = insert_for(session)
-    statement = (
-        insert(BodemeisReview)
-        .values(
-            agreement_id=agreement_id,
-            meeting_id=meeting_id,
-            decision=ReviewDecision.KEPT.value,
-            decided_by=by,
-            decided_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["agreement_id", "meeting_id"])
-        .returning(col(BodemeisReview.id))
-    )
-    if (await session.exec(statement)).scalar_one_or_none() is None:
-        return False
-    await audit.record(
+    return await _decided(
         session,
-        actor=by,
-        action="bodemeis_kept",
-        case_id=bodemeis.case_id,
+        bodemeis=bodemeis,
+        decision=ReviewDecision.KEPT,
         meeting_id=meeting_id,
-        detail=f"bodemeis={agreement_id}",
+        by=by,
+        now=now,
     )
-    return True
 
 
 async def change_bodemeis(
@@ -300,22 +284,15 @@ async def change_bodemeis(
         await schedule_next_check(
             session, agreement=new, previous=today, now=now, hours=hours, tz=tz
         )
-    await _review(
+    await _decided(
         session,
-        agreement_id=agreement_id,
-        meeting_id=meeting_id,
+        bodemeis=old,
         decision=ReviewDecision.CHANGED,
+        meeting_id=meeting_id,
         by=by,
         now=now,
         successor_id=row_id(new),
-    )
-    await audit.record(
-        session,
-        actor=by,
-        action="bodemeis_changed",
-        case_id=old.case_id,
-        meeting_id=meeting_id,
-        detail=f"bodemeis={agreement_id} version={row_id(new)} changed={','.join(changed)}",
+        detail=f" version={row_id(new)} changed={','.join(changed)}",
     )
     return new
 
@@ -340,21 +317,13 @@ async def end_bodemeis(
         session, agreement_id, status=AgreementStatus.ENDED, now=now, by=by, reason=reason.strip()
     )
     await cancel_reminders(session, agreement_id=agreement_id, kinds=CHECK_KINDS)
-    await _review(
+    await _decided(
         session,
-        agreement_id=agreement_id,
-        meeting_id=meeting_id,
+        bodemeis=bodemeis,
         decision=ReviewDecision.ENDED,
+        meeting_id=meeting_id,
         by=by,
         now=now,
-    )
-    await audit.record(
-        session,
-        actor=by,
-        action="bodemeis_ended",
-        case_id=bodemeis.case_id,
-        meeting_id=meeting_id,
-        detail=f"bodemeis={agreement_id}",
     )
     return True
 
@@ -432,18 +401,21 @@ async def _pending_check_due(
     return None
 
 
-async def _review(
+async def _decided(
     session: AsyncSession,
     *,
-    agreement_id: int,
-    meeting_id: int | None,
+    bodemeis: Agreement,
     decision: ReviewDecision,
+    meeting_id: int | None,
     by: str,
     now: datetime,
     successor_id: int | None = None,
-) -> None:
-    """Record a decision; in a meeting, a later decision about the same version replaces
-    an earlier one ("blijft", then changed after all)."""
+    detail: str = "",
+) -> bool:
+    """Record a decision about one version, and audit it (ids only). In a meeting, a change or
+    an end replaces an earlier decision about the same version ("blijft", then changed after
+    all); a second "blijft" is a double click and records nothing (False)."""
+    agreement_id = row_id(bodemeis)
     insert = insert_for(session)
     statement = insert(BodemeisReview).values(
         agreement_id=agreement_id,
@@ -453,13 +425,33 @@ async def _review(
         decided_by=by,
         decided_at=now,
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=["agreement_id", "meeting_id"],
-        set_={
-            "decision": statement.excluded.decision,
-            "successor_id": statement.excluded.successor_id,
-            "decided_by": statement.excluded.decided_by,
-            "decided_at": statement.excluded.decided_at,
-        },
+    if decision is ReviewDecision.KEPT:
+        statement = statement.on_conflict_do_nothing(index_elements=["agreement_id", "meeting_id"])
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=["agreement_id", "meeting_id"],
+            set_={
+                "decision": statement.excluded.decision,
+                "successor_id": statement.excluded.successor_id,
+                "decided_by": statement.excluded.decided_by,
+                "decided_at": statement.excluded.decided_at,
+            },
+        )
+    if (
+        await session.exec(statement.returning(col(BodemeisReview.id)))
+    ).scalar_one_or_none() is None:
+        return False
+    action = {
+        ReviewDecision.KEPT: "bodemeis_kept",
+        ReviewDecision.CHANGED: "bodemeis_changed",
+        ReviewDecision.ENDED: "bodemeis_ended",
+    }[decision]
+    await audit.record(
+        session,
+        actor=by,
+        action=action,
+        case_id=bodemeis.case_id,
+        meeting_id=meeting_id,
+        detail=f"bodemeis={agreement_id}{detail}",
     )
-    await session.exec(statement)
+    return True

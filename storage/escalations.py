@@ -36,6 +36,8 @@ from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
 
 PICKUP_KINDS = (ReminderKind.ESCALATION_PICKUP, ReminderKind.ESCALATION_PICKUP_AGAIN)
+# The audit actor of an escalation nobody raised by hand (a check that went unanswered).
+BOT_ACTOR = "casusbot"
 
 
 class EscalationKind(StrEnum):
@@ -155,7 +157,7 @@ async def raise_escalation(
             )
     await audit.record(
         session,
-        actor=raised_by or "casusbot",
+        actor=raised_by or BOT_ACTOR,
         action="escalation_raised",
         case_id=case_id,
         detail=f"escalation={new_id} kind={kind}",

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.schedule import WorkingHours
 from storage import audit
-from storage.agreements import Agreement, AgreementKind, AgreementStatus, move_due_date
+from storage.agreements import Agreement, move_due_date, open_action_at
 from storage.cases import STEERING_ROLES, participant
 from storage.meetings import next_planned
 from storage.models import Meeting
@@ -124,12 +124,7 @@ async def postpone(
     # the second reads what the first left (SQLite fails a read-then-write under contention).
     claim = (
         update(Agreement)
-        .where(
-            col(Agreement.id) == agreement_id,
-            col(Agreement.kind) == AgreementKind.ACTION,
-            col(Agreement.status) == AgreementStatus.OPEN,
-            col(Agreement.due_date) == expected_due,
-        )
+        .where(*open_action_at(agreement_id, expected_due))
         .values(updated_at=now)
         .execution_options(synchronize_session=False)
     )

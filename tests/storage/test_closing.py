@@ -4,9 +4,10 @@ aftercare question months later, whose "nee" reopens the case — until the purg
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.schedule import ReminderKind
 from storage.agreements import AgreementKind, AgreementStatus, set_single
@@ -16,8 +17,10 @@ from storage.closing import (
     NO_AFSLUITINGSPLAN,
     UNDECIDED,
     AftercareAnswer,
+    Closed,
     ClosingChoice,
     ClosingRefused,
+    Reopened,
     close_case,
     closing_blockers,
     latest_closure,
@@ -73,11 +76,11 @@ async def afsluitingsplan(
         return plan.id  # type: ignore[return-value]
 
 
-async def close(db: Database, case: Case, **values: object) -> None:
+async def close(db: Database, case: Case, **values: object) -> Closed:
     values.setdefault("meeting_id", case.meeting_id)
     values.setdefault("now", CLOSING)
     async with db.session() as session:
-        await close_case(
+        return await close_case(
             session,
             case_id=case.case_id,
             by=PETRA,
@@ -86,6 +89,18 @@ async def close(db: Database, case: Case, **values: object) -> None:
             aftercare_months=3,
             **values,  # type: ignore[arg-type]
         )
+
+
+async def reopen(session: AsyncSession, case: Case, by: str, now: datetime) -> Reopened | None:
+    return await reopen_case(
+        session,
+        case_id=case.case_id,
+        by=by,
+        now=now,
+        hours=HOURS,
+        tz=AMS,
+        no_next_meeting_days=2,
+    )
 
 
 async def case_row(db: Database, case: Case) -> CaseRow:
@@ -234,17 +249,8 @@ async def test_closing_calls_off_the_meetings_still_planned(db: Database) -> Non
             invitees=[PETRA],
             state="{}",
         )
+    closed = await close(db, case)
     async with db.session() as session:
-        closed = await close_case(
-            session,
-            case_id=case.case_id,
-            by=PETRA,
-            now=CLOSING,
-            hours=HOURS,
-            tz=AMS,
-            aftercare_months=3,
-            meeting_id=case.meeting_id,
-        )
         statuses = {m.id: m.status for m in await meetings_of_case(session, case_id=case.case_id)}
     assert closed.cancelled_meetings == (later.id,)
     # The closing meeting itself is the bot's to end.
@@ -285,24 +291,8 @@ async def test_reopening_starts_in_directe_veiligheid_and_keeps_nothing_from_fal
     await close(db, case)
     reopened_at = ams(2027, 6, 30, 11)  # the aftercare DM said "nee — casus heropenen"
     async with db.session() as session:
-        reopened = await reopen_case(
-            session,
-            case_id=case.case_id,
-            by=KARIN,
-            now=reopened_at,
-            hours=HOURS,
-            tz=AMS,
-            no_next_meeting_days=2,
-        )
-        twice = await reopen_case(
-            session,
-            case_id=case.case_id,
-            by=PETRA,
-            now=reopened_at,
-            hours=HOURS,
-            tz=AMS,
-            no_next_meeting_days=2,
-        )
+        reopened = await reopen(session, case, KARIN, reopened_at)
+        twice = await reopen(session, case, PETRA, reopened_at)
         closure = await latest_closure(session, case_id=case.case_id)
     assert reopened is not None and twice is None
     assert (reopened.case.status, reopened.case.phase, reopened.case.closed_at) == (
@@ -346,15 +336,4 @@ async def test_a_purged_case_cannot_be_reopened(db: Database) -> None:
         )
     assert deleted is not None and deleted.get("case_closure") == 1
     async with db.session() as session:
-        assert (
-            await reopen_case(
-                session,
-                case_id=case.case_id,
-                by=KARIN,
-                now=CLOSING,
-                hours=HOURS,
-                tz=AMS,
-                no_next_meeting_days=2,
-            )
-            is None
-        )
+        assert await reopen(session, case, KARIN, CLOSING) is None

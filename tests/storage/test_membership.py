@@ -16,6 +16,7 @@ from storage.escalations import EscalationKind, escalation_by_id, pick_up, raise
 from storage.home import home_data
 from storage.meetings import invitees, meetings_of_case, plan_meeting
 from storage.membership import (
+    HandedOver,
     Removal,
     add_participant,
     hand_over,
@@ -101,6 +102,23 @@ async def remove(db: Database, case: Case, user_id: str = SANNE) -> Removal:
         )
 
 
+async def hand(
+    db: Database, case: Case, to_user: str, agreement_ids: set[int] | None = None
+) -> HandedOver:
+    async with db.session() as session:
+        return await hand_over(
+            session,
+            case_id=case.case_id,
+            from_user=SANNE,
+            to_user=to_user,
+            by=PETRA,
+            now=ams(2027, 3, 11, 10),
+            hours=HOURS,
+            tz=AMS,
+            agreement_ids=agreement_ids,
+        )
+
+
 async def test_someone_who_still_carries_work_cannot_be_removed(db: Database) -> None:
     case, own, for_police, watched, escalation_id = await loaded(db)
     removal = await remove(db, case)
@@ -118,17 +136,7 @@ async def test_a_hand_over_moves_the_work_and_its_reminders_then_removal_takes_e
     db: Database,
 ) -> None:
     case, own, for_police, watched, escalation_id = await loaded(db)
-    async with db.session() as session:
-        moved = await hand_over(
-            session,
-            case_id=case.case_id,
-            from_user=SANNE,
-            to_user=MO,
-            by=PETRA,
-            now=ams(2027, 3, 11, 10),
-            hours=HOURS,
-            tz=AMS,
-        )
+    moved = await hand(db, case, MO)
     assert moved.actions == (own, for_police)
     [(old, new)] = moved.bodemeisen
     assert old == watched and moved.escalations == (escalation_id,)
@@ -172,18 +180,8 @@ async def test_a_hand_over_moves_the_work_and_its_reminders_then_removal_takes_e
 
 async def test_only_some_agreements_can_be_handed_over(db: Database) -> None:
     case, own, for_police, watched, _ = await loaded(db)
+    moved = await hand(db, case, KARIN, {own})
     async with db.session() as session:
-        moved = await hand_over(
-            session,
-            case_id=case.case_id,
-            from_user=SANNE,
-            to_user=KARIN,
-            by=PETRA,
-            now=ams(2027, 3, 11, 10),
-            hours=HOURS,
-            tz=AMS,
-            agreement_ids={own},
-        )
         left = await responsibilities(session, case_id=case.case_id, user_id=SANNE)
     assert (moved.actions, moved.bodemeisen, moved.escalations) == ((own,), (), ())
     assert [a.id for a in left.actions] == [for_police]
@@ -195,18 +193,8 @@ async def test_a_hand_over_to_someone_outside_the_case_or_to_oneself_is_refused(
     db: Database, to_user: str
 ) -> None:
     case, own, *_ = await loaded(db)
-    async with db.session() as session:
-        with pytest.raises(ValueError):
-            await hand_over(
-                session,
-                case_id=case.case_id,
-                from_user=SANNE,
-                to_user=to_user,
-                by=PETRA,
-                now=ams(2027, 3, 11, 10),
-                hours=HOURS,
-                tz=AMS,
-            )
+    with pytest.raises(ValueError):
+        await hand(db, case, to_user)
     assert (await agreement(db, own)).owner_user_id == SANNE
 
 
