@@ -90,24 +90,8 @@ class BodemeisSeries:
 async def active_bodemeisen(session: AsyncSession, *, case_id: int) -> list[Agreement]:
     """The bodemeisen in force (one version each), in the order they were first agreed: a
     changed one keeps its place in the veiligheidsplan."""
-    query = (
-        select(Agreement)
-        .where(Agreement.case_id == case_id, Agreement.kind == AgreementKind.BODEMEIS)
-        .order_by(col(Agreement.id))
-        # The status is read here, not in SQL: rows this session loaded before an UPDATE in
-        # the same transaction must show the stored status.
-        .execution_options(populate_existing=True)
-    )
-    versions = list((await session.exec(query)).all())
-    previous = {row_id(v): v.previous_id for v in versions}
-
-    def first_of(version: Agreement) -> int:
-        first, earlier = row_id(version), version.previous_id
-        while earlier is not None:
-            first, earlier = earlier, previous.get(earlier)
-        return first
-
-    return sorted((v for v in versions if v.status == AgreementStatus.OPEN), key=first_of)
+    chains = _chains(await _versions(session, case_id=case_id))
+    return [chain[-1] for chain in chains if chain[-1].status == AgreementStatus.OPEN]
 
 
 async def latest_checks(session: AsyncSession, *, case_id: int) -> dict[int, BodemeisCheck]:
@@ -150,13 +134,7 @@ async def active_with_checks(
 async def bodemeis_history(session: AsyncSession, *, case_id: int) -> list[BodemeisSeries]:
     """Every bodemeis the case ever had, each with all its versions and decisions, in the order
     they were first agreed (for the report)."""
-    query = (
-        select(Agreement)
-        .where(Agreement.case_id == case_id, Agreement.kind == AgreementKind.BODEMEIS)
-        .order_by(col(Agreement.id))
-        .execution_options(populate_existing=True)
-    )
-    versions = list((await session.exec(query)).all())
+    chains = _chains(await _versions(session, case_id=case_id))
     reviews_query = (
         select(BodemeisReview)
         .join(Agreement, col(Agreement.id) == col(BodemeisReview.agreement_id))
@@ -164,20 +142,37 @@ async def bodemeis_history(session: AsyncSession, *, case_id: int) -> list[Bodem
         .order_by(col(BodemeisReview.decided_at), col(BodemeisReview.id))
     )
     reviews = list((await session.exec(reviews_query)).all())
-    successor = {v.previous_id: v for v in versions if v.previous_id is not None}
     series = []
+    for chain in chains:
+        ids = {row_id(v) for v in chain}
+        mine = tuple(r for r in reviews if r.agreement_id in ids)
+        series.append(BodemeisSeries(versions=tuple(chain), reviews=mine))
+    return series
+
+
+async def _versions(session: AsyncSession, *, case_id: int) -> list[Agreement]:
+    """Every version of every bodemeis of the case, oldest first."""
+    query = (
+        select(Agreement)
+        .where(Agreement.case_id == case_id, Agreement.kind == AgreementKind.BODEMEIS)
+        .order_by(col(Agreement.id))
+        # Callers judge the status: rows this session loaded before an UPDATE in the same
+        # transaction must show what is stored now.
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.exec(query)).all())
+
+
+def _chains(versions: list[Agreement]) -> list[list[Agreement]]:
+    """The versions grouped per bodemeis (first to current), in the order first agreed."""
+    successor = {v.previous_id: v for v in versions if v.previous_id is not None}
+    chains = []
     for first in (v for v in versions if v.previous_id is None):
         chain = [first]
         while row_id(chain[-1]) in successor:
             chain.append(successor[row_id(chain[-1])])
-        ids = {row_id(v) for v in chain}
-        series.append(
-            BodemeisSeries(
-                versions=tuple(chain),
-                reviews=tuple(r for r in reviews if r.agreement_id in ids),
-            )
-        )
-    return series
+        chains.append(chain)
+    return chains
 
 
 async def reviews_in_meeting(session: AsyncSession, *, meeting_id: int) -> list[BodemeisReview]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.schedule import DEFAULT_HOURS, ReminderKind
 from storage.agreements import Agreement, Priority, add_action
@@ -21,8 +22,9 @@ from storage.audit import events_for_case
 from storage.bodemeis_checks import add_bodemeis
 from storage.cases import create_case
 from storage.db import Database
+from storage.escalations import EscalationKind, raise_escalation
 from storage.meetings import plan_meeting
-from storage.models import Meeting, MeetingStatus, Role
+from storage.models import Meeting, MeetingStatus, Role, row_id
 from storage.reminder_queue import claim_due, mark_sent
 from storage.reminders import Reminder, ReminderStatus
 
@@ -140,6 +142,32 @@ async def action(
             tz=AMS,
         )
         return agreement.id  # type: ignore[return-value]
+
+
+async def escalate(
+    session: AsyncSession,
+    case_id: int,
+    agreement_id: int,
+    *,
+    at: datetime,
+    occurrence: str = "2027-03-08",
+    kind: EscalationKind = EscalationKind.CHECK_UNANSWERED,
+    raised_by: str | None = None,
+) -> int:
+    """An escalation raised at `at`, with the default pick-up time of four working hours."""
+    raised = await raise_escalation(
+        session,
+        case_id=case_id,
+        kind=kind,
+        agreement_id=agreement_id,
+        occurrence=occurrence,
+        raised_by=raised_by,
+        now=at,
+        hours=HOURS,
+        tz=AMS,
+        pickup_hours=4,
+    )
+    return row_id(raised.escalation)
 
 
 async def agreement(db: Database, agreement_id: int) -> Agreement:

@@ -13,7 +13,7 @@ from storage.bodemeis_checks import record_check
 from storage.bodemeisen import change_bodemeis, end_bodemeis
 from storage.cases import close_case
 from storage.db import Database
-from storage.escalations import EscalationKind, pick_up, raise_escalation
+from storage.escalations import EscalationKind, pick_up
 from storage.family import gather_family
 from storage.meetings import plan_meeting
 from storage.models import Case as CaseRow
@@ -34,6 +34,7 @@ from tests.storage.case_life_steps import (
     audit_actions,
     bodemeis,
     end_meeting,
+    escalate,
     new_case,
     raw,
 )
@@ -68,24 +69,15 @@ async def a_case_in_motion(db: Database) -> tuple[Case, int]:
             by=MO,
             now=ams(2027, 3, 8, 10),
         )
-        raised = await raise_escalation(
+        escalation_id = await escalate(
             session,
-            case_id=case.case_id,
+            case.case_id,
+            changed.id,
+            at=ams(2027, 3, 8, 10),
             kind=EscalationKind.BODEMEIS_NOT_MET,
-            agreement_id=changed.id,
-            occurrence="2027-03-08",
             raised_by=MO,
-            now=ams(2027, 3, 8, 10),
-            hours=HOURS,
-            tz=AMS,
-            pickup_hours=4,
         )
-        await pick_up(
-            session,
-            escalation_id=raised.escalation.id,  # type: ignore[arg-type]
-            user_id=KARIN,
-            now=ams(2027, 3, 8, 11),
-        )
+        await pick_up(session, escalation_id=escalation_id, user_id=KARIN, now=ams(2027, 3, 8, 11))
         await postpone(
             session,
             agreement_id=late,

@@ -17,13 +17,10 @@ from storage.escalations import (
     escalation_by_id,
     open_escalations,
     pick_up,
-    raise_escalation,
     resolve,
 )
 from storage.reminders import ReminderStatus
 from tests.storage.case_life_steps import (
-    AMS,
-    HOURS,
     KARIN,
     MO,
     PETRA,
@@ -32,6 +29,7 @@ from tests.storage.case_life_steps import (
     audit_actions,
     bodemeis,
     deliver_due,
+    escalate,
     new_case,
     pending,
     raw,
@@ -42,13 +40,11 @@ from tests.storage.case_life_steps import (
 PICKUP, AGAIN = ReminderKind.ESCALATION_PICKUP, ReminderKind.ESCALATION_PICKUP_AGAIN
 
 
-async def raised(
-    db: Database, *, now: datetime, occurrence: str = "2027-03-08", pickup_hours: int = 4
-) -> tuple[int, int]:
+async def raised(db: Database, *, now: datetime) -> tuple[int, int]:
     """A case, a bodemeis, and its "niet nageleefd" escalation raised at `now`."""
     case = await new_case(db)
     agreement_id = await bodemeis(db, case)
-    escalation_id = await raise_in(db, case.case_id, agreement_id, now, occurrence, pickup_hours)
+    escalation_id = await raise_in(db, case.case_id, agreement_id, now)
     return case.case_id, escalation_id
 
 
@@ -58,22 +54,17 @@ async def raise_in(
     agreement_id: int,
     now: datetime,
     occurrence: str = "2027-03-08",
-    pickup_hours: int = 4,
 ) -> int:
     async with db.session() as session:
-        result = await raise_escalation(
+        return await escalate(
             session,
-            case_id=case_id,
-            kind=EscalationKind.BODEMEIS_NOT_MET,
-            agreement_id=agreement_id,
+            case_id,
+            agreement_id,
+            at=now,
             occurrence=occurrence,
+            kind=EscalationKind.BODEMEIS_NOT_MET,
             raised_by=SANNE,
-            now=now,
-            hours=HOURS,
-            tz=AMS,
-            pickup_hours=pickup_hours,
         )
-        return result.escalation.id  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize(

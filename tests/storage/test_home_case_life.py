@@ -9,11 +9,9 @@ from datetime import date
 from flows.schedule import DEFAULT_MAX_MEETING_INTERVAL_DAYS
 from storage.absence import set_absence
 from storage.db import Database
-from storage.escalations import EscalationKind, pick_up, raise_escalation
+from storage.escalations import pick_up
 from storage.home import home_data
 from tests.storage.case_life_steps import (
-    AMS,
-    HOURS,
     KARIN,
     MO,
     PETRA,
@@ -21,6 +19,7 @@ from tests.storage.case_life_steps import (
     ams,
     bodemeis,
     end_meeting,
+    escalate,
     new_case,
 )
 
@@ -30,25 +29,11 @@ async def test_escalations_come_first_and_overdue_meetings_are_flagged(db: Datab
     await end_meeting(db, case.meeting_id, ams(2027, 3, 1, 12))
     watched = await bodemeis(db, case)
     async with db.session() as session:
-        ids = []
-        for occurrence, raised_at in (
-            ("2027-03-08", ams(2027, 3, 8, 10)),
-            ("2027-03-15", ams(2027, 3, 15, 10)),
-        ):
-            raised = await raise_escalation(
-                session,
-                case_id=case.case_id,
-                kind=EscalationKind.CHECK_UNANSWERED,
-                agreement_id=watched,
-                occurrence=occurrence,
-                raised_by=None,
-                now=raised_at,
-                hours=HOURS,
-                tz=AMS,
-                pickup_hours=4,
-            )
-            ids.append(raised.escalation.id)
-        await pick_up(session, escalation_id=ids[0], user_id=SANNE, now=ams(2027, 3, 8, 11))  # type: ignore[arg-type]
+        ids = [
+            await escalate(session, case.case_id, watched, at=ams(2027, 3, day, 10), occurrence=on)
+            for day, on in ((8, "2027-03-08"), (15, "2027-03-15"))
+        ]
+        await pick_up(session, escalation_id=ids[0], user_id=SANNE, now=ams(2027, 3, 8, 11))
         await set_absence(
             session,
             user_id=SANNE,

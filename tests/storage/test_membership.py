@@ -12,7 +12,7 @@ from flows.schedule import ReminderKind
 from storage.agreements import AgreementStatus
 from storage.cases import create_case, participant, participants
 from storage.db import Database
-from storage.escalations import EscalationKind, escalation_by_id, pick_up, raise_escalation
+from storage.escalations import escalation_by_id, pick_up
 from storage.home import home_data
 from storage.meetings import invitees, meetings_of_case, plan_meeting
 from storage.membership import (
@@ -41,6 +41,7 @@ from tests.storage.case_life_steps import (
     ams,
     audit_actions,
     bodemeis,
+    escalate,
     new_case,
     pending,
     raw,
@@ -58,20 +59,7 @@ async def loaded(db: Database) -> tuple[Case, int, int, int, int]:
     )
     watched = await bodemeis(db, case)
     async with db.session() as session:
-        raised = await raise_escalation(
-            session,
-            case_id=case.case_id,
-            kind=EscalationKind.CHECK_UNANSWERED,
-            agreement_id=watched,
-            occurrence="2027-03-08",
-            raised_by=None,
-            now=ams(2027, 3, 10, 9),
-            hours=HOURS,
-            tz=AMS,
-            pickup_hours=4,
-        )
-        escalation_id = raised.escalation.id
-        assert escalation_id is not None
+        escalation_id = await escalate(session, case.case_id, watched, at=ams(2027, 3, 10, 9))
         await pick_up(session, escalation_id=escalation_id, user_id=SANNE, now=ams(2027, 3, 10, 10))
         meeting = await plan_meeting(
             session,
