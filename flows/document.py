@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flows.text import Lang, language_of
+from flows.text import language_of
 
 _DAYS = {
     "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
@@ -53,18 +53,14 @@ _SPECIAL = re.compile(r"([\\`*_~\[\]()<>#|!])")
 _LIST_START = re.compile(r"^(\s*)([-+]|\d+[.)])(\s)")
 
 
-def lang_of(lang: str | None) -> Lang:
-    return language_of(lang)
-
-
 def long_date(day: date, lang: str | None) -> str:
     """16 maart 2027 / 16 March 2027."""
-    return f"{day.day} {_MONTHS[lang_of(lang)][day.month - 1]} {day.year}"
+    return f"{day.day} {_MONTHS[language_of(lang)][day.month - 1]} {day.year}"
 
 
 def weekday_date(day: date, lang: str | None) -> str:
     """dinsdag 16 maart 2027 / Tuesday 16 March 2027."""
-    return f"{_DAYS[lang_of(lang)][day.weekday()]} {long_date(day, lang)}"
+    return f"{_DAYS[language_of(lang)][day.weekday()]} {long_date(day, lang)}"
 
 
 def moment(at: datetime, tz: ZoneInfo, lang: str | None) -> str:

@@ -107,7 +107,9 @@ async def schedule_no_next_meeting(
     if not await still_without_next_meeting(session, case_id=case_id):
         return 0
     due = add_working_days(start, working_days, hours, tz)
-    return await _schedule_for_regisseurs(session, case_id=case_id, since=since, due=due, tz=tz)
+    return await _schedule_for_regisseurs(
+        session, case_id=case_id, since=since, due=due, hours=hours, tz=tz
+    )
 
 
 async def schedule_next_no_meeting_reminder(
@@ -140,16 +142,14 @@ async def _schedule_for_regisseurs(
     case_id: int,
     since: str,
     due: datetime,
+    hours: WorkingHours,
     tz: ZoneInfo,
-    hours: WorkingHours | None = None,
 ) -> int:
     """One reminder per regisseur at nominal time `due`; its local date and time are the
     series' own, so it never drifts with working-hours shifts."""
     local = due.astimezone(tz)
     occurrence, at = occurrence_key(due, tz), f"{local:%H:%M}"
-    due_at = (
-        due if hours is None else due_in_working_hours(ReminderKind.NO_NEXT_MEETING, due, hours, tz)
-    )
+    due_at = due_in_working_hours(ReminderKind.NO_NEXT_MEETING, due, hours, tz)
     created = 0
     for user_id in await regisseurs(session, case_id=case_id):
         new_id = await schedule_reminder(
