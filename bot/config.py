@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from flows.schedule import DEFAULT_MAX_MEETING_INTERVAL_DAYS
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_EMERGENCY_TEXT = "Bij acuut gevaar: 112. Veilig Thuis: 0800-2000."
+# The emergency line is one line in every escalation and document: short enough to read at once.
+MAX_EMERGENCY_CHARS = 300
 LANGUAGES = ("nl", "en")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -75,6 +81,18 @@ class Settings:
     db_statement_timeout: float = 10.0
     db_pool_timeout: float = 5.0
     shutdown_seconds: float = 25.0
+    # The case between meetings (issue 16): the emergency line in the veiligheidsplan, every
+    # escalation and the family's agreements; working hours before an escalation nobody picked
+    # up goes to the regisseurs; months after closing that the casusregisseur is asked "gaat het
+    # nog goed?"; working days after a meeting without a next one that the regisseurs are
+    # reminded; the longest a case may go without a meeting, in days per phase.
+    emergency_text: str = DEFAULT_EMERGENCY_TEXT
+    escalation_pickup_hours: int = 4
+    aftercare_months: int = 3
+    no_next_meeting_days: int = 2
+    max_meeting_interval: Mapping[str, int] = field(
+        default_factory=lambda: DEFAULT_MAX_MEETING_INTERVAL_DAYS
+    )
 
     @property
     def socket_mode(self) -> bool:
@@ -165,7 +183,48 @@ def load_settings(
         db_pool_timeout=seconds("CASUSBOT_DB_POOL_TIMEOUT", "5", 0.5, 120),
         shutdown_seconds=seconds("CASUSBOT_SHUTDOWN_SECONDS", "25", 1, 3600),
         **_prep_timing(get),
+        emergency_text=_emergency_text(get("CASUSBOT_EMERGENCY_TEXT")),
+        escalation_pickup_hours=_int(
+            "CASUSBOT_ESCALATION_PICKUP_HOURS",
+            get("CASUSBOT_ESCALATION_PICKUP_HOURS") or "4",
+            1,
+            40,
+        ),
+        aftercare_months=_int(
+            "CASUSBOT_AFTERCARE_MONTHS", get("CASUSBOT_AFTERCARE_MONTHS") or "3", 1, 24
+        ),
+        no_next_meeting_days=_int(
+            "CASUSBOT_NO_NEXT_MEETING_DAYS", get("CASUSBOT_NO_NEXT_MEETING_DAYS") or "2", 1, 20
+        ),
+        max_meeting_interval=parse_meeting_intervals(get("CASUSBOT_MAX_MEETING_INTERVAL") or ""),
     )
+
+
+def _emergency_text(value: str | None) -> str:
+    text = value or DEFAULT_EMERGENCY_TEXT
+    if len(text) > MAX_EMERGENCY_CHARS or "\n" in text:
+        raise SettingsError(
+            "CASUSBOT_EMERGENCY_TEXT",
+            f"must be one line of at most {MAX_EMERGENCY_CHARS} characters"
+            " (who to call in an emergency).",
+        )
+    return text
+
+
+def parse_meeting_intervals(value: str) -> Mapping[str, int]:
+    """'directe_veiligheid:14,risicogestuurde_zorg:42' (days); phases left out keep their
+    default."""
+    name = "CASUSBOT_MAX_MEETING_INTERVAL"
+    phases = ", ".join(DEFAULT_MAX_MEETING_INTERVAL_DAYS)
+    found = dict(DEFAULT_MAX_MEETING_INTERVAL_DAYS)
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        phase, _, days = (p.strip() for p in part.partition(":"))
+        if phase not in DEFAULT_MAX_MEETING_INTERVAL_DAYS or not days:
+            raise SettingsError(
+                name, f"'{part}' should look like 'directe_veiligheid:14' (phases: {phases})."
+            )
+        found[phase] = _int(name, days, 1, 365)
+    return MappingProxyType(found)
 
 
 def _prep_timing(get: Callable[[str], str | None]) -> dict[str, int]:

@@ -55,6 +55,14 @@ class ReminderKind(StrEnum):
     ACTION_DUE = "action_due"  # an agreed action reaches its due date
     BODEMEIS_CHECK = "bodemeis_check"  # periodic "is this bottom line still met?" to its monitor
     BODEMEIS_ESCALATION = "bodemeis_escalation"  # a broken or unanswered bottom line, to the lead
+    # An escalation nobody picked up within the pick-up time: a DM to each regisseur, and again
+    # at the end of the next working day (storage/escalations.py).
+    ESCALATION_PICKUP = "escalation_pickup"
+    ESCALATION_PICKUP_AGAIN = "escalation_pickup_again"
+    # A meeting ended and none is planned: to each regisseur, then weekly (storage/rhythm.py).
+    NO_NEXT_MEETING = "no_next_meeting"
+    # Months after closing, "gaat het nog goed met dit gezin?" to the casusregisseur.
+    AFTERCARE = "aftercare"
 
 
 class Expiry(StrEnum):
@@ -79,7 +87,24 @@ POLICIES: Mapping[ReminderKind, KindPolicy] = MappingProxyType(
         ReminderKind.BODEMEIS_CHECK: KindPolicy(Expiry.NEVER),
         # Safety first: an escalation is never dropped, nor held back until office hours.
         ReminderKind.BODEMEIS_ESCALATION: KindPolicy(Expiry.NEVER, working_hours=False),
+        # Never expire: each is cancelled by what makes it pointless (a pick-up, a planned
+        # meeting, a reopened or purged case) in that change's transaction, and its sender
+        # checks again. A late one is still worth sending once; an expired weekly reminder
+        # would end its series, since each sender schedules the next.
+        ReminderKind.ESCALATION_PICKUP: KindPolicy(Expiry.NEVER),
+        ReminderKind.ESCALATION_PICKUP_AGAIN: KindPolicy(Expiry.NEVER),
+        ReminderKind.NO_NEXT_MEETING: KindPolicy(Expiry.NEVER),
+        ReminderKind.AFTERCARE: KindPolicy(Expiry.NEVER),
     }
+)
+
+# The longest a case may go without a meeting, per phase, in days (CASUSBOT_MAX_MEETING_INTERVAL
+# overrides each). Directe veiligheid: two weeks, because safety is not yet in place and the
+# bodemeisen were just set. Risicogestuurde zorg: six weeks, the time interventions need to show
+# an effect on the risk factors. Herstelgerichte zorg: thirteen weeks (a quarter), when the case
+# mostly runs in regular care and the meeting watches the recovery.
+DEFAULT_MAX_MEETING_INTERVAL_DAYS: Mapping[str, int] = MappingProxyType(
+    {"directe_veiligheid": 14, "risicogestuurde_zorg": 42, "herstelgerichte_zorg": 91}
 )
 
 
@@ -156,6 +181,72 @@ def previous_working_moment(at: datetime, hours: WorkingHours, tz: ZoneInfo) -> 
         if last_minute < at:
             return last_minute
     raise ValueError("working hours have no open day")
+
+
+def add_working_time(
+    at: datetime, amount: timedelta, hours: WorkingHours, tz: ZoneInfo
+) -> datetime:
+    """The moment `amount` of working time after `at` has passed (UTC), always inside working
+    hours: "4 working hours after Friday 16:00" is Monday 10:00.
+
+    Working time is counted in real elapsed time between each open day's opening and closing
+    (both wall-clock, so DST-safe). Time used up exactly at closing carries over to the next
+    opening: nobody is there to read a DM sent at 18:00.
+    """
+    if amount < timedelta(0):
+        raise ValueError("amount must be >= 0")
+    at = _utc(at)
+    remaining = amount
+    day = at.astimezone(tz).date()
+    closed_days = 0
+    while True:
+        if day.weekday() in hours.days:
+            closed_days = 0
+            start = max(at, local_moment(day, hours.start, tz))
+            closing = local_moment(day, hours.end, tz)
+            if start < closing:
+                if remaining < closing - start:
+                    return start + remaining
+                remaining -= closing - start
+        else:
+            closed_days += 1
+            if closed_days >= _MAX_SEARCH_DAYS:
+                raise ValueError("working hours have no open day")
+        day += timedelta(days=1)
+
+
+# How long before closing "the end of the working day" is: late enough to give a day to act, early
+# enough that someone can still act that day.
+END_OF_DAY_LEAD = timedelta(hours=1)
+
+
+def end_of_next_working_day(
+    at: datetime, hours: WorkingHours, tz: ZoneInfo, *, lead: timedelta = END_OF_DAY_LEAD
+) -> datetime:
+    """`lead` before closing on the first open day after the local date of `at` (UTC); never
+    before that day's opening."""
+    day = _utc(at).astimezone(tz).date()
+    for _ in range(_MAX_SEARCH_DAYS):
+        day += timedelta(days=1)
+        if day.weekday() in hours.days:
+            opening = local_moment(day, hours.start, tz)
+            return max(local_moment(day, hours.end, tz) - lead, opening)
+    raise ValueError("working hours have no open day")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 month
+    is 28 or 29 Feb)."""
+    if months < 0:
+        raise ValueError("months must be >= 0")
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, _days_in_month(year, month)))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
 
 
 def add_working_days(at: datetime, n: int, hours: WorkingHours, tz: ZoneInfo) -> datetime:

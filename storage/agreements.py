@@ -16,7 +16,16 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Date, Index, UniqueConstraint, or_, update
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    Index,
+    UniqueConstraint,
+    func,
+    or_,
+    update,
+)
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,9 +62,16 @@ SINGLE_PER_MEETING = (AgreementKind.COLLABORATION, AgreementKind.CLOSURE)
 
 
 class AgreementStatus(StrEnum):
-    OPEN = "open"
+    OPEN = "open"  # an action to do, a bodemeis in force (its checks run)
     DONE = "done"
     NOT_POSSIBLE = "not_possible"
+    # A bodemeis replaced by a newer version (storage/bodemeisen.py): kept for the record.
+    SUPERSEDED = "superseded"
+    # Ended by a regisseur, with a reason: a bodemeis no longer needed, an action dropped when
+    # the case closed (storage/closing.py).
+    ENDED = "ended"
+    # Handed over to regular care when the case closed: Casusbot no longer follows it.
+    HANDED_OVER = "handed_over"
 
 
 class Priority(StrEnum):
@@ -78,6 +94,9 @@ class Agreement(SQLModel, table=True):
         # `slot` is the kind for collaboration/closure and NULL otherwise: NULLs never clash,
         # so a meeting has many actions but one collaboration agreement, without a partial index.
         UniqueConstraint("meeting_id", "slot", name="uq_agreement_meeting_slot"),
+        # A bodemeis version has at most one successor: two regisseurs changing it at once
+        # cannot fork its history. An index, so SQLite adds it without rebuilding the table.
+        Index("uq_agreement_previous", "previous_id", unique=True),
         CheckConstraint(
             "kind IN ('action', 'bodemeis', 'collaboration', 'closure')", name="ck_agreement_kind"
         ),
@@ -104,6 +123,19 @@ class Agreement(SQLModel, table=True):
     informing: str | None = Field(default=None, sa_type=EncryptedText)
     next_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
     reason: str | None = Field(default=None, sa_type=EncryptedText)  # why an action failed
+    # Who is reminded of an organisation's action after a hand-over (else whoever recorded it).
+    reminded_user_id: str | None = Field(default=None, max_length=32)
+    # Bodemeis versions (storage/bodemeisen.py): a change makes a new row that points to the
+    # one it replaces; the old row stays, superseded, for the record. No foreign key: adding
+    # one makes SQLite rebuild the table, which its foreign-key checks refuse once checks and
+    # messages point at agreements (the unique index below keeps the chain straight).
+    previous_id: int | None = Field(default=None)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Ended (a bodemeis no longer needed; anything ended or handed over at closing).
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_by: str | None = Field(default=None, max_length=32)
+    end_reason: str | None = Field(default=None, sa_type=EncryptedText)
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -112,9 +144,9 @@ class Agreement(SQLModel, table=True):
 
     @property
     def recipient(self) -> str:
-        """Who is reminded of an action: its owner, else whoever recorded it for an
-        organisation without Slack."""
-        return self.owner_user_id or self.created_by
+        """Who is reminded of an action: its owner, else whoever took it over or recorded it
+        for an organisation without Slack."""
+        return self.owner_user_id or self.reminded_user_id or self.created_by
 
 
 class BodemeisCheck(SQLModel, table=True):
@@ -241,6 +273,17 @@ async def set_single(
 # ----- actions: done, not possible, more time -----
 
 
+def open_action_at(agreement_id: int, due: date) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE of a change to an action a click expects open at `due`: a second click, or
+    one from an old DM after the date moved, changes nothing."""
+    return (
+        col(Agreement.id) == agreement_id,
+        col(Agreement.kind) == AgreementKind.ACTION,
+        col(Agreement.status) == AgreementStatus.OPEN,
+        col(Agreement.due_date) == due,
+    )
+
+
 async def finish_action(
     session: AsyncSession,
     *,
@@ -256,12 +299,7 @@ async def finish_action(
         raise ValueError("finishing means done or not possible")
     statement = (
         update(Agreement)
-        .where(
-            col(Agreement.id) == agreement_id,
-            col(Agreement.kind) == AgreementKind.ACTION,
-            col(Agreement.status) == AgreementStatus.OPEN,
-            col(Agreement.due_date) == expected_due,
-        )
+        .where(*open_action_at(agreement_id, expected_due))
         .values(status=status, finished_by=by, finished_at=utcnow(), reason=reason)
     )
     if not (await session.exec(statement)).rowcount:
@@ -283,12 +321,7 @@ async def move_due_date(
     was no longer open at `expected_due`."""
     statement = (
         update(Agreement)
-        .where(
-            col(Agreement.id) == agreement_id,
-            col(Agreement.kind) == AgreementKind.ACTION,
-            col(Agreement.status) == AgreementStatus.OPEN,
-            col(Agreement.due_date) == expected_due,
-        )
+        .where(*open_action_at(agreement_id, expected_due))
         .values(due_date=new_due, updated_at=utcnow())
     )
     if not (await session.exec(statement)).rowcount:
@@ -327,6 +360,15 @@ async def schedule_action_reminder(
 
 
 # ----- reads -----
+
+
+def reminded_of(user_id: str) -> ColumnElement[bool]:
+    """Actions whose reminders go to `user_id` (Agreement.recipient, as SQL)."""
+    return or_(
+        col(Agreement.owner_user_id) == user_id,
+        col(Agreement.owner_user_id).is_(None)
+        & (func.coalesce(col(Agreement.reminded_user_id), col(Agreement.created_by)) == user_id),
+    )
 
 
 async def agreement_by_id(session: AsyncSession, *, agreement_id: int) -> Agreement | None:
@@ -381,18 +423,28 @@ async def single_of_meeting(
 
 async def escalation_plan(session: AsyncSession, *, case_id: int) -> str | None:
     """The most recently agreed answer to "what do we do when bodemeisen are not met?"."""
+    return await _latest_collaboration(session, case_id=case_id, column="escalation_plan")
+
+
+async def informing(session: AsyncSession, *, case_id: int) -> str | None:
+    """The most recently agreed answer to "Op welke wijze houden we elkaar op de hoogte?"."""
+    return await _latest_collaboration(session, case_id=case_id, column="informing")
+
+
+async def _latest_collaboration(session: AsyncSession, *, case_id: int, column: str) -> str | None:
     query = (
         select(Agreement)
         .where(
             Agreement.case_id == case_id,
             Agreement.kind == AgreementKind.COLLABORATION,
-            col(Agreement.escalation_plan).is_not(None),
+            getattr(Agreement, column).is_not(None),
         )
         .order_by(col(Agreement.id).desc())
     )
     for agreement in (await session.exec(query)).all():
-        if (agreement.escalation_plan or "").strip():  # encrypted: emptiness is read here
-            return agreement.escalation_plan
+        value: str | None = getattr(agreement, column)
+        if (value or "").strip():  # encrypted: emptiness is read here
+            return value
     return None
 
 

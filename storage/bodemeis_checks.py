@@ -102,10 +102,22 @@ async def schedule_next_check(
 ) -> int | None:
     """The check one interval after `previous` (nominal, UTC), skipping any already past
     `now`; a unique dedupe key makes a second insert (retry, other process) a no-op."""
-    agreement_id, monitor = row_id(agreement), monitor_of(agreement)
     due = next_occurrence(
         previous, agreement.interval_days or DEFAULT_INTERVAL_DAYS, REMINDER_TIME, tz, after=now
     )
+    return await schedule_check_at(session, agreement=agreement, due=due, hours=hours, tz=tz)
+
+
+async def schedule_check_at(
+    session: AsyncSession,
+    *,
+    agreement: Agreement,
+    due: datetime,
+    hours: WorkingHours,
+    tz: ZoneInfo,
+) -> int | None:
+    """The regular check whose nominal time is `due` (09:00 local on its date)."""
+    agreement_id, monitor = row_id(agreement), monitor_of(agreement)
     occurrence = occurrence_key(due, tz)
     return await schedule_reminder(
         session,

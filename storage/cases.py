@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,9 +25,17 @@ async def create_case(
     channel_id: str,
     created_by: str,
     members: Iterable[tuple[str, Role, str]],
+    referring_partner: str | None = None,
 ) -> Case:
-    """A new case with its participants as (user_id, role, organisation); one role per user."""
-    case = Case(code=code, phase=phase, channel_id=channel_id, created_by=created_by)
+    """A new case with its participants as (user_id, role, organisation); one role per user.
+    `referring_partner`: the aanbrengende partner, the organisation that brought the case in."""
+    case = Case(
+        code=code,
+        phase=phase,
+        channel_id=channel_id,
+        created_by=created_by,
+        referring_partner=(referring_partner or "").strip() or None,
+    )
     session.add(case)
     await session.flush()
     seen: set[str] = set()
@@ -95,6 +104,8 @@ async def set_phase(
 
 async def close_case(session: AsyncSession, *, case: Case, actor: str | None = None) -> None:
     """Close the case; audited, since closing starts the retention period (storage.retention).
+    The bare state change: a regisseur's close goes through storage.closing.close_case, which
+    asks for an afsluitingsplan (or a reason) and schedules the aftercare.
 
     Its pending reminders are cancelled in the same transaction: nobody is reminded of a case
     that no longer runs.
@@ -108,16 +119,29 @@ async def close_case(session: AsyncSession, *, case: Case, actor: str | None = N
 
 async def add_participants(
     session: AsyncSession, *, case_id: int, members: Mapping[str, str], role: Role = Role.DEELNEMER
-) -> None:
+) -> list[str]:
     """Add users (user id -> organisation) to the case with `role`; who is in it already keeps
-    their role."""
-    known = {m.user_id for m in await participants(session, case_id=case_id)}
+    their role, and someone removed earlier comes back (with `role`). Who was added."""
+    rows = {
+        m.user_id: m
+        for m in (await session.exec(select(Participant).where(Participant.case_id == case_id)))
+    }
+    added = []
     for user_id, organisation in members.items():
-        if user_id not in known:
+        row = rows.get(user_id)
+        if row is None:
             session.add(
                 Participant(case_id=case_id, user_id=user_id, role=role, organisation=organisation)
             )
+        elif row.removed_at is not None:
+            row.removed_at, row.role, row.added_at = None, role, utcnow()
+            row.organisation = organisation or row.organisation
+            session.add(row)
+        else:
+            continue
+        added.append(user_id)
     await session.flush()
+    return added
 
 
 async def confirm_confidentiality(
@@ -137,8 +161,17 @@ async def confirm_confidentiality(
     return member
 
 
-async def lead_of(session: AsyncSession, *, case_id: int) -> str | None:
-    """The case's procesregisseur (else its casusregisseur): who hears about broken bottom lines."""
+async def lock_case(session: AsyncSession, *, case_id: int) -> bool:
+    """Make a no-op write on the case row the transaction's first statement, so two decisions
+    about one case queue instead of both reading and then both writing (a PostgreSQL row
+    lock; SQLite's single writer — where reading first and writing later fails under
+    contention). False when the case does not exist."""
+    statement = update(Case).where(col(Case.id) == case_id).values(code=col(Case.code))
+    return bool((await session.exec(statement)).rowcount)
+
+
+async def regisseurs(session: AsyncSession, *, case_id: int) -> list[str]:
+    """The case's regisseurs (procesregisseur first): who hears when nothing moves."""
     query = (
         select(Participant)
         .where(
@@ -150,4 +183,10 @@ async def lead_of(session: AsyncSession, *, case_id: int) -> str | None:
     )
     members = list((await session.exec(query)).all())
     members.sort(key=lambda m: m.role != Role.PROCESREGISSEUR)
-    return members[0].user_id if members else None
+    return [m.user_id for m in members]
+
+
+async def lead_of(session: AsyncSession, *, case_id: int) -> str | None:
+    """The case's procesregisseur (else its casusregisseur): who hears about broken bottom lines."""
+    found = await regisseurs(session, case_id=case_id)
+    return found[0] if found else None

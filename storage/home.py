@@ -6,15 +6,24 @@ tab is private to them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.scale import Tally
-from storage.agreements import Agreement, AgreementKind, AgreementStatus, BodemeisCheck
+from storage.absence import Absence, absence_of
+from storage.agreements import (
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    BodemeisCheck,
+    reminded_of,
+)
 from storage.cases import STEERING_ROLES
+from storage.escalations import open_escalations
 from storage.models import (
     Case,
     CaseStatus,
@@ -25,6 +34,7 @@ from storage.models import (
     row_id,
 )
 from storage.prep import PrepAnswer
+from storage.rhythm import overdue_cases
 from storage.votes import closed_rounds_of_case
 
 
@@ -38,6 +48,9 @@ class CaseLine:
     next_meeting: datetime | None
     latest_median: float | None
     overdue: int  # open actions past their due date + bodemeisen not met at the last check
+    # "Overleg te lang geleden": longer between meetings than the phase allows (storage.rhythm);
+    # only judged when home_data is given the limits.
+    meeting_overdue: bool = False
 
     @property
     def steering(self) -> bool:
@@ -72,18 +85,41 @@ class PrepLine:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationLine:
+    escalation_id: int
+    case_id: int
+    code: str
+    kind: str  # an EscalationKind value
+    raised_at: datetime
+    owner: str | None  # None: nobody picked it up yet
+
+
+@dataclass(frozen=True, slots=True)
 class HomeData:
     cases: tuple[CaseLine, ...]
     actions: tuple[ActionLine, ...]
     bodemeisen: tuple[BodemeisLine, ...]
     prep: tuple[PrepLine, ...]
+    # Shown first: the open escalations the person owns, and every open one of the cases they
+    # steer (nobody's yet first).
+    escalations: tuple[EscalationLine, ...] = ()
+    away: Absence | None = None  # their own absence, if one is set
 
     @property
     def steers_any(self) -> bool:
         return any(line.steering for line in self.cases)
 
 
-async def home_data(session: AsyncSession, *, user_id: str, today: date) -> HomeData:
+async def home_data(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    today: date,
+    now: datetime | None = None,
+    meeting_limits: Mapping[str, int] | None = None,
+) -> HomeData:
+    """What `user_id` has to do. With `now` and `meeting_limits` (the setting
+    CASUSBOT_MAX_MEETING_INTERVAL) each case also says whether its meetings lie too far apart."""
     memberships = (
         await session.exec(
             select(Participant, Case)
@@ -97,15 +133,54 @@ async def home_data(session: AsyncSession, *, user_id: str, today: date) -> Home
         )
     ).all()
     cases = [await _case_line(session, case, member.role, today) for member, case in memberships]
+    if now is not None and meeting_limits is not None and cases:
+        late = {
+            o.case_id
+            for o in await overdue_cases(
+                session, now=now, limits=meeting_limits, case_ids=[c.case_id for c in cases]
+            )
+        }
+        cases = [replace(c, meeting_overdue=c.case_id in late) for c in cases]
     # Regisseurs see their cases with overdue items first.
-    cases.sort(key=lambda line: (-(line.overdue > 0 and line.steering), line.code))
+    cases.sort(
+        key=lambda line: (
+            -((line.overdue > 0 or line.meeting_overdue) and line.steering),
+            line.code,
+        )
+    )
     codes = {case.id: case.code for _, case in memberships}
+    steered = [c.case_id for c in cases if c.steering]
     return HomeData(
         cases=tuple(cases),
         actions=tuple(await _my_actions(session, user_id, codes, today)),
         bodemeisen=tuple(await _my_bodemeisen(session, user_id, codes)),
         prep=tuple(await _my_prep(session, user_id, codes)),
+        escalations=tuple(await _my_escalations(session, user_id, codes, steered)),
+        away=await absence_of(session, user_id=user_id, on=today),
     )
+
+
+async def _my_escalations(
+    session: AsyncSession, user_id: str, codes: dict[int | None, str], steered: list[int]
+) -> list[EscalationLine]:
+    owned = await open_escalations(
+        session, case_ids=[c for c in codes if c is not None], owner=user_id
+    )
+    steering = await open_escalations(session, case_ids=steered)
+    found = {e.id: e for e in owned + steering}
+    lines = [
+        EscalationLine(
+            escalation_id=row_id(e),
+            case_id=e.case_id,
+            code=codes[e.case_id],
+            kind=e.kind,
+            raised_at=e.raised_at,
+            owner=e.owner_user_id,
+        )
+        for e in found.values()
+    ]
+    lines.sort(key=lambda line: (line.owner is not None, line.raised_at, line.escalation_id))
+    return lines
 
 
 async def _case_line(session: AsyncSession, case: Case, role: str, today: date) -> CaseLine:
@@ -176,8 +251,7 @@ async def _my_actions(
             Agreement.kind == AgreementKind.ACTION,
             Agreement.status == AgreementStatus.OPEN,
             col(Agreement.case_id).in_(list(codes)),
-            (col(Agreement.owner_user_id) == user_id)
-            | (col(Agreement.owner_user_id).is_(None) & (col(Agreement.created_by) == user_id)),
+            reminded_of(user_id),
         )
         .order_by(col(Agreement.due_date), col(Agreement.id))
     )

@@ -12,7 +12,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.meeting import MeetingState
+from flows.schedule import ReminderKind
 from storage.models import Meeting, MeetingInvitee, MeetingStatus, row_id
+from storage.reminders import cancel_reminders
 
 
 def load_state(meeting: Meeting) -> MeetingState:
@@ -46,6 +48,8 @@ async def plan_meeting(
     for user_id in dict.fromkeys(invitees):
         session.add(MeetingInvitee(meeting_id=row_id(meeting), user_id=user_id))
     await session.flush()
+    # A meeting is planned: the "no meeting planned" reminders (storage.rhythm) end here.
+    await cancel_reminders(session, case_id=case_id, kinds=[ReminderKind.NO_NEXT_MEETING])
     return meeting
 
 

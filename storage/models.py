@@ -48,6 +48,31 @@ class Case(SQLModel, table=True):
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The aanbrengende partner: the organisation that brought the case in, the legal basis of
+    # the processing. Typed by hand, so encrypted like every free text.
+    referring_partner: str | None = Field(default=None, sa_type=EncryptedText)
+
+
+class CaseClosure(SQLModel, table=True):
+    """One closing of a case (storage/closing.py), with what it rested on and what came after:
+    the aftercare answer, and a reopening. A case closed, reopened and closed again has two."""
+
+    __tablename__ = "case_closure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    closed_by: str = Field(max_length=32)
+    closed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The afsluitingsplan it rests on (an agreement's id; no foreign key, so this module needs
+    # no other), or a regisseur's reason to close without one.
+    afsluitingsplan_id: int | None = Field(default=None)
+    override_reason: str | None = Field(default=None, sa_type=EncryptedText)
+    aftercare_answer: str | None = Field(default=None, max_length=20)
+    aftercare_by: str | None = Field(default=None, max_length=32)
+    aftercare_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reopened_by: str | None = Field(default=None, max_length=32)
+    reopened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Participant(SQLModel, table=True):

@@ -86,6 +86,9 @@ class Reminder(SQLModel, table=True):
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
     # No foreign key yet: the agreement table arrives with the agreements UI.
     agreement_id: int | None = Field(default=None, index=True)
+    # The escalation a pick-up reminder is about (storage/escalations.py): its pick-up cancels
+    # them. No foreign key, like agreement_id: the reminder table stays a plain queue.
+    escalation_id: int | None = Field(default=None, index=True)
     dedupe_key: str = Field(max_length=200, unique=True)
     payload: str = Field(default="{}", sa_type=Text)  # JSON of ids only
     message_ts: str | None = Field(default=None, max_length=32)
@@ -120,6 +123,7 @@ async def schedule_reminder(
     case_id: int | None = None,
     meeting_id: int | None = None,
     agreement_id: int | None = None,
+    escalation_id: int | None = None,
     payload: Mapping[str, Any] | None = None,
     expires_at: datetime | None = None,
 ) -> int | None:
@@ -146,6 +150,7 @@ async def schedule_reminder(
         "case_id": case_id,
         "meeting_id": meeting_id,
         "agreement_id": agreement_id,
+        "escalation_id": escalation_id,
         "dedupe_key": dedupe_key,
         "payload": encode_payload(payload),
         "created_at": utcnow(),
@@ -183,6 +188,7 @@ async def cancel_reminders(
     meeting_id: int | None = None,
     agreement_id: int | None = None,
     case_id: int | None = None,
+    escalation_id: int | None = None,
     kinds: Iterable[ReminderKind] | None = None,
     user_id: str | None = None,
 ) -> int:
@@ -190,7 +196,12 @@ async def cancel_reminders(
 
     Rows already being sent are left alone: their message is on its way.
     """
-    filters = _selection(meeting_id=meeting_id, agreement_id=agreement_id, case_id=case_id)
+    filters = _selection(
+        meeting_id=meeting_id,
+        agreement_id=agreement_id,
+        case_id=case_id,
+        escalation_id=escalation_id,
+    )
     if kinds is not None:
         filters.append(col(Reminder.kind).in_([ReminderKind(k).value for k in kinds]))
     if user_id is not None:  # e.g. someone no longer invited to the meeting
@@ -199,6 +210,30 @@ async def cancel_reminders(
         update(Reminder)
         .where(col(Reminder.status) == ReminderStatus.PENDING, *filters)
         .values(status=ReminderStatus.CANCELLED, lease_until=None)
+    )
+    result = await session.exec(statement)
+    return int(result.rowcount)
+
+
+async def readdress(
+    session: AsyncSession,
+    *,
+    agreement_id: int,
+    kinds: Iterable[ReminderKind],
+    from_user: str,
+    to_user: str,
+) -> int:
+    """Send an agreement's pending reminders of `kinds` to `to_user` instead of `from_user`
+    (a hand-over); how many moved. In place, so each keeps its dedupe key and comes once."""
+    statement = (
+        update(Reminder)
+        .where(
+            col(Reminder.status) == ReminderStatus.PENDING,
+            col(Reminder.agreement_id) == agreement_id,
+            col(Reminder.user_id) == from_user,
+            col(Reminder.kind).in_([ReminderKind(k).value for k in kinds]),
+        )
+        .values(user_id=to_user)
     )
     result = await session.exec(statement)
     return int(result.rowcount)
@@ -230,9 +265,15 @@ async def reschedule(
 
 
 def _selection(
-    *, meeting_id: int | None, agreement_id: int | None, case_id: int | None
+    *,
+    meeting_id: int | None,
+    agreement_id: int | None,
+    case_id: int | None,
+    escalation_id: int | None = None,
 ) -> list[Any]:
     filters: list[Any] = []
+    if escalation_id is not None:
+        filters.append(col(Reminder.escalation_id) == escalation_id)
     if meeting_id is not None:
         filters.append(col(Reminder.meeting_id) == meeting_id)
     if agreement_id is not None:
@@ -240,7 +281,7 @@ def _selection(
     if case_id is not None:
         filters.append(col(Reminder.case_id) == case_id)
     if not filters:
-        raise ValueError("give a meeting_id, agreement_id or case_id")
+        raise ValueError("give a meeting_id, agreement_id, case_id or escalation_id")
     return filters
 
 

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-# Imported for their side effect: they register the tables on SQLModel.metadata.
-import storage.agreements
-import storage.models
-import storage.prep
-import storage.reminders
-import storage.votes  # noqa: F401
+from storage.case_rows import all_tables
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -18,7 +12,9 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    # Every storage module's tables, registered by importing them all (autogenerate compares
+    # against these; a table whose module nobody imported would look dropped).
+    target_metadata=all_tables(),
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
     compare_type=True,
 )

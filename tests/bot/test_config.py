@@ -66,6 +66,16 @@ def test_api_url_gets_a_trailing_slash_for_govslack_or_the_sandbox() -> None:
         ("CASUSBOT_DB_STATEMENT_TIMEOUT", "-1"),
         ("CASUSBOT_DB_POOL_TIMEOUT", "1e9"),
         ("CASUSBOT_SHUTDOWN_SECONDS", "forever"),
+        ("CASUSBOT_EMERGENCY_TEXT", "Bel 112\nof Veilig Thuis"),
+        ("CASUSBOT_EMERGENCY_TEXT", "x" * 301),
+        ("CASUSBOT_ESCALATION_PICKUP_HOURS", "0"),
+        ("CASUSBOT_ESCALATION_PICKUP_HOURS", "vier"),
+        ("CASUSBOT_AFTERCARE_MONTHS", "0"),
+        ("CASUSBOT_NO_NEXT_MEETING_DAYS", "21"),
+        ("CASUSBOT_MAX_MEETING_INTERVAL", "directe_veiligheid=14"),
+        ("CASUSBOT_MAX_MEETING_INTERVAL", "crisis:3"),
+        ("CASUSBOT_MAX_MEETING_INTERVAL", "directe_veiligheid:0"),
+        ("CASUSBOT_MAX_MEETING_INTERVAL", "directe_veiligheid:"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(name: str, value: str) -> None:
@@ -93,6 +103,39 @@ def test_database_waits_are_bounded_by_default_and_can_be_tuned() -> None:
         "CASUSBOT_SHUTDOWN_SECONDS": "60",
     }
     assert waits(load_settings(tuned)) == (2.5, 30.0, 1.0, 60.0)
+
+
+def test_the_case_between_meetings_has_safe_defaults_and_can_be_tuned() -> None:
+    settings = load_settings({})
+    assert settings.emergency_text == "Bij acuut gevaar: 112. Veilig Thuis: 0800-2000."
+    assert (
+        settings.escalation_pickup_hours,
+        settings.aftercare_months,
+        settings.no_next_meeting_days,
+    ) == (4, 3, 2)
+    assert dict(settings.max_meeting_interval) == {
+        "directe_veiligheid": 14,
+        "risicogestuurde_zorg": 42,
+        "herstelgerichte_zorg": 91,
+    }
+    tuned = load_settings(
+        {
+            "CASUSBOT_EMERGENCY_TEXT": "Bij acuut gevaar: 112. Crisisdienst: 088-0000000.",
+            "CASUSBOT_ESCALATION_PICKUP_HOURS": "2",
+            "CASUSBOT_AFTERCARE_MONTHS": "6",
+            "CASUSBOT_NO_NEXT_MEETING_DAYS": "5",
+            # One phase tuned; the others keep their default.
+            "CASUSBOT_MAX_MEETING_INTERVAL": " directe_veiligheid : 10 ",
+        }
+    )
+    assert tuned.emergency_text.endswith("088-0000000.")
+    assert (tuned.escalation_pickup_hours, tuned.aftercare_months) == (2, 6)
+    assert tuned.no_next_meeting_days == 5
+    assert dict(tuned.max_meeting_interval) == {
+        "directe_veiligheid": 10,
+        "risicogestuurde_zorg": 42,
+        "herstelgerichte_zorg": 91,
+    }
 
 
 def test_missing_slack_token_says_how_to_connect_and_how_to_try_the_sandbox() -> None:

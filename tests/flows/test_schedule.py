@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,12 +12,16 @@ from hypothesis import strategies as st
 from bot.config import parse_working_hours
 from flows.schedule import (
     DEFAULT_HOURS,
+    DEFAULT_MAX_MEETING_INTERVAL_DAYS,
     POLICIES,
     Expiry,
     Hours,
     ReminderKind,
+    add_months,
     add_working_days,
+    add_working_time,
     due_in_working_hours,
+    end_of_next_working_day,
     exists_locally,
     expires_at,
     is_working_moment,
@@ -140,6 +144,94 @@ def test_next_working_moment_is_always_inside_working_hours_and_never_earlier(
     assert found - moment < timedelta(days=4)
 
 
+# ----- working time: escalations nobody picked up -----
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "expected"),
+    [
+        (ams(2026, 3, 3, 9, 30), 4, "Tue 2026-03-03 13:30 CET"),
+        (ams(2026, 3, 6, 16, 0), 4, "Mon 2026-03-09 10:00 CET"),  # Friday afternoon
+        (ams(2026, 3, 7, 11, 0), 4, "Mon 2026-03-09 12:00 CET"),  # Saturday: from Monday
+        (ams(2026, 3, 3, 6, 0), 4, "Tue 2026-03-03 12:00 CET"),  # before opening
+        (ams(2026, 3, 3, 14, 0), 4, "Wed 2026-03-04 08:00 CET"),  # used up at closing
+        (ams(2026, 3, 3, 10, 0), 24, "Thu 2026-03-05 14:00 CET"),  # several days
+        (ams(2026, 3, 27, 16, 0), 4, "Mon 2026-03-30 10:00 CEST"),  # over the clock change
+        (ams(2026, 10, 23, 16, 0), 4, "Mon 2026-10-26 10:00 CET"),
+        (ams(2026, 3, 3, 10, 0), 0, "Tue 2026-03-03 10:00 CET"),
+        (ams(2026, 3, 3, 20, 0), 0, "Wed 2026-03-04 08:00 CET"),
+    ],
+)
+def test_working_time_counts_only_open_hours(start: datetime, hours: int, expected: str) -> None:
+    assert wall(add_working_time(start, timedelta(hours=hours), HOURS, AMS)) == expected
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2026, 3, 20),
+        max_value=datetime(2026, 11, 5),
+        timezones=st.just(UTC),
+    ).map(lambda moment: moment.replace(second=0, microsecond=0)),
+    st.integers(min_value=0, max_value=12 * 60),
+)
+def test_working_time_agrees_with_counting_open_minutes_one_by_one(
+    start: datetime, minutes: int
+) -> None:
+    """Minute by minute from `start`, counting the minutes that are inside working hours:
+    the amount is used up at the first minute after the last one counted."""
+    moment, counted = start, 0
+    while counted < minutes:
+        counted += is_working_moment(moment, HOURS, AMS)
+        moment += timedelta(minutes=1)
+    found = add_working_time(start, timedelta(minutes=minutes), HOURS, AMS)
+    assert found == next_working_moment(moment, HOURS, AMS)
+    assert is_working_moment(found, HOURS, AMS)
+
+
+def test_working_time_needs_an_open_day_and_a_positive_amount() -> None:
+    closed = Hours(days=frozenset())
+    with pytest.raises(ValueError):
+        add_working_time(ams(2026, 3, 3, 10), timedelta(hours=1), closed, AMS)
+    with pytest.raises(ValueError):
+        add_working_time(ams(2026, 3, 3, 10), timedelta(hours=-1), HOURS, AMS)
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (ams(2026, 3, 3, 13, 30), "Wed 2026-03-04 17:00 CET"),
+        (ams(2026, 3, 6, 10, 0), "Mon 2026-03-09 17:00 CET"),  # Friday: Monday is next
+        (ams(2026, 3, 27, 10, 0), "Mon 2026-03-30 17:00 CEST"),
+    ],
+)
+def test_the_end_of_the_next_working_day_is_an_hour_before_closing(
+    start: datetime, expected: str
+) -> None:
+    assert wall(end_of_next_working_day(start, HOURS, AMS)) == expected
+
+
+def test_the_end_of_a_short_working_day_is_never_before_its_opening() -> None:
+    short = Hours(start=time(9, 0), end=time(9, 30))
+    assert wall(end_of_next_working_day(ams(2026, 3, 3, 9, 0), short, AMS)) == (
+        "Wed 2026-03-04 09:00 CET"
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        ((2027, 3, 31), 3, (2027, 6, 30)),  # June has 30 days
+        ((2027, 11, 30), 3, (2028, 2, 29)),  # into a leap-year February
+        ((2027, 1, 15), 12, (2028, 1, 15)),
+        ((2027, 1, 15), 0, (2027, 1, 15)),
+    ],
+)
+def test_months_later_is_the_same_day_or_the_months_last(
+    day: tuple[int, int, int], months: int, expected: tuple[int, int, int]
+) -> None:
+    assert add_months(date(*day), months) == date(*expected)
+
+
 # ----- recurrences across DST -----
 
 
@@ -215,6 +307,11 @@ def test_actions_checks_and_escalations_never_expire() -> None:
         ReminderKind.ACTION_DUE,
         ReminderKind.BODEMEIS_CHECK,
         ReminderKind.BODEMEIS_ESCALATION,
+        # Cancelled by what makes them pointless; an expired one would end its weekly series.
+        ReminderKind.ESCALATION_PICKUP,
+        ReminderKind.ESCALATION_PICKUP_AGAIN,
+        ReminderKind.NO_NEXT_MEETING,
+        ReminderKind.AFTERCARE,
     ):
         assert POLICIES[kind].expiry is Expiry.NEVER
         assert expires_at(kind) is None
@@ -227,6 +324,21 @@ def test_escalations_are_not_held_back_until_office_hours() -> None:
 
 def test_every_kind_has_a_policy() -> None:
     assert set(POLICIES) == set(ReminderKind)
+
+
+def test_pickup_reminders_wait_for_working_hours_the_escalation_itself_does_not() -> None:
+    assert POLICIES[ReminderKind.ESCALATION_PICKUP].working_hours
+    assert POLICIES[ReminderKind.ESCALATION_PICKUP_AGAIN].working_hours
+
+
+def test_every_phase_has_a_maximum_time_between_meetings_growing_with_the_phase() -> None:
+    limits = list(DEFAULT_MAX_MEETING_INTERVAL_DAYS.values())
+    assert list(DEFAULT_MAX_MEETING_INTERVAL_DAYS) == [
+        "directe_veiligheid",
+        "risicogestuurde_zorg",
+        "herstelgerichte_zorg",
+    ]
+    assert limits == sorted(limits) and limits[0] == 14
 
 
 def test_meeting_expiry_needs_the_meeting_time() -> None:

@@ -18,12 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("reminder", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("claim_token", sa.String(length=32), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("claimed_by", sa.String(length=64), nullable=True)
-        )
+        batch_op.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column("maybe_posted", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
