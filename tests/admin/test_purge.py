@@ -304,7 +304,7 @@ def later_schema() -> MetaData:
     for table in all_tables().sorted_tables:
         table.to_metadata(metadata)
     Table(
-        "escalation",
+        "handover_note",
         metadata,
         Column("id", Integer, primary_key=True),
         Column("case_id", Integer, ForeignKey("case.id")),
@@ -333,7 +333,7 @@ async def test_tables_added_later_are_purged_without_changes_to_the_purge(
     db: Database, make_settings: Callable[..., Settings]
 ) -> None:
     metadata = later_schema()
-    new = [metadata.tables[n] for n in ("escalation", "welcome", "welcome_answer")]
+    new = [metadata.tables[n] for n in ("handover_note", "welcome", "welcome_answer")]
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda sync: metadata.create_all(sync, tables=new))
     old = await seed_case(db, code=OLD, closed_days_ago=40)
@@ -357,7 +357,7 @@ async def test_tables_added_later_are_purged_without_changes_to_the_purge(
     async with db.session() as session:
         [case] = await due_for_purge(session, before=before)
         plan = await plan_purge(session, case=case, metadata=metadata)
-    assert {"escalation": 1, "welcome": 1, "welcome_answer": 1}.items() <= plan.rows.items()
+    assert {"handover_note": 1, "welcome": 1, "welcome_answer": 1}.items() <= plan.rows.items()
     welcome = [t for t in plan.targets if t.source.startswith("welcome.")]
     assert [(t.id, t.channels) for t in welcome] == [("17.1", ("C0CASUSDEMO",))]
 
@@ -366,7 +366,7 @@ async def test_tables_added_later_are_purged_without_changes_to_the_purge(
             session, case_id=old.case_id, closed_before=before, actor="test", metadata=metadata
         )
     assert deleted is not None
-    assert {"escalation": 1, "welcome": 1, "welcome_answer": 1}.items() <= deleted.items()
+    assert {"handover_note": 1, "welcome": 1, "welcome_answer": 1}.items() <= deleted.items()
     async with db.engine.connect() as conn:
         for table in new:
             assert [r.id for r in (await conn.execute(select(table.c.id))).all()] == [2]
