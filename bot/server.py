@@ -149,7 +149,9 @@ def build_web_app(
 
     async def health(_request: web.Request) -> web.Response:
         """Liveness: answers at once, whatever the database does."""
-        return web.json_response({"ok": True, "tasks": deps.tasks.busy})
+        return web.json_response(
+            {"ok": True, "tasks": deps.tasks.busy, "outbox": deps.outbox.busy}
+        )
 
     async def ready(_request: web.Request) -> web.Response:
         problems = await readiness.check()
@@ -188,6 +190,9 @@ class RunningBot:
         await asyncio.gather(self._stop_reminders(deadline), self._drain(deadline))
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        # Renders still running finish (or their leases run out and another replica, or the
+        # next start, takes them over: the rows are in the database either way).
+        await self.deps.outbox.stop(grace=max(deadline - loop.time(), 0.0))
         for stop in reversed(self.deps.on_stop):
             await stop()
         await self._drain(deadline)  # anything the stop hooks started
@@ -246,6 +251,8 @@ async def start_bot(
     )
     deps = make_deps(settings, db)
     app = build_app(deps)
+    # Slack catches up with what the database wants: rows a dead process left, retries.
+    await deps.outbox.start()
     scheduler = start_scheduler(deps, app.client)
     schedule_retention(scheduler, deps, app.client)  # the daily purge, on the same scheduler
     readiness = Readiness(db)

@@ -91,3 +91,12 @@ async def display_names(client: AsyncWebClient, users: Iterable[str]) -> dict[st
         except SlackApiError:
             names[user] = user
     return names
+
+
+def uploaded_id(response: Any) -> str:
+    """The id of the (first) file a files_upload_v2 call uploaded."""
+    files = response.get("files") or [response.get("file") or {}]
+    file_id = (files[0] or {}).get("id")
+    if not file_id:
+        raise ValueError("Slack answered an upload without a file")
+    return str(file_id)
