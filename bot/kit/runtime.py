@@ -99,7 +99,7 @@ class Tasks:
     """
 
     def __init__(self, limit: int = 8) -> None:
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(limit)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
@@ -107,6 +107,11 @@ class Tasks:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+    def adopt(self, task: asyncio.Task[Any]) -> None:
+        """Keep a task that runs already (outside the slots) referenced and drained."""
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _in_slot(self, work: Coroutine[Any, Any, None]) -> None:
         async with self._slots:

@@ -8,7 +8,11 @@ the ack calls Slack, so the ack stays as fast as the commit.
 
 A change that cannot be stored (the database refuses or times out) is still acked, and the
 user is told privately that it was NOT stored, with a reference: never a silent loss, never a
-500. Modal submissions validate before the commit: field errors travel in the ack.
+500. Slack waits 3 s for an ack: when the database is too slow to answer within
+ACK_WITHIN_SECONDS, the request is acked then and its work goes on; the user learns the outcome
+from its followup (the result, or "niet opgeslagen") — the one case where an ack comes before
+the commit, told to the user either way. Modal submissions validate before the commit: field
+errors travel in the ack (when they come in time).
 
 A handler registered for Access.ANYONE takes a `Turn`; one registered for a case takes the
 `CaseTurn` the guard builds. The overloads below let the type checker hold each registration
@@ -17,6 +21,7 @@ in bot/surface.py to that.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -54,6 +59,8 @@ AnyHandler = Callable[[Any], Awaitable[Followup | None]]
 STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, TimeoutError)
 # How long a modal's field errors may wait for the user's language (one users.info).
 ERROR_LANGUAGE_SECONDS = 0.5
+# Slack shows a click as failed when its ack takes more than 3 s: the commit gets this long.
+ACK_WITHIN_SECONDS = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,40 @@ def spawn_followup(deps: Deps, turn: Turn, followup: Followup | None, *, name: s
         deps.tasks.spawn(after_ack(turn, followup, name=name), name=name)
 
 
+async def in_time(
+    deps: Deps, turn: Turn, work: Callable[[], Awaitable[Followup | None]], *, name: str
+) -> asyncio.Task[Followup | None] | Followup | None:
+    """The committing work's followup when it finished within ACK_WITHIN_SECONDS; else the
+    still running task (it is not cancelled: cancelling a commit leaves its outcome unknown)."""
+    task = asyncio.ensure_future(before_ack(turn, work, name=name))
+    done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN_SECONDS)
+    if done:
+        return task.result()
+    log.warning("%s: not committed in %.1f s; acked, the work goes on", name, ACK_WITHIN_SECONDS)
+    deps.tasks.adopt(task)
+    return task
+
+
+def follow(
+    deps: Deps,
+    turn: Turn,
+    outcome: asyncio.Task[Followup | None] | Followup | None,
+    *,
+    name: str,
+) -> None:
+    """After the ack: the followup, or — for work still committing — its followup once done."""
+    if not isinstance(outcome, asyncio.Task):
+        spawn_followup(deps, turn, outcome, name=name)
+        return
+
+    async def when_done() -> None:
+        followup = await outcome
+        if followup is not None:
+            await after_ack(turn, followup, name=name)
+
+    deps.tasks.spawn(when_done(), name=name)
+
+
 @overload
 def acked(deps: Deps, handler: Handler, access: Literal[Access.ANYONE]) -> Listener: ...
 @overload
@@ -188,9 +229,9 @@ def acked(deps: Deps, handler: AnyHandler, access: Access) -> Listener:
         ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond | None = None
     ) -> None:
         turn = build_turn(deps, client, body, respond)
-        followup = await before_ack(turn, lambda: guarded(entry, turn), name=entry.name)
+        outcome = await in_time(deps, turn, lambda: guarded(entry, turn), name=entry.name)
         await ack()
-        spawn_followup(deps, turn, followup, name=entry.name)
+        follow(deps, turn, outcome, name=entry.name)
 
     listener.__name__ = f"acked_{entry.name}"
     return listener
@@ -226,15 +267,15 @@ def acked_view(
             found = await _field_errors(turn, admitted_turn, body, validate)
             if found:
                 errors.update(found)
-                return None
+                return later(_too_late_for_errors, turn, errors)
             return await handler(admitted_turn)
 
-        followup = await before_ack(turn, work, name=name)
-        if errors:
+        outcome = await in_time(deps, turn, work, name=name)
+        if errors and not isinstance(outcome, asyncio.Task):
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        spawn_followup(deps, turn, followup, name=name)
+        follow(deps, turn, outcome, name=name)
 
     listener.__name__ = f"view_{name}"
     return listener
@@ -258,6 +299,12 @@ async def _field_errors(
         if turn.lang_known and turn.lang != turn.deps.settings.language:
             errors = await check()
     return errors
+
+
+async def _too_late_for_errors(turn: Turn, errors: Mapping[str, str]) -> None:
+    """Field errors found after the form was acked (closed) already: said privately."""
+    if errors:
+        await turn.tell(turn.t("errors.form_closed", errors="\n".join(errors.values())))
 
 
 def subcommands(table: Mapping[str, Route]) -> Handler:

@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.kit.reminders import Obsolete, Sender
 from bot.kit.runtime import Deps, UserDirectory
+from bot.outbox import Outbox
 from bot.poller import MAX_BATCHES_PER_TICK, poll_once, start_scheduler
 from bot.surface import SENDERS
 from flows.catalogue import load_catalogue
@@ -55,12 +56,13 @@ def ams(*args: int) -> datetime:
 
 
 def make_deps(settings: Settings, db: Database) -> Deps:
-    # Built from bot.runtime alone: the poller needs no listeners.
+    # Built from bot.runtime alone: the poller needs no listeners (and renders no objects).
     return Deps(
         settings=settings,
         db=db,
         users=UserDirectory(settings.language),
         catalogue=load_catalogue(settings.maatwerk_file),
+        outbox=Outbox(db, AsyncWebClient(token="xoxb-unused"), {}),
     )
 
 
@@ -191,6 +193,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import load_settings
 from bot.poller import poll_once
 from bot.kit.runtime import Deps, UserDirectory
+from bot.outbox import Outbox
 from flows.catalogue import load_catalogue
 from storage.db import Database, make_engine
 
@@ -198,7 +201,8 @@ async def main():
     settings = load_settings(json.loads(sys.argv[1]))
     now = datetime.fromisoformat(sys.argv[2])
     db = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    deps = Deps(settings, db, UserDirectory("nl"), load_catalogue())
+    client = AsyncWebClient(token="xoxb-unused")
+    deps = Deps(settings, db, UserDirectory("nl"), load_catalogue(), Outbox(db, client, {}))
     sent = []
 
     async def send(deps, client, reminder):
