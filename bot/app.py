@@ -66,6 +66,21 @@ def make_outbox_client(
     )
 
 
+def make_reminder_client(
+    settings: Settings, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The reminder poller's client: it retries only a 429 (Slack did nothing). A lost answer
+    or a 5xx is left to the poller, which looks for the message before it posts again — a
+    client that re-sent the request itself could DM the same reminder twice."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
 def shared_session(owner: Deps | list[Stop]) -> aiohttp.ClientSession | None:
     """One connection pool for Web API calls, closed when the bot stops (with `owner`'s stop
     hooks; calls after that fall back to a session per call). None outside an event loop,

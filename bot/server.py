@@ -25,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.admin.retention import schedule_retention
-from bot.app import build_app, make_deps
+from bot.app import build_app, make_deps, make_reminder_client, shared_session
 from bot.config import Settings, SettingsError
 from bot.edge import GuardedSocketModeHandler, verified_request
 from bot.kit.runtime import Deps
@@ -253,7 +253,8 @@ async def start_bot(
     app = build_app(deps)
     # Slack catches up with what the database wants: rows a dead process left, retries.
     await deps.outbox.start()
-    scheduler = start_scheduler(deps, app.client)
+    reminders = make_reminder_client(settings, session=shared_session(deps))
+    scheduler = start_scheduler(deps, reminders)
     schedule_retention(scheduler, deps, app.client)  # the daily purge, on the same scheduler
     readiness = Readiness(db)
     web_app = build_web_app(
