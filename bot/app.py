@@ -106,7 +106,13 @@ def make_deps(settings: Settings, db: Database) -> Deps:
         db=db,
         users=UserDirectory(settings.language),
         catalogue=load_method(settings),
-        outbox=Outbox(db, client, renderers),
+        outbox=Outbox(
+            db,
+            client,
+            renderers,
+            lease_seconds=settings.outbox_lease_seconds,
+            poll_interval=settings.outbox_poll_seconds,
+        ),
         on_stop=on_stop,
     )
     renderers.update({kind: functools.partial(draw, deps) for kind, draw in RENDERERS.items()})

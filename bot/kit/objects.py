@@ -50,6 +50,7 @@ async def wanted(
         payload=payload,
         owner=deps.outbox.owner,
         now=utcnow(),
+        lease_seconds=deps.outbox.lease_seconds,
     )
 
 
@@ -64,6 +65,7 @@ async def bump(session: AsyncSession, deps: Deps, row: SlackObject) -> int:
         lane=row.lane,
         owner=deps.outbox.owner,
         now=utcnow(),
+        lease_seconds=deps.outbox.lease_seconds,
     )
 
 

@@ -37,6 +37,8 @@ from storage.models import Case, Meeting, Participant
 log = logging.getLogger("casusbot")
 
 LOCALE_CACHE_SECONDS = 3600
+RATE_LIMITED = 429
+SERVER_ERROR = 500
 
 
 class UserDirectory:
@@ -80,6 +82,9 @@ class UserDirectory:
             title = str((user.get("profile") or {}).get("title") or "")[:80]
         except SlackApiError as error:
             log.warning("users.info failed for %s: %s", user_id, error_code(error))
+            status = getattr(error.response, "status_code", 0)
+            if status == RATE_LIMITED or (isinstance(status, int) and status >= SERVER_ERROR):
+                return (now, self._default, "")  # Slack in trouble: ask again next time
             lang, title = self._default, ""
         except (aiohttp.ClientError, TimeoutError) as error:
             # Slack out of reach: the default for now, and ask again next time.
