@@ -149,9 +149,8 @@ def build_web_app(
 
     async def health(_request: web.Request) -> web.Response:
         """Liveness: answers at once, whatever the database does."""
-        return web.json_response(
-            {"ok": True, "tasks": deps.tasks.busy, "outbox": deps.outbox.busy}
-        )
+        # `tasks`: all work still running here (followups and renders); `outbox`: renders.
+        return web.json_response({"ok": True, "tasks": deps.busy, "outbox": deps.outbox.busy})
 
     async def ready(_request: web.Request) -> web.Response:
         problems = await readiness.check()

@@ -1,5 +1,6 @@
-"""The Slack port helpers every feature uses: open a DM, tell a user privately, read a profile,
-update a message where a failure must not stop the work, and name a Slack error safely."""
+"""The Slack port helpers every feature uses: open a DM, tell a user privately, read names,
+update a message where a failure must not stop the work, name a Slack error safely, and read
+an upload's file id."""
 
 from __future__ import annotations
 
@@ -70,15 +71,6 @@ async def update_message(
         log.warning("could not update %s: %s", what, error_code(error))
         return False
     return True
-
-
-async def profile_title(client: AsyncWebClient, user_id: str) -> str:
-    """The organisation is the user's Slack profile title (e.g. 'Veilig Thuis')."""
-    try:
-        profile = (await client.users_info(user=user_id))["user"].get("profile") or {}
-    except SlackApiError:
-        return ""
-    return str(profile.get("title") or "")[:80]
 
 
 async def display_names(client: AsyncWebClient, users: Iterable[str]) -> dict[str, str]:

@@ -108,8 +108,7 @@ class BotProcess:
 
     async def busy(self) -> int:
         """Followups and renders running in the bot now."""
-        body = (await self.get("/healthz"))[2]
-        return int(body.get("tasks", 0)) + int(body.get("outbox", 0))
+        return int((await self.get("/healthz"))[2].get("tasks", 0))
 
     def kill(self) -> None:
         """kill -9: no shutdown, no clean-up, as a crash or an OOM kill."""
