@@ -109,3 +109,29 @@ def posed(stage: Stage, thread_ts: str) -> Counter[str]:
         if len(first) > 1 and first[0].startswith("_") and "·" in first[0]:
             seen[f"{first[0]} {first[1]}"] += 1
     return seen
+
+
+def next_click(stage: Stage, thread_ts: str) -> tuple[str, dict[str, Any], str | None]:
+    """What the regisseur clicks to move the meeting on: reveal an open round first, choose an
+    outcome at the decision point (the first, "stay"), else Volgende. (action id, message,
+    value)."""
+    for message in reversed(thread(stage, thread_ts)):
+        if "vote_reveal" in action_ids(message):
+            return "vote_reveal", message, None
+    [question] = with_buttons(stage, thread_ts)
+    if "meeting_decide" in action_ids(question):
+        meeting_decision = [
+            block["accessory"]["value"]
+            for block in question["blocks"]
+            if str(block.get("block_id", "")).startswith("decision:")
+        ]
+        chosen = "✅" in text_of(question)
+        if not chosen:
+            return "meeting_decide", question, meeting_decision[0]
+    return "meeting_next", question, None
+
+
+async def click_on(stage: Stage, who: str, thread_ts: str) -> None:
+    """Move the meeting on one click (see next_click); raises DeliveryError when not acked."""
+    action_id, message, value = next_click(stage, thread_ts)
+    await stage.sb.user(who).click(action_id, message=(CASE_CHANNEL, message["ts"]), value=value)

@@ -24,6 +24,7 @@ from tests.e2e.meeting_steps import register_case, start_meeting, stored_case, t
 from tests.e2e.test_votes import stored_votes, walk_to_scale
 from tests.faults.conftest import LONG, Stage, figure
 from tests.faults.meeting_faults import (
+    click_on,
     converged,
     duplicates,
     open_meeting,
@@ -32,7 +33,6 @@ from tests.faults.meeting_faults import (
     start,
     stored_meeting,
     stranded,
-    with_buttons,
 )
 
 VOTERS = 200 if LONG else 60
@@ -145,11 +145,7 @@ async def test_kill_9_in_a_meeting_walk_the_meeting_goes_on_posted_once(stage: S
     behind_total = 0
     started = time.monotonic()
     for step in range(WALK_STEPS):
-        [question] = with_buttons(stage, thread_ts)
-        petra = stage.sb.user("petra")
-        click = asyncio.create_task(
-            petra.click("meeting_next", message=(CASE_CHANNEL, question["ts"]))
-        )
+        click = asyncio.create_task(click_on(stage, "petra", thread_ts))
         how = kills.get(step)
         if how == "mid_click":
             await asyncio.sleep(rng.uniform(0.0, 0.05))
