@@ -18,7 +18,7 @@ from bot.agreements.dms import channel_note
 from bot.kit.clock import local_today
 from bot.kit.i18n import t
 from bot.kit.ids import ObjectKind
-from bot.kit.objects import bump, payload_int, wanted
+from bot.kit.objects import bump, meeting_of, payload_int, wanted
 from bot.kit.runtime import Deps
 from bot.meetings.objects import want_in_thread
 from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
@@ -60,12 +60,9 @@ async def bump_for(session: AsyncSession, deps: Deps, agreement: Agreement) -> l
 
 
 async def render_message(deps: Deps, ctx: RenderContext) -> Rendered:
-    meeting_id = payload_int(ctx.payload, "meeting")
+    meeting, case = await meeting_of(deps, ctx)
+    meeting_id = row_id(meeting)
     async with deps.db.session() as session:
-        meeting = await meeting_by_id(session, meeting_id=meeting_id)
-        case = await case_by_id(session, case_id=meeting.case_id) if meeting else None
-        if meeting is None or case is None:
-            raise RenderFailed("meeting_gone")
         items = await agreements_to_show(session, case_id=row_id(case), meeting_id=meeting_id)
         next_meetings: dict[int, datetime | None] = {}
         for other_id in [a.next_meeting_id for a in items if a.next_meeting_id is not None]:

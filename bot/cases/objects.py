@@ -10,10 +10,10 @@ from bot.cases.blocks import registered_text
 from bot.kit.confidentiality import confirm_blocks
 from bot.kit.i18n import t
 from bot.kit.ids import ObjectKind
-from bot.kit.objects import payload_int, wanted
+from bot.kit.objects import case_of, wanted
 from bot.kit.runtime import Deps
-from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
-from storage.cases import case_by_id, participants
+from bot.outbox import RenderContext, Rendered, post_or_update
+from storage.cases import participants
 from storage.models import Case, Role, row_id
 
 
@@ -44,17 +44,9 @@ async def want_statement(session: AsyncSession, deps: Deps, case: Case, user_id:
     )
 
 
-async def _case(deps: Deps, ctx: RenderContext) -> Case:
-    async with deps.db.session() as session:
-        case = await case_by_id(session, case_id=payload_int(ctx.payload, "case"))
-    if case is None:
-        raise RenderFailed("case_gone")
-    return case
-
-
 async def render_announcement(deps: Deps, ctx: RenderContext) -> Rendered:
     """The channel's note that the case exists: its phase and who has which role."""
-    case = await _case(deps, ctx)
+    case = await case_of(deps, ctx)
     async with deps.db.session() as session:
         members = await participants(session, case_id=row_id(case))
     lang = deps.settings.language
@@ -70,7 +62,7 @@ async def render_announcement(deps: Deps, ctx: RenderContext) -> Rendered:
 
 async def render_statement(deps: Deps, ctx: RenderContext) -> Rendered:
     """The confidentiality statement with its confirm button, in the guest's language."""
-    case = await _case(deps, ctx)
+    case = await case_of(deps, ctx)
     user = str(ctx.payload.get("user") or "")
     lang = await deps.users.language(ctx.client, user)
     blocks = confirm_blocks(deps.settings, lang, case_id=row_id(case), code=case.code)

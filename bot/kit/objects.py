@@ -15,8 +15,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.runtime import Deps
-from bot.outbox import RenderContext, Rendered
-from storage.models import SlackObject
+from bot.outbox import RenderContext, Rendered, RenderFailed
+from storage.cases import case_by_id
+from storage.meetings import meeting_by_id
+from storage.models import Case, Meeting, SlackObject, row_id
 from storage.slack_objects import want
 from storage.types import utcnow
 
@@ -75,3 +77,42 @@ def payload_int(row_payload: Mapping[str, Any], name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"object payload has no {name}")
     return value
+
+
+async def want_case_posts(
+    session: AsyncSession, deps: Deps, case: Case, *, key: str, kind: str, parts: int, lane: str
+) -> list[int]:
+    """A new post of `parts` messages in the case channel (`key`:0, :1, …), in `lane`."""
+    case_id = row_id(case)
+    return [
+        await wanted(
+            session,
+            deps,
+            key=f"{key}:{part}",
+            kind=kind,
+            case_id=case_id,
+            channel_id=case.channel_id,
+            lane=lane,
+            payload={"case": case_id, "part": part},
+        )
+        for part in range(parts)
+    ]
+
+
+async def case_of(deps: Deps, ctx: RenderContext) -> Case:
+    """The case an object shows (its payload's `case`), as stored now."""
+    async with deps.db.session() as session:
+        case = await case_by_id(session, case_id=payload_int(ctx.payload, "case"))
+    if case is None:
+        raise RenderFailed("case_gone")
+    return case
+
+
+async def meeting_of(deps: Deps, ctx: RenderContext) -> tuple[Meeting, Case]:
+    """The meeting an object shows (its payload's `meeting`) and its case, as stored now."""
+    async with deps.db.session() as session:
+        meeting = await meeting_by_id(session, meeting_id=payload_int(ctx.payload, "meeting"))
+        case = await case_by_id(session, case_id=meeting.case_id) if meeting else None
+    if meeting is None or case is None:
+        raise RenderFailed("meeting_gone")
+    return meeting, case

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import SectionBlock
 from bot.agreements.blocks import agreement_buttons
 from bot.kit.blocks import dicts, local_time, md, mention
 from bot.kit.i18n import t
-from bot.kit.objects import payload_int
+from bot.kit.objects import meeting_of, payload_int
 from bot.kit.payloads import Ref
 from bot.kit.runtime import Deps
 from bot.meetings.blocks import (
@@ -35,8 +35,7 @@ from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
 from bot.prep.blocks import status_blocks
 from flows.meeting import MeetingState, Status, current_step
 from flows.steps import phase_steps
-from storage.cases import case_by_id
-from storage.meetings import invitees, load_state, meeting_by_id, set_messages
+from storage.meetings import invitees, load_state, set_messages
 from storage.models import Case, Meeting, MeetingStatus
 from storage.prep import prep_status
 
@@ -55,12 +54,7 @@ class Stored:
 
 
 async def _stored(deps: Deps, ctx: RenderContext) -> Stored:
-    meeting_id = payload_int(ctx.payload, "meeting")
-    async with deps.db.session() as session:
-        meeting = await meeting_by_id(session, meeting_id=meeting_id)
-        case = await case_by_id(session, case_id=meeting.case_id) if meeting else None
-    if meeting is None or case is None:
-        raise RenderFailed("meeting_gone")
+    meeting, case = await meeting_of(deps, ctx)
     return Stored(meeting, case, load_state(meeting))
 
 

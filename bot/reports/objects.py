@@ -12,7 +12,7 @@ import secrets
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.ids import ObjectKind
-from bot.kit.objects import wanted
+from bot.kit.objects import want_case_posts
 from bot.kit.runtime import Deps
 from bot.meetings.objects import want_in_thread
 from bot.reports.timeline import timeline_for
@@ -45,18 +45,8 @@ async def want_timeline(
     case_id = row_id(case)
     lane = f"case:{case_id}:timeline:{secrets.token_hex(4)}"
     parts = await timeline_for(session, deps, case)
-    rows = [
-        await wanted(
-            session,
-            deps,
-            key=f"{lane}:{part}",
-            kind=ObjectKind.TIMELINE,
-            case_id=case_id,
-            channel_id=case.channel_id,
-            lane=lane,
-            payload={"case": case_id, "part": part},
-        )
-        for part in range(len(parts))
-    ]
+    rows = await want_case_posts(
+        session, deps, case, key=lane, kind=ObjectKind.TIMELINE, parts=len(parts), lane=lane
+    )
     trend, chart = await want_trend(session, deps, case, lane=lane)
     return rows + trend, chart

@@ -14,12 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.blocks import HEADER_LIMIT, local_time, md, mention, messages, split_text
 from bot.kit.i18n import t
-from bot.kit.objects import payload_int
+from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
-from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
+from bot.outbox import RenderContext, Rendered, post_or_update
 from storage.audit import phase_changes
 from storage.bodemeis_checks import checks_since
-from storage.cases import case_by_id
 from storage.meetings import load_state, meetings_of_case
 from storage.models import Case, row_id
 
@@ -143,10 +142,8 @@ async def timeline_for(session: AsyncSession, deps: Deps, case: Case) -> list[li
 
 async def render_timeline(deps: Deps, ctx: RenderContext) -> Rendered:
     """One message of the case's timeline (a post asked for by `/casus tijdlijn`)."""
+    case = await case_of(deps, ctx)
     async with deps.db.session() as session:
-        case = await case_by_id(session, case_id=payload_int(ctx.payload, "case"))
-        if case is None:
-            raise RenderFailed("case_gone")
         parts = await timeline_for(session, deps, case)
     part = payload_int(ctx.payload, "part")
     if part >= len(parts):

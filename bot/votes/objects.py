@@ -12,7 +12,7 @@ import secrets
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.ids import ObjectKind
-from bot.kit.objects import bump, wanted
+from bot.kit.objects import bump, want_case_posts, wanted
 from bot.kit.runtime import Deps
 from bot.meetings.objects import want_in_thread
 from bot.votes.render import results_for, trend_for
@@ -108,19 +108,9 @@ async def want_trend(
     case_id = row_id(case)
     lane = lane or f"case:{case_id}:trend:{secrets.token_hex(4)}"
     base = f"{lane}:trend"
-    rows = [
-        await wanted(
-            session,
-            deps,
-            key=f"{base}:{part}",
-            kind=ObjectKind.TREND,
-            case_id=case_id,
-            channel_id=case.channel_id,
-            lane=lane,
-            payload={"case": case_id, "part": part},
-        )
-        for part in range(len(parts))
-    ]
+    rows = await want_case_posts(
+        session, deps, case, key=base, kind=ObjectKind.TREND, parts=len(parts), lane=lane
+    )
     chart = await wanted(
         session,
         deps,

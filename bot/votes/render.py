@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.i18n import t
-from bot.kit.objects import payload_int
+from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
 from bot.kit.slack import uploaded_id
 from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
@@ -29,7 +29,6 @@ from bot.votes.blocks import (
 )
 from bot.votes.scores import scores_of_case
 from flows.steps import Step, StepKind, phase_steps
-from storage.cases import case_by_id
 from storage.meetings import meeting_by_id
 from storage.models import Case, Meeting, row_id
 from storage.votes import (
@@ -174,17 +173,9 @@ async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[
     )
 
 
-async def _case(deps: Deps, ctx: RenderContext) -> Case:
-    async with deps.db.session() as session:
-        case = await case_by_id(session, case_id=payload_int(ctx.payload, "case"))
-    if case is None:
-        raise RenderFailed("case_gone")
-    return case
-
-
 async def render_trend(deps: Deps, ctx: RenderContext) -> Rendered:
     """One message of the case's trend: the medians per meeting, the family's view."""
-    case = await _case(deps, ctx)
+    case = await case_of(deps, ctx)
     part = payload_int(ctx.payload, "part")
     async with deps.db.session() as session:
         parts = await trend_for(session, deps, case)
@@ -197,7 +188,7 @@ async def render_trend(deps: Deps, ctx: RenderContext) -> Rendered:
 async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
     """The trend's chart as a PNG in the trend's thread. A file carries no metadata: a retry
     after an upload whose answer was lost uploads it again."""
-    case = await _case(deps, ctx)
+    case = await case_of(deps, ctx)
     if ctx.file_id is not None:
         return Rendered(file_id=ctx.file_id)  # files cannot be edited; the chart stays
     async with deps.db.session() as session:
