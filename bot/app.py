@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from typing import Any
@@ -18,8 +19,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings, SettingsError
-from bot.kit.runtime import Deps, UserDirectory, build_turn
-from bot.surface import register
+from bot.kit.runtime import Deps, Stop, UserDirectory, build_turn
+from bot.outbox import Outbox, Renderer
+from bot.surface import RENDERERS, register
 from flows.catalogue import load_catalogue
 from flows.errors import CatalogueError
 from flows.model import Catalogue
@@ -49,26 +51,72 @@ def make_client(
     )
 
 
-def shared_session(deps: Deps) -> aiohttp.ClientSession | None:
-    """One connection pool for the bot's Web API calls, closed when the bot stops (calls after
-    that fall back to a session per call). None outside an event loop, where aiohttp cannot
-    make one."""
+def make_outbox_client(
+    settings: Settings, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The outbox's Web API client: without slack_sdk's retry handlers. The outbox backs off
+    itself (from the row's own count and Slack's Retry-After) and keeps its lease meanwhile;
+    a handler sleeping inside a render would hold the row past its render timeout."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=[],
+    )
+
+
+def make_reminder_client(
+    settings: Settings, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The reminder poller's client: it retries only a 429 (Slack did nothing). A lost answer
+    or a 5xx is left to the poller, which looks for the message before it posts again — a
+    client that re-sent the request itself could DM the same reminder twice."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def shared_session(owner: Deps | list[Stop]) -> aiohttp.ClientSession | None:
+    """One connection pool for Web API calls, closed when the bot stops (with `owner`'s stop
+    hooks; calls after that fall back to a session per call). None outside an event loop,
+    where aiohttp cannot make one."""
+    on_stop = owner.on_stop if isinstance(owner, Deps) else owner
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return None
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS))
-    deps.on_stop.append(session.close)
+    on_stop.append(session.close)
     return session
 
 
 def make_deps(settings: Settings, db: Database) -> Deps:
-    return Deps(
+    """The dependencies, with the outbox and its renderers (bot/surface.py's RENDERERS, each
+    given these dependencies). The outbox's poller starts with the bot (bot.server)."""
+    on_stop: list[Stop] = []
+    renderers: dict[str, Renderer] = {}
+    client = make_outbox_client(settings, session=shared_session(on_stop))
+    deps = Deps(
         settings=settings,
         db=db,
         users=UserDirectory(settings.language),
         catalogue=load_method(settings),
+        outbox=Outbox(
+            db,
+            client,
+            renderers,
+            lease_seconds=settings.outbox_lease_seconds,
+            poll_interval=settings.outbox_poll_seconds,
+        ),
+        on_stop=on_stop,
     )
+    renderers.update({kind: functools.partial(draw, deps) for kind, draw in RENDERERS.items()})
+    return deps
 
 
 def load_method(settings: Settings) -> Catalogue:
@@ -82,10 +130,10 @@ def load_method(settings: Settings) -> Catalogue:
 def build_app(deps: Deps) -> AsyncApp:
     settings = deps.settings
     app = AsyncApp(
-        client=make_client(settings, session=shared_session(deps)),
+        client=make_client(settings, session=shared_session(deps.on_stop)),
         signing_secret=settings.slack_signing_secret or "",
-        # Listeners ack first and hand the work to a task (bot.kit.wiring), so Bolt can answer
-        # Slack as soon as the listener returns instead of polling for the ack.
+        # Listeners commit, ack, and hand the Slack work to a task (bot.kit.wiring), so Bolt
+        # can answer Slack as soon as the listener returns instead of polling for the ack.
         process_before_response=True,
         request_verification_enabled=not settings.socket_mode,
         logger=logging.getLogger("casusbot.bolt"),
@@ -102,7 +150,8 @@ def build_app(deps: Deps) -> AsyncApp:
             "request failed before ack (ref=%s, type=%s)", ref, body.get("type"), exc_info=error
         )
         try:
-            turn = await build_turn(deps, client, body, None)
+            turn = build_turn(deps, client, body, None)
+            await turn.settle_language()
             await turn.tell(turn.t("errors.generic", ref=ref))
         except Exception:
             log.exception("could not tell the user about failure ref=%s", ref)

@@ -93,6 +93,10 @@ class Settings:
     max_meeting_interval: Mapping[str, int] = field(
         default_factory=lambda: DEFAULT_MAX_MEETING_INTERVAL_DAYS
     )
+    # The outbox (DESIGN §2): how long a render holds its row before another replica (or the
+    # next start) may take it over, and how often each process looks for rows to render.
+    outbox_lease_seconds: float = 30.0
+    outbox_poll_seconds: float = 2.0
 
     @property
     def socket_mode(self) -> bool:
@@ -182,6 +186,8 @@ def load_settings(
         db_statement_timeout=seconds("CASUSBOT_DB_STATEMENT_TIMEOUT", "10", 0.5, 3600),
         db_pool_timeout=seconds("CASUSBOT_DB_POOL_TIMEOUT", "5", 0.5, 120),
         shutdown_seconds=seconds("CASUSBOT_SHUTDOWN_SECONDS", "25", 1, 3600),
+        outbox_lease_seconds=seconds("CASUSBOT_OUTBOX_LEASE_SECONDS", "30", 2, 600),
+        outbox_poll_seconds=seconds("CASUSBOT_OUTBOX_POLL_SECONDS", "2", 0.1, 60),
         **_prep_timing(get),
         emergency_text=_emergency_text(get("CASUSBOT_EMERGENCY_TEXT")),
         escalation_pickup_hours=_int(

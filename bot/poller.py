@@ -13,17 +13,19 @@ process that only polls sends every kind (bot.kit.reminders says what a sender i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.kit.reminders import Obsolete, PermanentFailure, Sender
+from bot.kit.reminders import Obsolete, PermanentFailure, Sender, find_earlier_post
 from bot.kit.runtime import Deps
 from bot.kit.slack import error_code
 from bot.surface import SENDERS
@@ -32,6 +34,7 @@ from storage.reminder_queue import (
     backoff,
     claim_due,
     expire_late,
+    extend_lease,
     mark_failed,
     mark_obsolete,
     mark_sent,
@@ -49,6 +52,7 @@ SEND_CONCURRENCY = 5
 MAX_BATCHES_PER_TICK = 20
 STOP_GRACE_SECONDS = 10.0
 
+SERVER_ERROR = 500
 # Slack errors that a retry cannot fix: the reminder fails at once instead of backing off.
 PERMANENT_SLACK_ERRORS = frozenset(
     {
@@ -120,7 +124,8 @@ async def poll_once(
         async with gate:
             report.count(await deliver(deps, client, reminder, registry, now=now))
 
-    await asyncio.gather(*(deliver_one(reminder) for reminder in claimed))
+    async with _leases_held(deps, claimed, now=now):
+        await asyncio.gather(*(deliver_one(reminder) for reminder in claimed))
     if report.expired or report.recovered or report.claimed:
         log.info(
             "reminders: %d claimed, %d sent, %d retry, %d failed, %d obsolete, %d expired,"
@@ -144,17 +149,25 @@ async def deliver(
     *,
     now: datetime,
 ) -> Outcome:
-    """Send one claimed reminder and record what happened. Logs ids and codes, never text."""
+    """Send one claimed reminder and record what happened, exactly once: a reminder an
+    earlier try may have posted (its process died, or Slack's answer was lost) is first looked
+    for by its id in the message metadata, and marked sent when found. Only this claim may
+    record the outcome (its token). Logs ids and codes, never text."""
     reminder_id = row_id(reminder)
     send = senders.get(reminder.kind)
     if send is None:
         log.error("reminder %d: no sender registered for kind %r", reminder_id, reminder.kind)
         return await _failed(deps, reminder, "no_sender", None)
     try:
-        message_ts = await send(deps, client, reminder)
+        message_ts = await find_earlier_post(client, reminder) if reminder.maybe_posted else None
+        if message_ts is not None:
+            log.info("reminder %d (%s) was posted before; marked sent", reminder_id, reminder.kind)
+        else:
+            message_ts = await send(deps, client, reminder)
     except Obsolete as obsolete:
         log.info("reminder %d (%s) obsolete: %s", reminder_id, reminder.kind, obsolete.code)
-        done = await mark_obsolete(deps.db, reminder_id, obsolete.code)
+        token = reminder.claim_token
+        done = await mark_obsolete(deps.db, reminder_id, obsolete.code, claim_token=token)
         return Outcome.OBSOLETE if done else Outcome.LOST
     except PermanentFailure as failure:
         log.warning("reminder %d (%s) failed: %s", reminder_id, reminder.kind, failure.code)
@@ -163,23 +176,87 @@ async def deliver(
         code = error_code(error)
         retry_at = None if code in PERMANENT_SLACK_ERRORS else backoff(reminder.attempts, now)
         log.warning("reminder %d (%s): Slack said %s", reminder_id, reminder.kind, code)
-        return await _failed(deps, reminder, code, retry_at)
+        unknown = _status(error) >= SERVER_ERROR  # Slack may have posted before it failed
+        return await _failed(deps, reminder, code, retry_at, maybe_posted=unknown)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        # The request may have reached Slack and its answer got lost: the next try looks first.
+        code = f"exc_{type(error).__name__.lower()}"[:40]
+        log.warning("reminder %d (%s): no answer from Slack: %s", reminder_id, reminder.kind, code)
+        retry_at = backoff(reminder.attempts, now)
+        connected = not isinstance(error, aiohttp.ClientConnectorError)
+        return await _failed(deps, reminder, code, retry_at, maybe_posted=connected)
     except Exception as error:
-        # A bug or a network failure: keep the type for the log and the row, and try again.
+        # A bug: keep the type for the log and the row, and try again.
         log.exception("reminder %d (%s): sender raised", reminder_id, reminder.kind)
         code = f"exc_{type(error).__name__.lower()}"[:40]
         return await _failed(deps, reminder, code, backoff(reminder.attempts, now))
-    if await mark_sent(deps.db, reminder_id, message_ts, now=now):
+    token = reminder.claim_token
+    if await mark_sent(deps.db, reminder_id, message_ts, claim_token=token, now=now):
         return Outcome.SENT
     log.warning("reminder %d was sent but had been taken over (lease too short?)", reminder_id)
     return Outcome.LOST
 
 
-async def _failed(deps: Deps, reminder: Reminder, code: str, retry_at: datetime | None) -> Outcome:
-    status = await mark_failed(deps.db, row_id(reminder), code, retry_at, attempt=reminder.attempts)
+def _status(error: SlackApiError) -> int:
+    status = getattr(error.response, "status_code", 0)
+    return status if isinstance(status, int) else 0
+
+
+async def _failed(
+    deps: Deps,
+    reminder: Reminder,
+    code: str,
+    retry_at: datetime | None,
+    *,
+    maybe_posted: bool = False,
+) -> Outcome:
+    status = await mark_failed(
+        deps.db,
+        row_id(reminder),
+        code,
+        retry_at,
+        attempt=reminder.attempts,
+        claim_token=reminder.claim_token,
+        maybe_posted=maybe_posted,
+    )
     if status is None:
         return Outcome.LOST
     return Outcome.RETRIED if status == ReminderStatus.PENDING else Outcome.FAILED
+
+
+@contextlib.asynccontextmanager
+async def _leases_held(
+    deps: Deps, claimed: list[Reminder], *, now: datetime
+) -> AsyncIterator[None]:
+    """While a batch is being sent, keep its lease from running out: a round slowed down by
+    Slack's rate limits must not see its rows taken over (and sent twice) by another process.
+    The lease is renewed for its own length each time half of it has passed."""
+    tokens = {r.claim_token for r in claimed if r.claim_token}
+    held = [r.lease_until for r in claimed if r.lease_until is not None]
+    if not tokens or not held:
+        yield
+        return
+    length = max((min(held) - now).total_seconds(), 1.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(length / 2)
+            until = now + timedelta(seconds=loop.time() - started + length)
+            for token in tokens:
+                try:
+                    await extend_lease(deps.db, claim_token=token, until=until)
+                except Exception:
+                    log.exception("reminders: could not extend the lease of a batch")
+
+    renewing = asyncio.create_task(renew(), name="reminder-lease")
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
 
 
 # ----- the scheduler job -----

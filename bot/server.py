@@ -25,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.admin.retention import schedule_retention
-from bot.app import build_app, make_deps
+from bot.app import build_app, make_deps, make_reminder_client, shared_session
 from bot.config import Settings, SettingsError
 from bot.edge import GuardedSocketModeHandler, verified_request
 from bot.kit.runtime import Deps
@@ -149,7 +149,8 @@ def build_web_app(
 
     async def health(_request: web.Request) -> web.Response:
         """Liveness: answers at once, whatever the database does."""
-        return web.json_response({"ok": True, "tasks": deps.tasks.busy})
+        # `tasks`: all work still running here (followups and renders); `outbox`: renders.
+        return web.json_response({"ok": True, "tasks": deps.busy, "outbox": deps.outbox.busy})
 
     async def ready(_request: web.Request) -> web.Response:
         problems = await readiness.check()
@@ -188,6 +189,9 @@ class RunningBot:
         await asyncio.gather(self._stop_reminders(deadline), self._drain(deadline))
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        # Renders still running finish (or their leases run out and another replica, or the
+        # next start, takes them over: the rows are in the database either way).
+        await self.deps.outbox.stop(grace=max(deadline - loop.time(), 0.0))
         for stop in reversed(self.deps.on_stop):
             await stop()
         await self._drain(deadline)  # anything the stop hooks started
@@ -246,7 +250,10 @@ async def start_bot(
     )
     deps = make_deps(settings, db)
     app = build_app(deps)
-    scheduler = start_scheduler(deps, app.client)
+    # Slack catches up with what the database wants: rows a dead process left, retries.
+    await deps.outbox.start()
+    reminders = make_reminder_client(settings, session=shared_session(deps))
+    scheduler = start_scheduler(deps, reminders)
     schedule_retention(scheduler, deps, app.client)  # the daily purge, on the same scheduler
     readiness = Readiness(db)
     web_app = build_web_app(

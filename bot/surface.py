@@ -1,5 +1,5 @@
 """The bot's whole surface on one screen: every command, action, view and event with the access
-it needs, and the reminder sender for every kind.
+it needs, the reminder sender for every kind, and the renderer for every kind of Slack object.
 
 bot.kit.access enforces each line's access before its handler runs; a handler for a case gets
 the guarded turn (the type checker holds each line to that). Features are reached only from
@@ -12,21 +12,27 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.agreements import answers
 from bot.agreements import listeners as agreements
+from bot.agreements import message as agreements_message
 from bot.agreements import reminders as agreement_reminders
 from bot.cases import listeners as cases
+from bot.cases import objects as case_objects
 from bot.home import listeners as home
 from bot.kit.access import Access
-from bot.kit.ids import VOTE_PATTERN, ActionId, Command, ViewId
+from bot.kit.ids import VOTE_PATTERN, ActionId, Command, ObjectKind, ViewId
+from bot.kit.objects import FeatureRenderer
 from bot.kit.reminders import Sender
 from bot.kit.runtime import Deps
 from bot.kit.wiring import Route, acked, acked_view, route, subcommands
 from bot.meetings import listeners as meetings
 from bot.meetings import minutes
 from bot.meetings import reminders as meeting_reminders
+from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
 from bot.prep import reminders as prep_reminders
 from bot.reports import listeners as reports
+from bot.reports import publish, timeline
 from bot.votes import listeners as votes
+from bot.votes import render as vote_render
 from flows.schedule import ReminderKind
 
 # `/casus <subcommand>`: each with the access it needs.
@@ -43,6 +49,8 @@ SUBCOMMANDS: dict[str, Route] = {
     "report": route(reports.report, Access.READ),
     "tijdlijn": route(reports.timeline, Access.READ),
     "timeline": route(reports.timeline, Access.READ),
+    "herstel": route(meetings.redraw, Access.STEER),
+    "redraw": route(meetings.redraw, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -53,6 +61,30 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.ACTION_DUE: agreement_reminders.send_action_due,
     ReminderKind.BODEMEIS_CHECK: agreement_reminders.send_bodemeis_check,
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
+}
+
+# The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
+# stored state. A dict the tests may add a kind to.
+RENDERERS: dict[str, FeatureRenderer] = {
+    ObjectKind.MEETING_PLANNING: meeting_render.render_planning,
+    ObjectKind.MEETING_MOVED: meeting_render.render_moved,
+    ObjectKind.MEETING_PARENT: meeting_render.render_parent,
+    ObjectKind.MEETING_OVERVIEW: meeting_render.render_overview,
+    ObjectKind.MEETING_QUESTION: meeting_render.render_question,
+    ObjectKind.MEETING_DECISION: meeting_render.render_decision,
+    ObjectKind.MEETING_SUMMARY: meeting_render.render_summary,
+    ObjectKind.BALLOT: vote_render.render_ballot,
+    ObjectKind.RESULTS: vote_render.render_results,
+    ObjectKind.BACK_AT_SCALE: vote_render.render_back_at_scale,
+    ObjectKind.FAMILY_VIEW: vote_render.render_family,
+    ObjectKind.TREND: vote_render.render_trend,
+    ObjectKind.TREND_CHART: vote_render.render_trend_chart,
+    ObjectKind.AGREEMENTS: agreements_message.render_message,
+    ObjectKind.NOT_POSSIBLE: agreements_message.render_not_possible,
+    ObjectKind.REPORT_FILE: publish.render_report_file,
+    ObjectKind.TIMELINE: timeline.render_timeline,
+    ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
+    ObjectKind.CASE_STATEMENT: case_objects.render_statement,
 }
 
 
@@ -83,6 +115,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ActionId.MEETING_END: meetings.end,
         ActionId.MEETING_END_UNDECIDED: meetings.end_undecided,
         ActionId.MEETING_DECIDE: meetings.decide,
+        ActionId.MEETING_REDRAW: meetings.redraw,
     }
     for action_id, handler in steering.items():
         app.action(action_id)(acked(deps, handler, Access.STEER))
@@ -126,7 +159,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         app.view(view_id)(acked_view(deps, validate, save, Access.STEER))
     replies = {
         ActionId.ACTION_DONE: answers.done,
-        ActionId.ACTION_MORE_TIME: answers.later,
+        ActionId.ACTION_MORE_TIME: answers.later_due,
         ActionId.ACTION_NOT_POSSIBLE: answers.open_not_possible_form,
         ActionId.CHECK_MET: answers.check_met,
         ActionId.CHECK_NOT_MET: answers.check_not_met,

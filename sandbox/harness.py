@@ -28,9 +28,9 @@ async def settle(sb: Sandbox, bot: RunningBot, max_wait: float = 15.0) -> None:
     deadline = loop.time() + max_wait
     while True:
         await sb.settle(max_wait=max_wait)
-        if bot.deps.tasks.busy == 0:
+        if bot.deps.busy == 0:
             await sb.settle(max_wait=max_wait)
-            if bot.deps.tasks.busy == 0:
+            if bot.deps.busy == 0:
                 return
         if loop.time() > deadline:
             raise TimeoutError("the bot is still busy")

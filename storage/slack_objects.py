@@ -197,6 +197,23 @@ async def objects_of_case(session: AsyncSession, *, case_id: int) -> list[SlackO
     return list((await session.exec(query)).all())
 
 
+async def objects_in_lane(session: AsyncSession, *, lane: str) -> list[SlackObject]:
+    """The objects of one lane (a meeting's thread), oldest first."""
+    query = select(SlackObject).where(col(SlackObject.lane) == lane).order_by(col(SlackObject.id))
+    return list((await session.exec(query)).all())
+
+
+async def newest_in_lane(session: AsyncSession, *, lane: str, kind: str) -> SlackObject | None:
+    """The newest object of `kind` in the lane (a meeting's current question)."""
+    query = (
+        select(SlackObject)
+        .where(col(SlackObject.lane) == lane, col(SlackObject.kind) == kind)
+        .order_by(col(SlackObject.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
 @dataclass(frozen=True)
 class Backlog:
     """What the doctor shows: how far Slack is behind the database."""

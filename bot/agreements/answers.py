@@ -18,16 +18,17 @@ from bot.agreements.use_cases import (
     action_done,
     action_not_possible,
     answer_check,
-    escalate_broken,
+    close_reminder_dms,
     more_time,
     save_note,
+    send_escalations_now,
 )
 from bot.home.use_cases import render_home
 from bot.kit.blocks import local_date, mention
 from bot.kit.forms import form_text, form_values, required_text
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
-from bot.kit.runtime import CaseTurn, Declined
+from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.kit.slack import update_message
 from storage.agreements import (
     Agreement,
@@ -94,38 +95,50 @@ async def _update_dm(turn: CaseTurn, blocks: list[dict[str, Any]], text: str) ->
 # ----- an action's reminder DM: gedaan, een week meer tijd, lukt niet -----
 
 
-async def done(turn: CaseTurn) -> None:
+async def done(turn: CaseTurn) -> Followup:
     agreement, due = await _target(turn, AgreementKind.ACTION)
-    await action_done(turn.deps, turn.client, agreement=agreement, due=due, actor=turn.user_id)
-    text = turn.t("agreements.done", by=mention(turn.user_id))
-    await _update_dm(turn, answered_dm(text, what=agreement.text), text)
+    rows = await action_done(turn.deps, agreement=agreement, due=due, actor=turn.user_id)
+
+    async def answered() -> None:
+        text = turn.t("agreements.done", by=mention(turn.user_id))
+        await _update_dm(turn, answered_dm(text, what=agreement.text), text)
+        await turn.show(rows)
+
+    return answered
 
 
-async def later(turn: CaseTurn) -> None:
+async def later_due(turn: CaseTurn) -> Followup:
     agreement, due = await _target(turn, AgreementKind.ACTION)
-    new_due = await more_time(
-        turn.deps, turn.client, agreement=agreement, due=due, actor=turn.user_id
-    )
-    text = turn.t("agreements.moved", due=local_date(turn.lang, new_due))
-    await _update_dm(turn, answered_dm(text, what=agreement.text), text)
+    new_due, rows = await more_time(turn.deps, agreement=agreement, due=due, actor=turn.user_id)
+
+    async def answered() -> None:
+        text = turn.t("agreements.moved", due=local_date(turn.lang, new_due))
+        await _update_dm(turn, answered_dm(text, what=agreement.text), text)
+        await turn.show(rows)
+
+    return answered
 
 
-async def open_not_possible_form(turn: CaseTurn) -> None:
+async def open_not_possible_form(turn: CaseTurn) -> Followup:
     agreement, due = await _target(turn, AgreementKind.ACTION)
     if agreement.status != AgreementStatus.OPEN or agreement.due_date != due:
         raise Declined("agreements.stale_action")
-    view = not_possible_modal(turn.lang, ref=_ref(turn, agreement, due), what=agreement.text or "")
-    await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    async def open_form() -> None:
+        ref = _ref(turn, agreement, due)
+        view = not_possible_modal(turn.lang, ref=ref, what=agreement.text or "")
+        await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    return open_form
 
 
 validate_not_possible = required_text(Field.REASON)
 
 
-async def save_not_possible(turn: CaseTurn) -> None:
+async def save_not_possible(turn: CaseTurn) -> Followup:
     agreement, due = await _target(turn, AgreementKind.ACTION)
-    await action_not_possible(
+    closed = await action_not_possible(
         turn.deps,
-        turn.client,
         agreement=agreement,
         case=turn.case,
         due=due,
@@ -133,11 +146,19 @@ async def save_not_possible(turn: CaseTurn) -> None:
         actor=turn.user_id,
     )
 
+    async def answered() -> None:
+        await turn.show(closed.rows)
+        await close_reminder_dms(
+            turn.deps, turn.client, agreement=agreement, reminders=closed.reminders
+        )
+
+    return answered
+
 
 # ----- a bodemeis check DM: nageleefd, niet nageleefd, onbekend (+ a note) -----
 
 
-async def _answer(turn: CaseTurn, answer: CheckAnswer) -> None:
+async def _answer(turn: CaseTurn, answer: CheckAnswer) -> Followup:
     agreement, occurrence = await _target(turn, AgreementKind.BODEMEIS)
     action = (turn.body.get("actions") or [{}])[0]
     earlier = await answer_check(
@@ -147,36 +168,44 @@ async def _answer(turn: CaseTurn, answer: CheckAnswer) -> None:
         answer=answer,
         actor=turn.user_id,
         action_ts=str(action.get("action_ts") or "")[:32] or None,
+        channel_id=turn.case.channel_id,
     )
     if earlier is not None:
-        raise Declined("checks.already", answer=turn.t(f"checks.answer_{earlier}"))
-    blocks = check_answered_dm(
-        turn.lang,
-        text=agreement.text or "",
-        occurrence=occurrence,
-        answer=answer,
-        ref=Ref(case_id=agreement.case_id, choice=token(row_id(agreement), occurrence)),
-    )
-    await _update_dm(turn, blocks, turn.t(f"checks.answer_{answer.value}"))
-    if answer is CheckAnswer.NOT_MET:
-        await escalate_broken(
-            turn.deps, turn.client, agreement=agreement, case=turn.case, occurrence=occurrence
+        return later(_already_answered, turn, earlier)
+
+    async def answered() -> None:
+        blocks = check_answered_dm(
+            turn.lang,
+            text=agreement.text or "",
+            occurrence=occurrence,
+            answer=answer,
+            ref=Ref(case_id=agreement.case_id, choice=token(row_id(agreement), occurrence)),
         )
+        await _update_dm(turn, blocks, turn.t(f"checks.answer_{answer.value}"))
+        if answer is CheckAnswer.NOT_MET:
+            await send_escalations_now(turn.deps)
+
+    return answered
 
 
-async def check_met(turn: CaseTurn) -> None:
-    await _answer(turn, CheckAnswer.MET)
+async def _already_answered(turn: CaseTurn, earlier: str) -> None:
+    answer = turn.t(f"checks.answer_{earlier}")
+    await turn.tell(turn.t("checks.already", answer=answer))
 
 
-async def check_not_met(turn: CaseTurn) -> None:
-    await _answer(turn, CheckAnswer.NOT_MET)
+async def check_met(turn: CaseTurn) -> Followup:
+    return await _answer(turn, CheckAnswer.MET)
 
 
-async def check_unknown(turn: CaseTurn) -> None:
-    await _answer(turn, CheckAnswer.UNKNOWN)
+async def check_not_met(turn: CaseTurn) -> Followup:
+    return await _answer(turn, CheckAnswer.NOT_MET)
 
 
-async def open_note_form(turn: CaseTurn) -> None:
+async def check_unknown(turn: CaseTurn) -> Followup:
+    return await _answer(turn, CheckAnswer.UNKNOWN)
+
+
+async def open_note_form(turn: CaseTurn) -> Followup:
     agreement, occurrence = await _target(turn, AgreementKind.BODEMEIS)
     async with turn.deps.db.session() as session:
         check = await check_for(
@@ -184,14 +213,19 @@ async def open_note_form(turn: CaseTurn) -> None:
         )
     if check is None or check.answered_by != turn.user_id:
         raise Declined("checks.stale")
-    view = note_modal(turn.lang, ref=_ref(turn, agreement, occurrence), text=agreement.text or "")
-    await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    async def open_form() -> None:
+        ref = _ref(turn, agreement, occurrence)
+        view = note_modal(turn.lang, ref=ref, text=agreement.text or "")
+        await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    return open_form
 
 
 validate_note = required_text(Field.NOTE)
 
 
-async def save_check_note(turn: CaseTurn) -> None:
+async def save_check_note(turn: CaseTurn) -> Followup:
     agreement, occurrence = await _target(turn, AgreementKind.BODEMEIS)
     await save_note(
         turn.deps,
@@ -200,4 +234,8 @@ async def save_check_note(turn: CaseTurn) -> None:
         note=form_text(form_values(turn.view), Field.NOTE),
         by=turn.user_id,
     )
-    await turn.tell(turn.t("checks.note_saved", date=local_date(turn.lang, occurrence)))
+
+    async def saved() -> None:
+        await turn.tell(turn.t("checks.note_saved", date=local_date(turn.lang, occurrence)))
+
+    return saved

@@ -35,7 +35,7 @@ from bot.kit.forms import (
 )
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
-from bot.kit.runtime import CaseTurn, Declined
+from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.meetings.blocks import DEFAULT_MEETING_TIME, plan_meeting_modal
 from storage.agreements import INTERVALS, AgreementKind, Priority, single_of_meeting
 from storage.cases import participant, participants
@@ -67,20 +67,32 @@ def _form_ref(meeting: Meeting) -> Ref:
 # ----- opening the forms (regisseurs, during the meeting) -----
 
 
-async def open_action_form(turn: CaseTurn) -> None:
+async def open_action_form(turn: CaseTurn) -> Followup:
+    return later(_open_action_form, turn)
+
+
+async def _open_action_form(turn: CaseTurn) -> None:
     meeting = _running(turn)
     due = local_today(turn.deps.settings.timezone) + timedelta(days=DEFAULT_DUE_DAYS)
     view = action_modal(turn.lang, ref=_form_ref(meeting), code=turn.case.code, due=due)
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 
 
-async def open_bodemeis_form(turn: CaseTurn) -> None:
+async def open_bodemeis_form(turn: CaseTurn) -> Followup:
+    return later(_open_bodemeis_form, turn)
+
+
+async def _open_bodemeis_form(turn: CaseTurn) -> None:
     meeting = _running(turn)
     view = bodemeis_modal(turn.lang, ref=_form_ref(meeting), code=turn.case.code)
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 
 
-async def open_collaboration_form(turn: CaseTurn) -> None:
+async def open_collaboration_form(turn: CaseTurn) -> Followup:
+    return later(_open_collaboration_form, turn)
+
+
+async def _open_collaboration_form(turn: CaseTurn) -> None:
     meeting = _running(turn)
     async with turn.deps.db.session() as session:
         current = await single_of_meeting(
@@ -105,7 +117,11 @@ async def open_collaboration_form(turn: CaseTurn) -> None:
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 
 
-async def open_closure_form(turn: CaseTurn) -> None:
+async def open_closure_form(turn: CaseTurn) -> Followup:
+    return later(_open_closure_form, turn)
+
+
+async def _open_closure_form(turn: CaseTurn) -> None:
     meeting = _running(turn)
     async with turn.deps.db.session() as session:
         current = await single_of_meeting(
@@ -149,14 +165,13 @@ async def validate_action(turn: CaseTurn) -> dict[str, str] | None:
     return errors or None
 
 
-async def save_action(turn: CaseTurn) -> None:
+async def save_action(turn: CaseTurn) -> Followup:
     values = form_values(turn.view)
     due = parse_date(values.get(Field.DUE_DATE))
     if due is None:  # validated before the ack
         raise Declined("agreements.bad_date")
-    await record_action(
+    rows = await record_action(
         turn.deps,
-        turn.client,
         case_id=turn.case_id,
         meeting_id=_meeting_id(turn),
         text=form_text(values, Field.AGREEMENT_TEXT),
@@ -166,6 +181,7 @@ async def save_action(turn: CaseTurn) -> None:
         priority=Priority(values[Field.PRIORITY]),
         actor=turn.user_id,
     )
+    return later(turn.show, rows)
 
 
 async def validate_bodemeis(turn: CaseTurn) -> dict[str, str] | None:
@@ -181,11 +197,10 @@ async def validate_bodemeis(turn: CaseTurn) -> dict[str, str] | None:
     return errors or None
 
 
-async def save_bodemeis(turn: CaseTurn) -> None:
+async def save_bodemeis(turn: CaseTurn) -> Followup:
     values = form_values(turn.view)
-    await record_bodemeis(
+    rows = await record_bodemeis(
         turn.deps,
-        turn.client,
         case_id=turn.case_id,
         meeting_id=_meeting_id(turn),
         text=form_text(values, Field.AGREEMENT_TEXT),
@@ -193,6 +208,7 @@ async def save_bodemeis(turn: CaseTurn) -> None:
         interval_days=int(values[Field.INTERVAL]),
         actor=turn.user_id,
     )
+    return later(turn.show, rows)
 
 
 def _next_meeting_at(turn: CaseTurn, values: dict[str, Any]) -> datetime | None:
@@ -221,11 +237,10 @@ async def validate_collaboration(turn: CaseTurn) -> dict[str, str] | None:
     return errors or None
 
 
-async def save_collaboration(turn: CaseTurn) -> None:
+async def save_collaboration(turn: CaseTurn) -> Followup:
     values = form_values(turn.view)
-    await record_collaboration(
+    rows = await record_collaboration(
         turn.deps,
-        turn.client,
         case=turn.case,
         meeting_id=_meeting_id(turn),
         timeline=form_text(values, Field.TIMELINE) or None,
@@ -234,27 +249,32 @@ async def save_collaboration(turn: CaseTurn) -> None:
         next_meeting_at=_next_meeting_at(turn, values),
         actor=turn.user_id,
     )
+    return later(turn.show, rows)
 
 
 validate_closure = required_text(Field.AGREEMENT_TEXT)
 
 
-async def save_closure(turn: CaseTurn) -> None:
+async def save_closure(turn: CaseTurn) -> Followup:
     values = form_values(turn.view)
-    await record_closure(
+    rows = await record_closure(
         turn.deps,
-        turn.client,
         case_id=turn.case_id,
         meeting_id=_meeting_id(turn),
         text=form_text(values, Field.AGREEMENT_TEXT),
         actor=turn.user_id,
     )
+    return later(turn.show, rows)
 
 
 # ----- the escalation's button: an extra meeting in directe veiligheid -----
 
 
-async def open_extra_meeting_form(turn: CaseTurn) -> None:
+async def open_extra_meeting_form(turn: CaseTurn) -> Followup:
+    return later(_open_extra_meeting_form, turn)
+
+
+async def _open_extra_meeting_form(turn: CaseTurn) -> None:
     case = turn.case
     async with turn.deps.db.session() as session:
         members = await participants(session, case_id=turn.case_id)

@@ -162,5 +162,11 @@ async def send_escalation(deps: Deps, client: AsyncWebClient, reminder: Reminder
             raise Obsolete("answered")
         answer = CheckAnswer.NO_ANSWER
     return await escalate(
-        deps, client, agreement=agreement, case=case, occurrence=occurrence, answer=answer
+        deps,
+        client,
+        agreement=agreement,
+        case=case,
+        occurrence=occurrence,
+        answer=answer,
+        metadata=reminder_metadata(reminder),
     )

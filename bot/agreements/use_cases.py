@@ -3,27 +3,28 @@ agreements, the afsluitingsplan), and answered from a reminder DM (done, more ti
 possible; a bodemeis check met, not met, unknown, and its note).
 
 Plain async functions with keyword arguments, no Bolt objects. Each commits its change with
-its audit line first; the agreements message and the DMs are redrawn after.
+its audit line and, in the same transaction, asks the outbox for the agreements message (and
+other objects) that show it; the caller renders those rows after the ack. The reminder DMs a
+change answers are redrawn after the ack too (best effort: they are not objects).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agreements.dms import answered_dm
-from bot.agreements.escalation import escalate, report_not_possible
-from bot.agreements.message import refresh_for, refresh_message
+from bot.agreements.message import bump_for, want_message, want_not_possible
 from bot.kit.clock import local_today
 from bot.kit.i18n import t
 from bot.kit.runtime import Declined, Deps
-from bot.kit.slack import error_code, open_dm, update_message
+from bot.kit.slack import open_dm, update_message
 from bot.meetings.use_cases import plan_meeting
 from flows.schedule import ReminderKind
 from storage import audit
@@ -49,7 +50,7 @@ from storage.bodemeis_checks import (
 )
 from storage.meetings import invitees
 from storage.models import Case, row_id
-from storage.reminders import ReminderStatus, reminders_for
+from storage.reminders import Reminder, ReminderStatus, reminders_for
 from storage.types import utcnow
 
 log = logging.getLogger("casusbot.agreements")
@@ -69,23 +70,24 @@ async def _recorded(session: AsyncSession, agreement: Agreement, *, actor: str) 
 # ----- recording, during the meeting -----
 
 
+Rows = tuple[int, ...]
+
+
 async def _record(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     meeting_id: int,
     actor: str,
     add: Callable[[AsyncSession], Awaitable[Agreement]],
-) -> None:
-    """Store one agreement with its audit line, then show it in the agreements message."""
+) -> Rows:
+    """Store one agreement with its audit line, and want the agreements message that shows it."""
     async with deps.db.session() as session:
         await _recorded(session, await add(session), actor=actor)
-    await refresh_message(deps, client, meeting_id=meeting_id)
+        return tuple(await want_message(session, deps, meeting_id=meeting_id))
 
 
 async def record_action(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     case_id: int,
     meeting_id: int,
@@ -95,7 +97,7 @@ async def record_action(
     due: date,
     priority: Priority,
     actor: str,
-) -> None:
+) -> Rows:
     add = functools.partial(
         add_action,
         case_id=case_id,
@@ -109,12 +111,11 @@ async def record_action(
         hours=deps.settings.working_hours,
         tz=deps.settings.timezone,
     )
-    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+    return await _record(deps, meeting_id=meeting_id, actor=actor, add=add)
 
 
 async def record_bodemeis(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     case_id: int,
     meeting_id: int,
@@ -122,7 +123,7 @@ async def record_bodemeis(
     monitor: str,
     interval_days: int,
     actor: str,
-) -> None:
+) -> Rows:
     add = functools.partial(
         add_bodemeis,
         case_id=case_id,
@@ -135,12 +136,11 @@ async def record_bodemeis(
         hours=deps.settings.working_hours,
         tz=deps.settings.timezone,
     )
-    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+    return await _record(deps, meeting_id=meeting_id, actor=actor, add=add)
 
 
 async def record_collaboration(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     case: Case,
     meeting_id: int,
@@ -149,7 +149,7 @@ async def record_collaboration(
     informing: str | None,
     next_meeting_at: datetime | None,
     actor: str,
-) -> None:
+) -> Rows:
     """The Afspraken over samenwerking; a date for the next meeting plans it (in the case's
     phase, with this meeting's invitees), once: a next meeting, once linked, stays linked."""
     async with deps.db.session() as session:
@@ -157,18 +157,19 @@ async def record_collaboration(
             session, meeting_id=meeting_id, kind=AgreementKind.COLLABORATION
         )
         invited = await invitees(session, meeting_id=meeting_id)
-    next_meeting_id = None
+    next_meeting_id: int | None = None
+    planning: Rows = ()
     if next_meeting_at is not None and (current is None or current.next_meeting_id is None):
         planned = await plan_meeting(
             deps,
-            client,
             case=case,
             when=next_meeting_at,
             phase=case.phase,
             invited=invited,
+            newcomers={},  # this meeting's invitees are in the case already
             actor=actor,
         )
-        next_meeting_id = row_id(planned)
+        next_meeting_id, planning = row_id(planned.meeting), planned.rows
     add = functools.partial(
         set_single,
         kind=AgreementKind.COLLABORATION,
@@ -180,12 +181,12 @@ async def record_collaboration(
         informing=informing,
         next_meeting_id=next_meeting_id,
     )
-    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+    return planning + await _record(deps, meeting_id=meeting_id, actor=actor, add=add)
 
 
 async def record_closure(
-    deps: Deps, client: AsyncWebClient, *, case_id: int, meeting_id: int, text: str, actor: str
-) -> None:
+    deps: Deps, *, case_id: int, meeting_id: int, text: str, actor: str
+) -> Rows:
     add = functools.partial(
         set_single,
         kind=AgreementKind.CLOSURE,
@@ -194,15 +195,13 @@ async def record_closure(
         created_by=actor,
         text=text,
     )
-    await _record(deps, client, meeting_id=meeting_id, actor=actor, add=add)
+    return await _record(deps, meeting_id=meeting_id, actor=actor, add=add)
 
 
 # ----- an action's reminder, answered -----
 
 
-async def action_done(
-    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, due: date, actor: str
-) -> None:
+async def action_done(deps: Deps, *, agreement: Agreement, due: date, actor: str) -> Rows:
     async with deps.db.session() as session:
         done = await finish_action(
             session,
@@ -219,16 +218,15 @@ async def action_done(
                 case_id=agreement.case_id,
                 detail=str(agreement.id),
             )
-    if not done:
-        raise Declined("agreements.stale_action")
-    await refresh_for(deps, client, agreement)
+            return tuple(await bump_for(session, deps, agreement))
+    raise Declined("agreements.stale_action")
 
 
 async def more_time(
-    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, due: date, actor: str
-) -> date:
+    deps: Deps, *, agreement: Agreement, due: date, actor: str
+) -> tuple[date, Rows]:
     """A week from the due date, or from today when the reminder is answered late. Returns
-    the new due date."""
+    the new due date and the rows that show it."""
     settings = deps.settings
     new_due = max(due, local_today(settings.timezone)) + timedelta(days=MORE_TIME_DAYS)
     async with deps.db.session() as session:
@@ -248,24 +246,29 @@ async def more_time(
                 case_id=agreement.case_id,
                 detail=f"{agreement.id} {due.isoformat()} -> {new_due.isoformat()}",
             )
-    if moved is None:
-        raise Declined("agreements.stale_action")
-    await refresh_for(deps, client, moved)
-    return new_due
+            return new_due, tuple(await bump_for(session, deps, moved))
+    raise Declined("agreements.stale_action")
+
+
+@dataclass(frozen=True, slots=True)
+class NotPossible:
+    """A closed action: the rows that show it, and the reminder DMs that asked about it."""
+
+    rows: Rows
+    reminders: tuple[Reminder, ...]
 
 
 async def action_not_possible(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     agreement: Agreement,
     case: Case,
     due: date,
     reason: str,
     actor: str,
-) -> None:
-    """Close the action as not possible with its reason; every DM that reminded of it loses
-    its buttons, and the procesregisseur is told in the case channel."""
+) -> NotPossible:
+    """Close the action as not possible with its reason; the procesregisseur is told in the
+    case channel (an object wanted in the same transaction)."""
     async with deps.db.session() as session:
         done = await finish_action(
             session,
@@ -275,20 +278,28 @@ async def action_not_possible(
             by=actor,
             reason=reason,
         )
-        if done:
-            await audit.record(
-                session,
-                actor=actor,
-                action="action_not_possible",
-                case_id=agreement.case_id,
-                detail=str(agreement.id),
-            )
+        if not done:
+            raise Declined("agreements.stale_action")
+        await audit.record(
+            session,
+            actor=actor,
+            action="action_not_possible",
+            case_id=agreement.case_id,
+            detail=str(agreement.id),
+        )
         reminders = await reminders_for(session, agreement_id=row_id(agreement))
-    if not done:
-        raise Declined("agreements.stale_action")
-    agreement.reason, agreement.status = reason, AgreementStatus.NOT_POSSIBLE
-    # The modal's submission does not say which DM it came from: every sent reminder of this
-    # action loses its buttons.
+        rows = (
+            await want_not_possible(session, deps, agreement=agreement, case=case),
+            *await bump_for(session, deps, agreement),
+        )
+    return NotPossible(rows, tuple(reminders))
+
+
+async def close_reminder_dms(
+    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, reminders: Sequence[Reminder]
+) -> None:
+    """After the ack: every sent reminder DM of a closed action loses its buttons (the modal's
+    submission does not say which DM it came from)."""
     for reminder in reminders:
         if reminder.kind != ReminderKind.ACTION_DUE or reminder.status != ReminderStatus.SENT:
             continue
@@ -304,8 +315,6 @@ async def action_not_possible(
             blocks=answered_dm(text, what=agreement.text),
             what="reminder DM",
         )
-    await report_not_possible(deps, client, agreement=agreement, case=case, by=actor)
-    await refresh_for(deps, client, agreement)
 
 
 # ----- a bodemeis check, answered -----
@@ -319,8 +328,10 @@ async def answer_check(
     answer: CheckAnswer,
     actor: str,
     action_ts: str | None,
+    channel_id: str | None = None,
 ) -> str | None:
-    """Record the monitor's answer. When this occurrence was answered before, nothing changes
+    """Record the monitor's answer; "niet nageleefd" also schedules the escalation in
+    `channel_id` (the case channel). When this occurrence was answered before, nothing changes
     and the earlier answer is returned."""
     if agreement.status != AgreementStatus.OPEN:
         raise Declined("checks.stale")
@@ -342,35 +353,26 @@ async def answer_check(
                 case_id=agreement.case_id,
                 detail=f"{agreement_id} {day} {answer.value}",
             )
+            if answer is CheckAnswer.NOT_MET and channel_id is not None:
+                # The procesregisseur must hear of it even if this process dies after the ack:
+                # the escalation is a reminder due now, sent (once) by the poller.
+                await schedule_retry_escalation(
+                    session,
+                    agreement=agreement,
+                    occurrence=day,
+                    channel_id=channel_id,
+                    now=utcnow(),
+                )
             return None
         existing = await check_for(session, agreement_id=agreement_id, occurrence=day)
     return existing.answer if existing is not None else CheckAnswer.UNKNOWN.value
 
 
-async def escalate_broken(
-    deps: Deps, client: AsyncWebClient, *, agreement: Agreement, case: Case, occurrence: date
-) -> None:
-    """Tell the procesregisseur now; if Slack fails, the poller keeps trying: a broken bottom
-    line must reach them even when this click's post did not."""
-    try:
-        await escalate(
-            deps,
-            client,
-            agreement=agreement,
-            case=case,
-            occurrence=occurrence.isoformat(),
-            answer=CheckAnswer.NOT_MET,
-        )
-    except SlackApiError as error:
-        log.warning("escalation of bodemeis %s failed: %s", agreement.id, error_code(error))
-        async with deps.db.session() as session:
-            await schedule_retry_escalation(
-                session,
-                agreement=agreement,
-                occurrence=occurrence.isoformat(),
-                channel_id=case.channel_id,
-                now=utcnow(),
-            )
+async def send_escalations_now(deps: Deps) -> None:
+    """After the ack: a round of the reminder poller, so a scheduled escalation goes out now
+    (and exactly once) instead of at the next poll."""
+    if deps.reminder_loop is not None and not deps.reminder_loop.stopped:
+        await deps.reminder_loop.tick()
 
 
 async def save_note(

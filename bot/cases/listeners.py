@@ -11,26 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cases.blocks import CHANNEL_HERE, new_case_modal
-from bot.cases.channels import Privacy, channel_privacy
-from bot.cases.use_cases import confirm_guest, register_case
+from bot.cases.channels import Privacy, channel_privacy, invite
+from bot.cases.use_cases import case_channel, confirm_guest, organisations_of, register_case
 from bot.kit.blocks import context, dicts
 from bot.kit.forms import form_values
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
-from bot.kit.runtime import Declined, Turn
+from bot.kit.runtime import Declined, Followup, Turn, later
 from flows.personal_data import normalise_case_code, validate_case_code
 from storage.cases import case_by_code
 from storage.models import Role
 
 
-async def open_new_case(turn: Turn) -> None:
+async def open_new_case(turn: Turn) -> Followup:
+    """The form opens after the ack (opening it changes nothing)."""
     if not turn.user_id:
         raise Declined("errors.forged")
+    return later(_open_new_case, turn, turn.user_id)
+
+
+async def _open_new_case(turn: Turn, user_id: str) -> None:
     privacy = await channel_privacy(turn.client, turn.channel_id)
     view = new_case_modal(
         turn.lang,
         turn.deps.catalogue,
-        requester=turn.user_id,
+        requester=user_id,
         origin=Ref(channel_id=turn.channel_id) if turn.channel_id else Ref(),
         channel_usable=privacy is Privacy.PRIVATE,
     )
@@ -68,28 +73,45 @@ def _members(values: dict[str, Any], requester: str) -> list[tuple[str, Role]]:
     return members
 
 
-async def create_new_case(turn: Turn) -> None:
-    if not turn.user_id:
+async def create_new_case(turn: Turn) -> Followup:
+    requester = turn.user_id
+    if not requester:
         raise Declined("errors.forged")
     values = form_values(turn.view)
     here = values.get(Field.CHANNEL) == CHANNEL_HERE and turn.ref and turn.ref.channel_id
-    await register_case(
+    code = normalise_case_code(values[Field.CODE])
+    members = _members(values, requester)
+    users = list(dict.fromkeys(user for user, _ in members))
+    channel_id = await case_channel(
+        turn.client, code=code, channel_id=turn.ref.channel_id if here and turn.ref else None
+    )
+    registered = await register_case(
         turn.deps,
-        turn.client,
-        code=normalise_case_code(values[Field.CODE]),
+        code=code,
         phase=values[Field.PHASE],
-        members=_members(values, turn.user_id),
-        channel_id=turn.ref.channel_id if here and turn.ref else None,
-        requester=turn.user_id,
+        members=members,
+        channel_id=channel_id,
+        organisations=await organisations_of(turn.deps, turn.client, users),
+        requester=requester,
     )
 
+    async def announce() -> None:
+        await invite(turn.client, channel_id, [*users, requester])
+        await turn.show(registered.rows)
 
-async def confirm_confidentiality(turn: Turn) -> None:
+    return announce
+
+
+async def confirm_confidentiality(turn: Turn) -> Followup:
     """The guest's click: record when they confirmed, and say so where they clicked."""
     ref = turn.ref
     if ref is None or ref.case_id is None or not turn.user_id:
         raise Declined("errors.forged")
     await confirm_guest(turn.deps, case_id=ref.case_id, user_id=turn.user_id)
+    return later(_confirmed, turn)
+
+
+async def _confirmed(turn: Turn) -> None:
     container = turn.body.get("container") or {}
     done = turn.t("confidentiality.done")
     if (

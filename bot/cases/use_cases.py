@@ -1,52 +1,89 @@
 """Registering a case and confirming confidentiality: plain async functions, no Bolt objects.
 
-Slack is asked for what the case needs (a channel, organisations) before the transaction;
-the case and its participants commit together; the channel is told after.
+Slack is asked for what the case needs (a channel, organisations) before the transaction, within
+a bound: it all happens before the ack. The case and its participants commit together with the
+outbox rows that announce it; the channel and the guests are told after the ack.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cases.blocks import registered_text
-from bot.cases.channels import invite
-from bot.kit.confidentiality import confirm_blocks
-from bot.kit.i18n import t
+from bot.cases.objects import want_announcement, want_statement
 from bot.kit.runtime import Declined, Deps
-from bot.kit.slack import error_code, open_dm, profile_title
+from bot.kit.slack import error_code
 from storage import audit
 from storage.cases import case_by_code, confirm_confidentiality, create_case
-from storage.models import Case, Role, row_id
+from storage.models import Case, Role
 
 log = logging.getLogger("casusbot")
+
+# What a registration waits for Slack before its commit (and so before its ack): for the new
+# channel, and for the members' organisations (which are only nice to have).
+SLACK_SECONDS = 1.5
+ORGANISATION_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A committed case and the outbox rows that announce it."""
+
+    case: Case
+    rows: tuple[int, ...]
+
+
+async def case_channel(client: AsyncWebClient, *, code: str, channel_id: str | None) -> str:
+    """The case's channel: the one given, or a new private channel named after the code (the
+    one Slack call a registration depends on, made before the commit, within SLACK_SECONDS)."""
+    if channel_id is not None:
+        return channel_id
+    try:
+        created = await asyncio.wait_for(
+            client.conversations_create(name=code.lower(), is_private=True), SLACK_SECONDS
+        )
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        why = error_code(error) if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("creating channel for a case failed: %s", why)
+        raise Declined("case_form.channel_failed", name=code.lower()) from None
+    return str(created["channel"]["id"])
+
+
+async def organisations_of(
+    deps: Deps, client: AsyncWebClient, users: Sequence[str]
+) -> dict[str, str]:
+    """Each user's organisation (their Slack profile title; cached), asked of Slack before the
+    commit and the ack: whoever Slack has not answered for in ORGANISATION_SECONDS has none."""
+    lookups = {u: asyncio.ensure_future(deps.users.organisation(client, u)) for u in users}
+    if lookups:
+        await asyncio.wait(set(lookups.values()), timeout=ORGANISATION_SECONDS)
+    found: dict[str, str] = {}
+    for user, lookup in lookups.items():
+        ok = lookup.done() and not lookup.cancelled() and lookup.exception() is None
+        if not ok:
+            lookup.cancel()
+        found[user] = lookup.result() if ok else ""
+    return found
 
 
 async def register_case(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     code: str,
     phase: str,
     members: Sequence[tuple[str, Role]],
-    channel_id: str | None,
+    channel_id: str,
+    organisations: Mapping[str, str],
     requester: str,
-) -> Case:
-    """Register `code` in `phase` with its members, in `channel_id` or in a new private
-    channel named after the code; guests are sent the confidentiality statement."""
-    users = list(dict.fromkeys(user for user, _ in members))
-    if channel_id is None:
-        try:
-            created = await client.conversations_create(name=code.lower(), is_private=True)
-        except SlackApiError as error:
-            log.warning("creating channel for a case failed: %s", error_code(error))
-            raise Declined("case_form.channel_failed", name=code.lower()) from None
-        channel_id = str(created["channel"]["id"])
-    await invite(client, channel_id, [*users, requester])
-    organisations = {user: await profile_title(client, user) for user in users}
+) -> Registered:
+    """Register `code` in `phase` with its members in `channel_id`; in the same transaction
+    the channel's announcement and each guest's confidentiality statement are wanted."""
     async with deps.db.session() as session:
         if await case_by_code(session, code=code) is not None:
             raise Declined("case_form.code_exists", code=code)
@@ -56,39 +93,13 @@ async def register_case(
             phase=phase,
             channel_id=channel_id,
             created_by=requester,
-            members=[(user, role, organisations[user]) for user, role in members],
+            members=[(user, role, organisations.get(user, "")) for user, role in members],
         )
         await audit.record(session, actor=requester, action="case_created", case_id=case.id)
-    lang = deps.settings.language
-    await client.chat_postMessage(
-        channel=channel_id,
-        text=registered_text(
-            lang,
-            code=code,
-            phase_title=deps.catalogue.phase(phase).title.get(lang),
-            members=members,
-            organisations=organisations,
-        ),
-    )
-    for user, role in members:
-        if role is Role.GAST:
-            await ask_guest(deps, client, user_id=user, case_id=row_id(case), code=code)
-    return case
-
-
-async def ask_guest(
-    deps: Deps, client: AsyncWebClient, *, user_id: str, case_id: int, code: str
-) -> None:
-    """DM a guest the statement with a confirm button."""
-    lang = await deps.users.language(client, user_id)
-    try:
-        await client.chat_postMessage(
-            channel=await open_dm(client, user_id),
-            text=t(lang, "confidentiality.intro", code=code),
-            blocks=confirm_blocks(deps.settings, lang, case_id=case_id, code=code),
-        )
-    except SlackApiError as error:
-        log.warning("could not send the confidentiality statement: %s", error_code(error))
+        rows = [await want_announcement(session, deps, case)]
+        for user in dict.fromkeys(user for user, role in members if role is Role.GAST):
+            rows.append(await want_statement(session, deps, case, user))
+    return Registered(case, tuple(rows))
 
 
 async def confirm_guest(deps: Deps, *, case_id: int, user_id: str) -> None:

@@ -23,6 +23,8 @@ class ActionId(StrEnum):
     MEETING_END = "meeting_end"
     MEETING_END_UNDECIDED = "meeting_end_undecided"
     MEETING_DECIDE = "meeting_decide"
+    # The parent message's small button: draw the running meeting again (as /casus herstel).
+    MEETING_REDRAW = "meeting_redraw"
     CONFIRM_CONFIDENTIALITY = "confirm_confidentiality"
     # One action id per score: Slack wants action ids unique within a block. The score itself
     # travels (and is validated) in the button's value; see VOTE_PATTERN.
@@ -53,6 +55,30 @@ class ActionId(StrEnum):
     CHECK_UNKNOWN = "check_unknown"
     CHECK_NOTE_OPEN = "check_note_open"
     ESCALATION_PLAN_MEETING = "escalation_plan_meeting"
+
+
+class ObjectKind(StrEnum):
+    """Every kind of Slack object the outbox renders (bot/surface.py lists each renderer)."""
+
+    MEETING_PLANNING = "meeting.planning"
+    MEETING_MOVED = "meeting.moved"
+    MEETING_PARENT = "meeting.parent"
+    MEETING_OVERVIEW = "meeting.overview"
+    MEETING_QUESTION = "meeting.question"
+    MEETING_DECISION = "meeting.decision"
+    MEETING_SUMMARY = "meeting.summary"
+    BALLOT = "votes.ballot"
+    RESULTS = "votes.results"
+    BACK_AT_SCALE = "votes.back_at_scale"
+    FAMILY_VIEW = "votes.family"
+    TREND = "votes.trend"
+    TREND_CHART = "votes.trend_chart"
+    AGREEMENTS = "agreements.message"
+    NOT_POSSIBLE = "agreements.not_possible"
+    REPORT_FILE = "reports.file"
+    TIMELINE = "reports.timeline"
+    CASE_ANNOUNCEMENT = "case.announcement"
+    CASE_STATEMENT = "case.statement"
 
 
 class ViewId(StrEnum):

@@ -7,13 +7,18 @@ case closed makes the reminder obsolete — and never holds a transaction while 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.kit.runtime import Deps
+from bot.kit.slack import open_dm
 from storage.reminders import Reminder
+
+log = logging.getLogger("casusbot.reminders")
 
 Sender = Callable[[Deps, AsyncWebClient, Reminder], Awaitable[str | None]]
 """Posts one reminder; returns the message ts (None: handled without posting anything)."""
@@ -40,3 +45,50 @@ class PermanentFailure(Exception):
 def reminder_metadata(reminder: Reminder) -> dict[str, Any]:
     """Message metadata that ties a posted reminder back to its row (for buttons, audits)."""
     return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"reminder_id": reminder.id}}
+
+
+# How far back a look for an earlier post goes: the reminder's creation (less clock skew),
+# a few pages of the DM or channel.
+LOOKUP_PAGE_SIZE = 100
+LOOKUP_MAX_PAGES = 5
+CLOCK_MARGIN = timedelta(seconds=60)
+
+
+def carries_reminder(message: Mapping[str, Any], reminder_id: int) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return bool(
+        metadata.get("event_type") == METADATA_EVENT_TYPE
+        and payload.get("reminder_id") == reminder_id
+    )
+
+
+async def find_earlier_post(client: AsyncWebClient, reminder: Reminder) -> str | None:
+    """The ts of this reminder's message if an earlier try posted it (the process died, or
+    Slack's answer was lost, before it was marked sent); None when there is none."""
+    if reminder.id is None:
+        return None
+    if reminder.user_id:
+        channel = await open_dm(client, reminder.user_id)
+    elif reminder.channel_id:
+        channel = reminder.channel_id
+    else:
+        return None
+    oldest = f"{(reminder.created_at - CLOCK_MARGIN).timestamp():.6f}"
+    cursor: str | None = None
+    for _ in range(LOOKUP_MAX_PAGES):
+        response = await client.conversations_history(
+            channel=channel,
+            oldest=oldest,
+            limit=LOOKUP_PAGE_SIZE,
+            include_all_metadata=True,
+            cursor=cursor,
+        )
+        for message in response.get("messages") or []:
+            if carries_reminder(message, reminder.id):
+                return str(message["ts"])
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+    log.warning("reminder %d: no earlier post in %d pages", reminder.id, LOOKUP_MAX_PAGES)
+    return None

@@ -4,18 +4,24 @@ Handlers are plain `async def handler(turn)` functions that tests can call; they
 everything they need on the turn. A handler registered for anyone gets a `Turn`; one
 registered for a case (Access.MEMBER, READ or STEER) gets a `CaseTurn`, on which the guard
 (bot.kit.access) has already loaded the case, the member and the meeting.
+
+A handler runs BEFORE the ack and does the guarded, committing work there (DESIGN §2, durable
+when acked); what must happen in Slack after the ack it returns as a `Followup`, which the
+wiring (bot.kit.wiring) runs as a task once Slack has its answer. No Slack call happens before
+the ack: the user's language comes from a cache, and is looked up after the ack when needed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +29,7 @@ from bot.config import Settings
 from bot.kit.i18n import language_for, t
 from bot.kit.payloads import Ref
 from bot.kit.slack import error_code, tell_user
+from bot.outbox import FastPath, Outbox
 from flows.model import Catalogue
 from storage.db import Database
 from storage.models import Case, Meeting, Participant
@@ -30,30 +37,62 @@ from storage.models import Case, Meeting, Participant
 log = logging.getLogger("casusbot")
 
 LOCALE_CACHE_SECONDS = 3600
+RATE_LIMITED = 429
+SERVER_ERROR = 500
 
 
 class UserDirectory:
-    """Slack locale per user, cached: one users.info call per user per hour."""
+    """Slack locale and profile title per user, cached: one users.info per user per hour."""
 
     def __init__(self, default_language: str) -> None:
         self._default = default_language
-        self._cache: dict[str, tuple[float, str]] = {}
+        # user -> (when looked up, language, organisation from the profile title)
+        self._cache: dict[str, tuple[float, str, str]] = {}
+
+    def _hit(self, user_id: str) -> tuple[float, str, str] | None:
+        hit = self._cache.get(user_id)
+        if hit and time.monotonic() - hit[0] < LOCALE_CACHE_SECONDS:
+            return hit
+        return None
+
+    def cached(self, user_id: str | None) -> str | None:
+        """The user's language if known now, without asking Slack (before an ack)."""
+        if not user_id:
+            return self._default
+        hit = self._hit(user_id)
+        return hit[1] if hit else None
 
     async def language(self, client: AsyncWebClient, user_id: str | None) -> str:
         if not user_id:
             return self._default
-        hit = self._cache.get(user_id)
+        return (await self._lookup(client, user_id))[1]
+
+    async def organisation(self, client: AsyncWebClient, user_id: str) -> str:
+        """The organisation is the user's Slack profile title (e.g. 'Veilig Thuis')."""
+        return (await self._lookup(client, user_id))[2]
+
+    async def _lookup(self, client: AsyncWebClient, user_id: str) -> tuple[float, str, str]:
+        hit = self._hit(user_id)
+        if hit is not None:
+            return hit
         now = time.monotonic()
-        if hit and now - hit[0] < LOCALE_CACHE_SECONDS:
-            return hit[1]
         try:
-            info = await client.users_info(user=user_id, include_locale=True)
-            lang = language_for(info["user"].get("locale"), self._default)
+            user = (await client.users_info(user=user_id, include_locale=True))["user"]
+            lang = language_for(user.get("locale"), self._default)
+            title = str((user.get("profile") or {}).get("title") or "")[:80]
         except SlackApiError as error:
             log.warning("users.info failed for %s: %s", user_id, error_code(error))
-            lang = self._default
-        self._cache[user_id] = (now, lang)
-        return lang
+            status = getattr(error.response, "status_code", 0)
+            if status == RATE_LIMITED or (isinstance(status, int) and status >= SERVER_ERROR):
+                return (now, self._default, "")  # Slack in trouble: ask again next time
+            lang, title = self._default, ""
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # Slack out of reach: the default for now, and ask again next time.
+            log.warning("users.info failed for %s: %s", user_id, type(error).__name__)
+            return (now, self._default, "")
+        entry = (now, lang, title)
+        self._cache[user_id] = entry
+        return entry
 
 
 class Tasks:
@@ -65,7 +104,7 @@ class Tasks:
     """
 
     def __init__(self, limit: int = 8) -> None:
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(limit)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
@@ -73,6 +112,11 @@ class Tasks:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+    def adopt(self, task: asyncio.Task[Any]) -> None:
+        """Keep a task that runs already (outside the slots) referenced and drained."""
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _in_slot(self, work: Coroutine[Any, Any, None]) -> None:
         async with self._slots:
@@ -85,53 +129,6 @@ class Tasks:
     async def drain(self, grace_seconds: float = 10.0) -> None:
         if self._running:
             await asyncio.wait(set(self._running), timeout=grace_seconds)
-
-
-class KeyedLocks:
-    """One lock per key in this process: e.g. one writer per meeting's agreements message, so
-    two quick recordings do not both post a first message and an older rendering does not
-    overwrite a newer one."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, asyncio.Lock] = {}
-
-    def __call__(self, key: Hashable) -> asyncio.Lock:
-        return self._locks.setdefault(key, asyncio.Lock())
-
-
-class Coalescer:
-    """Keeps a live message equal to what is stored, however many changes arrive.
-
-    One refresh loop per key (per process): a touch while a refresh is under way asks for one
-    more pass, so the last redraw always reads after the last change. Two hundred votes cost a
-    handful of chat.update calls instead of two hundred (Slack rate-limits chat.update).
-    """
-
-    def __init__(self) -> None:
-        self._busy: set[Hashable] = set()
-        self._again: set[Hashable] = set()
-
-    def touch(
-        self, tasks: Tasks, key: Hashable, refresh: Callable[[], Awaitable[None]], *, name: str
-    ) -> None:
-        if key in self._busy:
-            self._again.add(key)
-            return
-        self._busy.add(key)
-        tasks.spawn(self._run(key, refresh, name), name=name)
-
-    async def _run(self, key: Hashable, refresh: Callable[[], Awaitable[None]], name: str) -> None:
-        try:
-            while True:
-                self._again.discard(key)
-                try:
-                    await refresh()
-                except Exception:
-                    log.exception("refresh %s failed", name)
-                if key not in self._again:
-                    return
-        finally:
-            self._busy.discard(key)
 
 
 class Declined(Exception):
@@ -166,15 +163,44 @@ class Deps:
     db: Database
     users: UserDirectory
     catalogue: Catalogue
+    # Makes Slack show what the database says (DESIGN §2): use cases `want` rows in their
+    # transaction, followups render them at once, its poller retries what is left.
+    outbox: Outbox
     tasks: Tasks = field(default_factory=Tasks)
-    locks: KeyedLocks = field(default_factory=KeyedLocks)
-    refreshes: Coalescer = field(default_factory=Coalescer)
-    # Run in order when the bot stops (after the tasks drained): sessions, the scheduler.
+    # Run in order when the bot stops (after the tasks drained and the outbox stopped).
     on_stop: list[Stop] = field(default_factory=list)
     reminder_loop: Ticking | None = None
 
+    @property
+    def busy(self) -> int:
+        """Work running in this process now: followups and renders."""
+        return self.tasks.busy + self.outbox.busy
+
+    async def render(self, ids: Iterable[int]) -> FastPath:
+        """Show committed rows now (the fast path); what is left the outbox retries."""
+        return await self.outbox.render_now(ids)
+
+    def render_soon(self, ids: Iterable[int]) -> None:
+        """Show committed rows without waiting for them (nobody is told about a delay)."""
+        wanted = list(ids)
+        if wanted:
+            self.tasks.spawn(_render_quietly(self.outbox, wanted), name="render")
+
+
+async def _render_quietly(outbox: Outbox, ids: list[int]) -> None:
+    await outbox.render_now(ids)
+
 
 Respond = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Speech:
+    """The user's language, shared by a turn and the guarded turn made from it: looked up
+    once, after the ack, it serves both. `known` is False while the default stands in."""
+
+    lang: str
+    known: bool = True
 
 
 @dataclass
@@ -186,10 +212,31 @@ class Turn:
     body: Mapping[str, Any]
     user_id: str | None
     channel_id: str | None
-    lang: str
+    speech: Speech
     respond: Respond | None
     # What the button or modal refers to, decoded and checked (bot.kit.access.read_ref).
     ref: Ref | None = None
+
+    @property
+    def lang(self) -> str:
+        return self.speech.lang
+
+    @property
+    def lang_known(self) -> bool:
+        return self.speech.known
+
+    async def settle_language(self, within: float | None = None) -> None:
+        """Look the user's language up (one cached users.info) unless it is known; within
+        `within` seconds, else keep the default for now."""
+        if self.speech.known:
+            return
+        try:
+            lang = await asyncio.wait_for(
+                self.deps.users.language(self.client, self.user_id), within
+            )
+        except TimeoutError:
+            return
+        self.speech.lang, self.speech.known = lang, True
 
     def t(self, key: str, /, **values: object) -> str:
         return t(self.lang, key, **values)
@@ -221,6 +268,16 @@ class Turn:
         else:
             await self.tell(text, blocks=blocks)
 
+    async def show(self, ids: Iterable[int], *, quiet: Iterable[int] = ()) -> FastPath:
+        """Render what this turn committed; when Slack is too slow to show it now, say that it
+        is stored and the message follows (never that nothing changed). `quiet` rows (files)
+        follow without anyone waiting on them."""
+        shown = await self.deps.render(ids)
+        self.deps.render_soon(quiet)
+        if not shown.complete:
+            await self.tell(self.t("outbox.slow"))
+        return shown
+
 
 @dataclass(kw_only=True)
 class CaseTurn(Turn):
@@ -250,9 +307,17 @@ class CaseTurn(Turn):
         )
 
 
+Followup = Callable[[], Awaitable[object]]
+"""What a handler leaves for after the ack: the Slack side of what it committed."""
+
+Handler = Callable[[Turn], Awaitable[Followup | None]]
+CaseHandler = Callable[[CaseTurn], Awaitable[Followup | None]]
 TurnT = TypeVar("TurnT", bound=Turn)
-Handler = Callable[[Turn], Awaitable[None]]
-CaseHandler = Callable[[CaseTurn], Awaitable[None]]
+
+
+def later(work: Callable[..., Awaitable[object]], /, *args: Any, **kwargs: Any) -> Followup:
+    """`work(*args, **kwargs)` as a followup."""
+    return functools.partial(work, *args, **kwargs)
 
 
 def user_and_channel(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -268,34 +333,12 @@ def user_and_channel(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return user, channel
 
 
-async def build_turn(
+def build_turn(
     deps: Deps, client: AsyncWebClient, body: Mapping[str, Any], respond: Respond | None
 ) -> Turn:
+    """The turn of a request, without calling Slack: the language is the cached one, or the
+    default until `settle_language` looks it up (after the ack)."""
     user_id, channel_id = user_and_channel(body)
-    lang = await deps.users.language(client, user_id)
-    return Turn(deps, client, body, user_id, channel_id, lang, respond)
-
-
-async def run_handler(
-    handler: Callable[[TurnT], Awaitable[None]], turn: TurnT, *, name: str | None = None
-) -> None:
-    """Run one handler; a failure is logged with context and the user is told, never dropped."""
-    try:
-        try:
-            await handler(turn)
-        except Declined as declined:
-            await turn.tell(turn.t(declined.key, **declined.values))
-    except Exception:
-        ref = secrets.token_hex(4)
-        log.exception(
-            "handler %s failed (ref=%s, user=%s, channel=%s, type=%s)",
-            name or handler.__name__,
-            ref,
-            turn.user_id,
-            turn.channel_id,
-            turn.body.get("type"),
-        )
-        try:
-            await turn.tell(turn.t("errors.generic", ref=ref))
-        except Exception:
-            log.exception("could not tell user %s about failure ref=%s", turn.user_id, ref)
+    lang = deps.users.cached(user_id)
+    speech = Speech(lang or deps.settings.language, known=lang is not None)
+    return Turn(deps, client, body, user_id, channel_id, speech, respond)

@@ -1,5 +1,6 @@
-"""The Slack port helpers every feature uses: open a DM, tell a user privately, read a profile,
-update a message where a failure must not stop the work, and name a Slack error safely."""
+"""The Slack port helpers every feature uses: open a DM, tell a user privately, read names,
+update a message where a failure must not stop the work, name a Slack error safely, and read
+an upload's file id."""
 
 from __future__ import annotations
 
@@ -72,15 +73,6 @@ async def update_message(
     return True
 
 
-async def profile_title(client: AsyncWebClient, user_id: str) -> str:
-    """The organisation is the user's Slack profile title (e.g. 'Veilig Thuis')."""
-    try:
-        profile = (await client.users_info(user=user_id))["user"].get("profile") or {}
-    except SlackApiError:
-        return ""
-    return str(profile.get("title") or "")[:80]
-
-
 async def display_names(client: AsyncWebClient, users: Iterable[str]) -> dict[str, str]:
     """Each user's real name (else their handle, else their id), one users.info per user."""
     names: dict[str, str] = {}
@@ -91,3 +83,12 @@ async def display_names(client: AsyncWebClient, users: Iterable[str]) -> dict[st
         except SlackApiError:
             names[user] = user
     return names
+
+
+def uploaded_id(response: Any) -> str:
+    """The id of the (first) file a files_upload_v2 call uploaded."""
+    files = response.get("files") or [response.get("file") or {}]
+    file_id = (files[0] or {}).get("id")
+    if not file_id:
+        raise ValueError("Slack answered an upload without a file")
+    return str(file_id)

@@ -60,6 +60,8 @@ class MeetingView:
     present: Sequence[str]
     step: Step | None
     ended: bool = False
+    # While the meeting runs: the button that draws it again (when Slack lost a message).
+    redraw: Ref | None = None
 
 
 def plan_meeting_modal(
@@ -166,6 +168,13 @@ def parent_message(lang: str, view: MeetingView, tz: ZoneInfo) -> list[dict[str,
         ),
         SectionBlock(text=md(progress)),
     ]
+    if view.redraw is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id="redraw",
+                elements=[button(t(lang, "meeting.redraw"), ActionId.MEETING_REDRAW, view.redraw)],
+            )
+        )
     return dicts(blocks)
 
 

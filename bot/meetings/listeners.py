@@ -5,46 +5,45 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime, time, timedelta
 
-from slack_sdk.models.blocks import SectionBlock
-
-from bot.kit.blocks import dicts, local_time, md
+from bot.kit.blocks import local_time
 from bot.kit.clock import local_now
 from bot.kit.forms import form_values
-from bot.kit.i18n import t
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
-from bot.kit.runtime import CaseTurn, Declined
+from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.meetings.blocks import (
     DEFAULT_MEETING_TIME,
-    MeetingView,
     end_without_decision,
-    overview_message,
-    parent_message,
     plan_meeting_modal,
 )
-from bot.meetings.overview import gather
-from bot.meetings.show import show
+from bot.meetings.objects import bump_thread
+from bot.meetings.show import show_move
 from bot.meetings.use_cases import (
     Move,
     Stale,
     meeting_to_start,
     move_meeting,
-    open_thread,
+    newcomers_of,
     plan_meeting,
     steer,
 )
 from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
 from storage.cases import participants
-from storage.meetings import invitees, next_planned
-from storage.models import row_id
+from storage.meetings import invitees, next_planned, running_meeting
+from storage.models import MeetingStatus, row_id
 
 # In the plan form's metadata: this form moves the planned meeting it names.
 MOVE = "move"
 
 
-async def open_plan_form(turn: CaseTurn) -> None:
-    """Plan the next meeting; when one is planned already, the form moves that one."""
+async def open_plan_form(turn: CaseTurn) -> Followup:
+    """Plan the next meeting; when one is planned already, the form moves that one. Opening a
+    form changes nothing: all of it happens after the ack."""
+    return later(_open_plan_form, turn)
+
+
+async def _open_plan_form(turn: CaseTurn) -> None:
     case, tz = turn.case, turn.deps.settings.timezone
     async with turn.deps.db.session() as session:
         members = await participants(session, case_id=turn.case_id)
@@ -97,38 +96,42 @@ async def validate_plan(turn: CaseTurn) -> dict[str, str] | None:
     return None
 
 
-async def plan(turn: CaseTurn) -> None:
+async def plan(turn: CaseTurn) -> Followup:
     values = form_values(turn.view)
     when = _scheduled(turn)
     if when is None:  # validated before the ack
         raise Declined("plan_form.bad_date")
     ref = turn.ref
+    invited = values[Field.INVITED]
+    newcomers = await newcomers_of(turn.deps, turn.client, case_id=turn.case_id, invited=invited)
     if ref is not None and ref.choice == MOVE and ref.meeting_id is not None:
-        await move_meeting(
+        planned = await move_meeting(
             turn.deps,
-            turn.client,
             case=turn.case,
             meeting_id=ref.meeting_id,
             version=ref.version,
             when=when,
             phase=values[Field.PHASE],
-            invited=values[Field.INVITED],
+            invited=invited,
+            newcomers=newcomers,
             actor=turn.user_id,
         )
-        return
-    await plan_meeting(
-        turn.deps,
-        turn.client,
-        case=turn.case,
-        when=when,
-        phase=values[Field.PHASE],
-        invited=values[Field.INVITED],
-        actor=turn.user_id,
-    )
+    else:
+        planned = await plan_meeting(
+            turn.deps,
+            case=turn.case,
+            when=when,
+            phase=values[Field.PHASE],
+            invited=invited,
+            newcomers=newcomers,
+            actor=turn.user_id,
+        )
+    return later(turn.show, planned.rows)
 
 
-async def start(turn: CaseTurn) -> None:
-    """`/casus start` or the Start button: open the meeting thread and pose the first question."""
+async def start(turn: CaseTurn) -> Followup:
+    """`/casus start` or the Start button: the meeting starts; its parent message, the Vooraf
+    overview and the first question follow after the ack."""
     case, deps = turn.case, turn.deps
     ref = turn.ref if turn.ref is not None and turn.ref.meeting_id is not None else None
     if ref is not None and ref.meeting_id is not None:
@@ -144,38 +147,10 @@ async def start(turn: CaseTurn) -> None:
         raise Declined("meeting.already_started") from None
     except MoveError as error:
         raise Declined(f"moves.{error.code.value}") from None
-    meeting, lang = applied.meeting, deps.settings.language
-    view = MeetingView(
-        code=case.code,
-        phase=applied.phase,
-        scheduled_at=meeting.scheduled_at,
-        present=applied.present,
-        step=None,
-    )
-    parent = await turn.client.chat_postMessage(
-        channel=case.channel_id,
-        text=t(lang, "meeting.header", code=case.code),
-        blocks=parent_message(lang, view, deps.settings.timezone),
-    )
-    await open_thread(deps, applied, thread_ts=str(parent["ts"]))
-    if meeting.planning_ts:
-        started = t(lang, "meeting.started_note", code=case.code)
-        await turn.client.chat_update(
-            channel=case.channel_id,
-            ts=meeting.planning_ts,
-            text=started,
-            blocks=dicts([SectionBlock(text=md(started))]),
-        )
-    await turn.client.chat_postMessage(
-        channel=case.channel_id,
-        thread_ts=meeting.thread_ts,
-        text=t(lang, "overview.title"),
-        blocks=overview_message(lang, await gather(deps, case, meeting)),
-    )
-    await show(deps, turn.client, applied)
+    return later(show_move, turn, applied)
 
 
-async def _steer(turn: CaseTurn, move: Move) -> None:
+async def _steer(turn: CaseTurn, move: Move) -> Followup:
     ref = turn.ref
     if ref is None or ref.meeting_id is None:
         raise Declined("errors.forged")
@@ -187,36 +162,57 @@ async def _steer(turn: CaseTurn, move: Move) -> None:
         raise Declined("errors.stale") from None
     except MoveError as error:
         if error.code is MoveCode.DECISION_REQUIRED:
-            await turn.tell(
-                turn.t("meeting.no_decision_yet"), blocks=end_without_decision(turn.lang, ref)
-            )
-            return
+            return later(_ask_end_undecided, turn, ref)
         raise Declined(f"moves.{error.code.value}") from None
-    await show(turn.deps, turn.client, applied)
+    return later(show_move, turn, applied)
 
 
-async def next_question(turn: CaseTurn) -> None:
-    await _steer(turn, machine.next_step)
+async def _ask_end_undecided(turn: CaseTurn, ref: Ref) -> None:
+    await turn.tell(turn.t("meeting.no_decision_yet"), blocks=end_without_decision(turn.lang, ref))
 
 
-async def previous_question(turn: CaseTurn) -> None:
-    await _steer(turn, machine.previous_step)
+async def next_question(turn: CaseTurn) -> Followup:
+    return await _steer(turn, machine.next_step)
 
 
-async def skip_question(turn: CaseTurn) -> None:
-    await _steer(turn, machine.skip_step)
+async def previous_question(turn: CaseTurn) -> Followup:
+    return await _steer(turn, machine.previous_step)
 
 
-async def end(turn: CaseTurn) -> None:
-    await _steer(turn, machine.end_meeting)
+async def skip_question(turn: CaseTurn) -> Followup:
+    return await _steer(turn, machine.skip_step)
 
 
-async def end_undecided(turn: CaseTurn) -> None:
-    await _steer(turn, functools.partial(machine.end_meeting, without_decision=True))
+async def end(turn: CaseTurn) -> Followup:
+    return await _steer(turn, machine.end_meeting)
 
 
-async def decide(turn: CaseTurn) -> None:
+async def end_undecided(turn: CaseTurn) -> Followup:
+    return await _steer(turn, functools.partial(machine.end_meeting, without_decision=True))
+
+
+async def decide(turn: CaseTurn) -> Followup:
     choice = turn.ref.choice if turn.ref else None
     if not choice:
         raise Declined("errors.forged")
-    await _steer(turn, lambda catalogue, state: machine.record_decision(catalogue, state, choice))
+    return await _steer(
+        turn, lambda catalogue, state: machine.record_decision(catalogue, state, choice)
+    )
+
+
+async def redraw(turn: CaseTurn) -> Followup:
+    """`/casus herstel` or the parent message's button: draw the running meeting again — every
+    object of it, so Slack catches up; a message someone deleted is posted anew."""
+    meeting = turn.meeting
+    async with turn.deps.db.session() as session:
+        if meeting is None:
+            meeting = await running_meeting(session, case_id=turn.case_id)
+        if meeting is None or meeting.status != MeetingStatus.RUNNING:
+            raise Declined("meeting.nothing_to_redraw", code=turn.case.code)
+        rows = await bump_thread(session, turn.deps, row_id(meeting))
+    return later(_redrawn, turn, rows)
+
+
+async def _redrawn(turn: CaseTurn, rows: list[int]) -> None:
+    await turn.tell(turn.t("meeting.redrawing"))
+    await turn.show(rows)

@@ -8,10 +8,11 @@ stored (they can be relevant) but the author gets a private reminder to keep dat
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bot.kit.access import Access, Refused, guard
-from bot.kit.runtime import CaseTurn, Turn
+from bot.kit.runtime import CaseTurn, Followup, Turn, later
 from bot.kit.wiring import explain_refusal
 from bot.meetings.use_cases import step_of
 from flows.personal_data import scan
@@ -36,7 +37,9 @@ def _thread_of(event: dict[str, Any]) -> tuple[str | None, str | None, str | Non
     return event.get("thread_ts"), event.get("ts"), event.get("user")
 
 
-async def on_message(turn: Turn) -> None:
+async def on_message(turn: Turn) -> Followup | None:
+    """Stored (or deleted) before the ack, deduped on the event and the reply's ts; what the
+    author is told follows after it."""
     event: dict[str, Any] = dict(turn.body.get("event") or {})
     subtype = event.get("subtype")
     if event.get("bot_id") or subtype not in (
@@ -45,36 +48,34 @@ async def on_message(turn: Turn) -> None:
         "message_deleted",
         "file_share",
     ):
-        return  # our own messages, joins, topic changes: not minutes
+        return None  # our own messages, joins, topic changes: not minutes
     thread_ts, ts, author = _thread_of(event)
     channel = event.get("channel")
     if not thread_ts or not ts or thread_ts == ts or not channel or not author:
-        return  # top-level chat in the channel is not part of a meeting
+        return None  # top-level chat in the channel is not part of a meeting
     async with turn.deps.db.session() as session:
         meeting = await meeting_by_thread(session, channel_id=channel, thread_ts=thread_ts)
     if meeting is None:
-        return
+        return None
     meeting_id = row_id(meeting)
     if meeting.status != MeetingStatus.RUNNING:
         log.info("reply in meeting %s thread after it %s: not stored", meeting.id, meeting.status)
-        return
+        return None
     turn.user_id = author
     try:
         member_turn = await guard(turn, Access.MEMBER)
     except Refused as refusal:
-        await turn.tell(turn.t("thread.not_stored"))
-        await explain_refusal(turn, refusal)
-        return
+        return later(_not_stored, turn, refusal)
     if subtype == "message_deleted":
         async with turn.deps.db.session() as session:
             await delete_contribution(session, meeting_id=meeting_id, message_ts=ts)
-        return
+        return None
     text = (
         (event.get("message") or {}).get("text")
         if subtype == "message_changed"
         else event.get("text")
     )
-    await _store(
+    return await _store(
         member_turn,
         meeting_id,
         step_of(turn.deps.catalogue, meeting),
@@ -94,17 +95,16 @@ async def _store(
     *,
     edited: bool,
     event_id: str | None,
-) -> None:
+) -> Followup | None:
     findings = scan(text)
     if findings.bsn:
         async with turn.deps.db.session() as session:
             # An edit that adds a BSN erases what was stored before.
             await delete_contribution(session, meeting_id=meeting_id, message_ts=ts)
-        await turn.tell(turn.t("thread.bsn_refused"))
-        return
+        return later(_tell_key, turn, "thread.bsn_refused")
     async with turn.deps.db.session() as session:
         if event_id and not await first_delivery(session, key=f"event:{event_id}"):
-            return  # Slack retried an event we already handled
+            return None  # Slack retried an event we already handled
         if edited:
             await edit_contribution(session, meeting_id=meeting_id, message_ts=ts, text=text)
         elif step is not None:
@@ -117,5 +117,20 @@ async def _store(
                 text=text,
             )
     if findings.warnings:
-        kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in findings.warnings)
-        await turn.tell(turn.t("thread.pii_warning", kinds=kinds))
+        return later(_warn, turn, findings.warnings)
+    return None
+
+
+async def _not_stored(turn: Turn, refusal: Refused) -> None:
+    await turn.tell(turn.t("thread.not_stored"))
+    await explain_refusal(turn, refusal)
+
+
+async def _tell_key(turn: Turn, key: str) -> None:
+    await turn.tell(turn.t(key))
+
+
+async def _warn(turn: Turn, warnings: Sequence[str]) -> None:
+    """Stored, with a private reminder to keep data minimal."""
+    kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in warnings)
+    await turn.tell(turn.t("thread.pii_warning", kinds=kinds))

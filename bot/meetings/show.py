@@ -1,29 +1,37 @@
-"""Showing a committed meeting move in the case channel: one place for every event of
-flows.meeting, in the order the move produced them, then the parent message's progress.
+"""What Slack must show for a committed meeting move: one place for every event of
+flows.meeting, in the order the move produced them.
 
-What a move means is worked out once (bot.meetings.use_cases.Applied: the phase, its steps,
-the step before and after); each event below is drawn from that. Nothing here writes the
-meeting's state: it remembers where messages are, so they can be redrawn later.
+Runs in the move's own transaction (DESIGN §2): each event asks for the outbox rows that show
+it — a new post in the meeting's thread, or a redraw of one already there — so the move and the
+promise to show it commit together. The renderers (bot.meetings.render and the votes, reports
+and agreements features) draw every row from the stored state when it goes out; this module
+decides only WHICH objects a move touches. Every move redraws the question that was current
+(its buttons carry the meeting's version, or it becomes a passed question) and the parent
+message's progress line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, assert_never
+from dataclasses import replace
+from typing import assert_never
 
-from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.agreements.blocks import agreement_buttons
-from bot.kit.blocks import mention
-from bot.kit.i18n import t
-from bot.kit.payloads import Ref
-from bot.kit.runtime import Deps
-from bot.kit.slack import update_message
-from bot.meetings.blocks import MeetingView, parent_message, passed_question, question_message
-from bot.meetings.summary import post_summary
-from bot.meetings.use_cases import Applied, reached_scale
-from bot.reports.publish import publish_report
-from bot.votes import rounds
+from bot.kit.ids import ObjectKind
+from bot.kit.objects import bump
+from bot.kit.runtime import Deps, Turn
+from bot.meetings.applied import Applied, reached_scale
+from bot.meetings.objects import (
+    bump_planning,
+    current_question,
+    lane,
+    parent_key,
+    want_in_thread,
+    want_parent,
+)
+from bot.meetings.summary import want_summary
+from bot.reports.objects import want_report
+from bot.votes.objects import bump_ballot, want_back_at_scale, want_ballot, want_results
 from flows.events import (
     DecisionRecorded,
     MeetingEnded,
@@ -33,157 +41,89 @@ from flows.events import (
     ScaleOpened,
     StepSkipped,
 )
-from flows.meeting import Status
-from storage.meetings import set_messages
-from storage.models import Meeting, thread_of
+from storage.slack_objects import object_by_key
 
 
-async def show(deps: Deps, client: AsyncWebClient, applied: Applied) -> None:
-    """Turn a committed move's events into messages in the meeting thread."""
-    for event in applied.events:
+async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applied:
+    """Want the rows that show `applied` (in its transaction); `applied` with their ids."""
+    meeting, meeting_id = applied.meeting, applied.meeting_id
+    version = meeting.version  # after the move: unique per move, so a key per post
+    rows: list[int] = []
+    quiet: list[int] = []
+    was_current = await current_question(session, meeting_id)
+    if was_current is not None:
+        rows.append(await bump(session, deps, was_current))
+    posed = [i for i, e in enumerate(applied.events) if isinstance(e, QuestionPosed)]
+    for index, event in enumerate(applied.events):
+        key = f"{lane(meeting_id)}:v{version}:{index}"
         match event:
+            case MeetingStarted():
+                channel = applied.case.channel_id
+                rows.append(await want_parent(session, deps, meeting, channel))
+                overview = f"{lane(meeting_id)}:overview"
+                rows.append(
+                    await want_in_thread(
+                        session, deps, meeting, key=overview, kind=ObjectKind.MEETING_OVERVIEW
+                    )
+                )
+                rows += await bump_planning(session, deps, meeting_id)
             case QuestionPosed():
-                await _question_posed(deps, client, applied, event)
-            case ScaleOpened() | ScaleClosed():
-                await _scale_round(deps, client, applied, event)
+                question = ObjectKind.MEETING_QUESTION
+                step = {"step": event.step.index}
+                rows.append(
+                    await want_in_thread(
+                        session, deps, meeting, key=key, kind=question, payload=step
+                    )
+                )
+                after = applied.after
+                last = index == posed[-1]
+                if last and reached_scale(applied) and not after.scale_open and after.scale_round:
+                    # Back at a scale question that was voted on before: offer a new round.
+                    rows.append(
+                        await want_back_at_scale(
+                            session, deps, meeting, key=f"{key}:back", last_round=after.scale_round
+                        )
+                    )
+            case ScaleOpened():
+                rows.append(await want_ballot(session, deps, meeting, number=event.round))
+            case ScaleClosed():
+                rows += await bump_ballot(session, deps, meeting_id, number=event.round)
+                rows += await want_results(session, deps, meeting, number=event.round)
             case DecisionRecorded():
-                await _decision_recorded(deps, client, applied, event)
+                decision = ObjectKind.MEETING_DECISION
+                note = {"option": event.decision.name, "by": applied.actor}
+                rows.append(
+                    await want_in_thread(
+                        session, deps, meeting, key=key, kind=decision, payload=note
+                    )
+                )
             case MeetingEnded():
-                await _meeting_ended(deps, client, applied, event)
-            case MeetingStarted() | StepSkipped():
-                pass  # the parent message shows the start; a skip shows on the passed question
+                rows += await want_summary(session, deps, applied)
+                quiet += await want_report(session, deps, meeting, by=applied.actor)
+            case StepSkipped():
+                pass  # a skip shows on the passed question
             case _:
                 assert_never(event)
-    await refresh_parent(deps, client, applied)
+    if not any(isinstance(e, MeetingStarted) for e in applied.events):
+        rows += await _parent(session, deps, applied)
+    return _with_rows(applied, rows, quiet)
 
 
-def _ref(applied: Applied) -> Ref:
-    """The buttons drawn now carry the version the move left the meeting at."""
-    return Ref(meeting_id=applied.meeting_id, version=applied.meeting.version)
+async def _parent(session: AsyncSession, deps: Deps, applied: Applied) -> list[int]:
+    """The parent message's progress line follows every move."""
+    row = await object_by_key(session, key=parent_key(applied.meeting_id))
+    return [await bump(session, deps, row)] if row is not None else []
 
 
-async def _question_posed(
-    deps: Deps, client: AsyncWebClient, applied: Applied, event: QuestionPosed
-) -> None:
-    lang, meeting = deps.settings.language, applied.meeting
-    channel, thread_ts = thread_of(meeting)
-    previous = applied.previous
-    if previous is not None:
-        skipped = any(
-            isinstance(e, StepSkipped) and e.step.key == previous.key for e in applied.events
-        )
-        await _redraw_question(
-            deps, client, meeting, passed_question(lang, previous, skipped=skipped)
-        )
-    ref = _ref(applied)
-    posted = await client.chat_postMessage(
-        channel=channel,
-        thread_ts=thread_ts,
-        text=event.step.text.get(lang),
-        blocks=question_message(lang, event.step, ref, decision_chosen=applied.after.decision)
-        # Besluitvorming, Afspraken, Afsluitingsplan: the buttons to record agreements.
-        + (agreement_buttons(lang, event.step, ref) or []),
-    )
-    question_ts = str(posted["ts"])
-    async with deps.db.session() as session:
-        await set_messages(session, meeting_id=applied.meeting_id, question_ts=question_ts)
-    meeting.question_ts = question_ts
-    after = applied.after
-    if reached_scale(applied) and not after.scale_open and after.scale_round > 0:
-        # Back at a scale question that was voted on before: offer a new round.
-        await rounds.post_back_at_scale(deps, client, meeting=meeting, last_round=after.scale_round)
-
-
-async def _scale_round(
-    deps: Deps, client: AsyncWebClient, applied: Applied, event: ScaleOpened | ScaleClosed
-) -> None:
-    posed = any(isinstance(e, QuestionPosed) for e in applied.events)
-    if not posed and applied.after.status is Status.RUNNING:
-        # The move bumped the version: redraw the regisseur's buttons with the new one.
-        blocks = question_message(
-            deps.settings.language,
-            event.step,
-            _ref(applied),
-            decision_chosen=applied.after.decision,
-        )
-        await _redraw_question(deps, client, applied.meeting, blocks)
-    meeting = applied.meeting
-    if isinstance(event, ScaleOpened):
-        await rounds.post_ballot(deps, client, meeting=meeting, step=event.step, number=event.round)
-    else:
-        await rounds.post_results(
-            deps, client, meeting=meeting, step=event.step, number=event.round
-        )
-
-
-async def _decision_recorded(
-    deps: Deps, client: AsyncWebClient, applied: Applied, event: DecisionRecorded
-) -> None:
-    lang = deps.settings.language
-    if applied.step is not None:
-        blocks = question_message(
-            lang, applied.step, _ref(applied), decision_chosen=event.decision.key
-        )
-        await _redraw_question(deps, client, applied.meeting, blocks)
-    channel, thread_ts = thread_of(applied.meeting)
-    await client.chat_postMessage(
-        channel=channel,
-        thread_ts=thread_ts,
-        text=t(
-            lang,
-            "meeting.decision_recorded",
-            decision=event.decision.text.get(lang),
-            by=mention(applied.actor),
-        ),
+def _with_rows(applied: Applied, rows: list[int], quiet: list[int]) -> Applied:
+    return replace(
+        applied,
+        rows=tuple(dict.fromkeys([*applied.rows, *rows])),
+        quiet=tuple(dict.fromkeys([*applied.quiet, *quiet])),
     )
 
 
-async def _meeting_ended(
-    deps: Deps, client: AsyncWebClient, applied: Applied, event: MeetingEnded
-) -> None:
-    if applied.previous is not None:
-        blocks = passed_question(deps.settings.language, applied.previous, skipped=False)
-        await _redraw_question(deps, client, applied.meeting, blocks)
-    await post_summary(deps, client, applied, event)
-    await publish_report(deps, client, meeting_id=applied.meeting_id, actor=applied.actor)
-
-
-async def refresh_parent(deps: Deps, client: AsyncWebClient, applied: Applied) -> None:
-    """The parent message's progress line: which section and question, or ended."""
-    meeting = applied.meeting
-    if not meeting.thread_ts or not meeting.channel_id:
-        return
-    lang = deps.settings.language
-    view = MeetingView(
-        code=applied.case.code,
-        phase=applied.phase,
-        scheduled_at=meeting.scheduled_at or meeting.started_at,
-        present=applied.present,
-        step=applied.step,
-        ended=applied.after.status is Status.ENDED,
-    )
-    await update_message(
-        client,
-        channel=meeting.channel_id,
-        ts=meeting.thread_ts,
-        text=t(lang, "meeting.updated"),
-        blocks=parent_message(lang, view, deps.settings.timezone),
-        what="meeting message",
-    )
-
-
-async def _redraw_question(
-    deps: Deps, client: AsyncWebClient, meeting: Meeting, blocks: Sequence[dict[str, Any]]
-) -> None:
-    """Redraw the current question's message (the message may have been deleted by someone;
-    the meeting goes on without it)."""
-    if not meeting.question_ts or not meeting.channel_id:
-        return
-    await update_message(
-        client,
-        channel=meeting.channel_id,
-        ts=meeting.question_ts,
-        text=t(deps.settings.language, "meeting.updated"),
-        blocks=blocks,
-        what="meeting message",
-    )
+async def show_move(turn: Turn, applied: Applied) -> None:
+    """After the ack: the move's rows, the next question first (the outbox posts before it
+    updates); the report's files follow on their own."""
+    await turn.show(applied.rows, quiet=applied.quiet)

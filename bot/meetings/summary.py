@@ -1,65 +1,93 @@
 """The summary posted in the thread when a meeting ends: the minutes per question, the
-Schaalvraag's rounds and trend, the decision and what happens next."""
+Schaalvraag's rounds and trend, the decision and what happens next.
+
+Drawn from stored state (the meeting's state, its contributions, the case's scores) when it is
+wanted — to know how many messages it takes — and again whenever it is rendered.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.blocks import MESSAGE_BLOCK_LIMIT
-from bot.kit.i18n import t
+from bot.kit.ids import ObjectKind
 from bot.kit.runtime import Deps
+from bot.meetings.applied import Applied
 from bot.meetings.blocks import Summary, SummaryItem, summary_messages
-from bot.meetings.use_cases import Applied
+from bot.meetings.objects import lane, want_in_thread
 from bot.votes.blocks import RoundLine, summary_blocks
-from bot.votes.use_cases import case_scores
-from flows.events import MeetingEnded
-from flows.steps import StepKind
+from bot.votes.scores import scores_of_case
+from flows.decisions import resolve
+from flows.steps import Step, StepKind, phase_steps
 from storage.contributions import contributions
-from storage.models import row_id, thread_of
+from storage.meetings import load_state
+from storage.models import Case, Meeting, row_id
 
 
-async def post_summary(
-    deps: Deps, client: AsyncWebClient, applied: Applied, ended: MeetingEnded
-) -> None:
+async def want_summary(session: AsyncSession, deps: Deps, applied: Applied) -> list[int]:
+    """The summary's messages, in the ended meeting's thread (in its transaction)."""
+    meeting = applied.meeting
+    parts = await summary_parts(session, deps, meeting, applied.case)
+    key = f"{lane(applied.meeting_id)}:summary"
+    return [
+        await want_in_thread(
+            session,
+            deps,
+            meeting,
+            key=f"{key}:{part}",
+            kind=ObjectKind.MEETING_SUMMARY,
+            payload={"part": part},
+        )
+        for part in range(len(parts))
+    ]
+
+
+async def summary_parts(
+    session: AsyncSession, deps: Deps, meeting: Meeting, case: Case
+) -> list[list[dict[str, Any]]]:
+    """The summary's messages, each within Slack's limits."""
     lang, catalogue = deps.settings.language, deps.catalogue
-    phase, steps = applied.phase, applied.steps
-    async with deps.db.session() as session:
-        replies = await contributions(session, meeting_id=applied.meeting_id)
+    meeting_id = row_id(meeting)
+    state = load_state(meeting)
+    phase = catalogue.phase(meeting.phase)
+    steps = phase_steps(phase)
+    replies = await contributions(session, meeting_id=meeting_id)
     by_step: dict[str, list[str]] = {}
     for reply in replies:
         condensed = " ".join((reply.text or "").split())
         by_step.setdefault(reply.step_key, []).append(f"<@{reply.user_id}>: {condensed}")
-    decision = phase.decision_point.option(ended.decision) if ended.decision else None
+    decision = phase.decision_point.option(state.decision) if state.decision else None
+    next_phase: str | None = phase.key
+    closed = False
+    if decision is not None:
+        outcome = resolve(phase, decision)
+        next_phase, closed = outcome.next_phase, outcome.closed
     summary = Summary(
-        code=applied.case.code,
+        code=case.code,
         phase=phase,
         items=[SummaryItem(step, by_step[step.key]) for step in steps if step.key in by_step],
         decision=decision.text.get(lang) if decision else None,
-        decided_by=applied.meeting.decided_by,
-        next_phase=catalogue.phase(ended.next_phase) if ended.next_phase else None,
-        closed=ended.closed,
-        skipped=[s for s in steps if s.key in ended.skipped],
+        decided_by=meeting.decided_by,
+        next_phase=catalogue.phase(next_phase) if next_phase else None,
+        closed=closed,
+        skipped=[s for s in steps if s.key in state.skipped],
     )
-    scale = await scale_part(deps, applied)
-    channel, thread_ts = thread_of(applied.meeting)
-    for blocks in with_summary_part(summary_messages(lang, summary), scale):
-        await client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=t(lang, "summary.header", code=applied.case.code),
-            blocks=blocks,
-        )
+    scale = await scale_part(session, deps, meeting, steps)
+    return with_summary_part(summary_messages(lang, summary), scale)
 
 
-async def scale_part(deps: Deps, applied: Applied) -> list[dict[str, Any]]:
+async def scale_part(
+    session: AsyncSession, deps: Deps, meeting: Meeting, steps: Sequence[Step]
+) -> list[dict[str, Any]]:
     """The Schaalvraag's lines for the summary: rounds, family view, the case's trend."""
-    rounds, points = await case_scores(deps, row_id(applied.case))
-    mine = [RoundLine(r.round, r.tally) for r in rounds if r.meeting_id == applied.meeting_id]
-    family = next((r.family for r in rounds if r.meeting_id == applied.meeting_id), None)
-    has_scale = any(s.kind is StepKind.SCALE for s in applied.steps)
+    meeting_id = row_id(meeting)
+    rounds, points = await scores_of_case(session, meeting.case_id)
+    mine = [RoundLine(r.round, r.tally) for r in rounds if r.meeting_id == meeting_id]
+    family = next((r.family for r in rounds if r.meeting_id == meeting_id), None)
+    has_scale = any(s.kind is StepKind.SCALE for s in steps)
     if not mine and family is None and not has_scale:
         return []
     return summary_blocks(deps.settings.language, mine, family, points)

@@ -1,28 +1,28 @@
 """What can happen to a meeting: planned, moved, started, and moved through its questions.
 
-Plain async functions with keyword arguments; no Bolt objects. The database is the truth: each
-holds its own transaction and commits before Slack is told (bot.meetings.show turns a committed
-move into messages). A move is one UPDATE guarded by the version the button was drawn at: a
-click on a button from an older version is stale and changes nothing.
+Plain async functions with keyword arguments; no Bolt objects, no Slack calls. The database is
+the truth: each holds its own transaction, and in it asks the outbox for what Slack must show
+(bot.meetings.show); the caller renders those rows after the ack. A move is one UPDATE guarded by
+the version the button was drawn at: a click on a button from an older version is stale and
+changes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.kit.blocks import local_time
 from bot.kit.clock import local_now
-from bot.kit.i18n import t
-from bot.kit.payloads import Ref
 from bot.kit.runtime import Declined, Deps
-from bot.kit.slack import profile_title
-from bot.meetings.blocks import planning_message
+from bot.meetings.applied import Applied, applied_move, reached_scale
+from bot.meetings.objects import want_moved_note, want_planning
+from bot.meetings.show import project
 from bot.prep.use_cases import reminder_plan, schedule_for
 from flows import meeting as machine
 from flows.errors import MoveError
@@ -30,13 +30,13 @@ from flows.events import (
     DecisionRecorded,
     Event,
     MeetingEnded,
-    QuestionPosed,
+    MeetingStarted,
     ScaleClosed,
     ScaleOpened,
 )
 from flows.meeting import MeetingState, Status, Transition, current_step
-from flows.model import Catalogue, Phase
-from flows.steps import Step, StepKind, phase_steps
+from flows.model import Catalogue
+from flows.steps import Step
 from storage import audit
 from storage.cases import add_participants, case_by_id, close_case, participants, set_phase
 from storage.meetings import (
@@ -45,7 +45,6 @@ from storage.meetings import (
     meeting_by_id,
     next_planned,
     set_invitees,
-    set_messages,
     update_meeting,
 )
 from storage.meetings import invitees as invitees_of
@@ -59,56 +58,12 @@ log = logging.getLogger("casusbot")
 
 Move = Callable[[Catalogue, MeetingState], Transition]
 
+# How long planning waits for Slack to name the organisations of new invitees (before the ack).
+NEWCOMER_SECONDS = 1.5
+
 
 class Stale(Exception):
     """The button was drawn at an older version of the meeting."""
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """A committed move and what Slack needs to show it, worked out once per move."""
-
-    meeting: Meeting
-    case: Case
-    before: MeetingState
-    after: MeetingState
-    events: tuple[Event, ...]
-    present: Sequence[str]
-    phase: Phase
-    steps: tuple[Step, ...]
-    previous: Step | None  # the step under discussion before the move
-    step: Step | None  # the step under discussion after it
-    actor: str
-
-    @property
-    def meeting_id(self) -> int:
-        return row_id(self.meeting)
-
-
-def _applied(
-    catalogue: Catalogue,
-    *,
-    meeting: Meeting,
-    case: Case,
-    before: MeetingState,
-    after: MeetingState,
-    events: tuple[Event, ...],
-    present: Sequence[str],
-    actor: str,
-) -> Applied:
-    return Applied(
-        meeting=meeting,
-        case=case,
-        before=before,
-        after=after,
-        events=events,
-        present=present,
-        phase=catalogue.phase(meeting.phase),
-        steps=phase_steps(catalogue.phase(meeting.phase)),
-        previous=current_step(catalogue, before),
-        step=current_step(catalogue, after),
-        actor=actor,
-    )
 
 
 def step_of(catalogue: Catalogue, meeting: Meeting) -> Step | None:
@@ -129,8 +84,13 @@ async def apply_move(
             raise Stale
         before = load_state(meeting)
         transition = move(catalogue, before)
+        case = await case_by_id(session, case_id=meeting.case_id)
+        if case is None:  # meeting.case_id is a foreign key: only a broken database gets here
+            raise LookupError(f"meeting {meeting_id} has no case")
         values: dict[str, object] = {"state": dump_state(transition.state)}
         for event in transition.events:
+            if isinstance(event, MeetingStarted):
+                values.update(channel_id=case.channel_id)
             if isinstance(event, DecisionRecorded):
                 values.update(decision=event.decision.key, decided_by=actor, decided_at=utcnow())
             if isinstance(event, MeetingEnded):
@@ -141,23 +101,21 @@ async def apply_move(
             session, meeting_id=meeting_id, expected_version=meeting.version, **values
         ):
             raise Stale
-        case = await case_by_id(session, case_id=meeting.case_id)
-        if case is None:  # meeting.case_id is a foreign key: only a broken database gets here
-            raise LookupError(f"meeting {meeting_id} has no case")
         for event in transition.events:
             await _record(session, event, case=case, meeting_id=meeting_id, actor=actor)
         present = await invitees_of(session, meeting_id=meeting_id)
         await session.refresh(meeting)
-    return _applied(
-        catalogue,
-        meeting=meeting,
-        case=case,
-        before=before,
-        after=transition.state,
-        events=transition.events,
-        present=present,
-        actor=actor,
-    )
+        moved = applied_move(
+            catalogue,
+            meeting=meeting,
+            case=case,
+            before=before,
+            after=transition.state,
+            events=transition.events,
+            present=present,
+            actor=actor,
+        )
+        return await project(session, deps, moved)
 
 
 async def _record(
@@ -175,6 +133,14 @@ async def _record(
                 case_id=case_id,
                 meeting_id=meeting_id,
                 detail=event.decision.key,
+            )
+        case MeetingStarted():
+            await audit.record(
+                session,
+                actor=actor,
+                action="meeting_started",
+                case_id=case_id,
+                meeting_id=meeting_id,
             )
         case MeetingEnded():
             if event.closed:
@@ -219,45 +185,46 @@ async def steer(
         )
     except (Stale, MoveError):
         return applied
-    return _applied(
-        deps.catalogue,
-        meeting=opened.meeting,
-        case=opened.case,
+    both = replace(
+        opened,
         before=applied.before,
-        after=opened.after,
         events=applied.events + opened.events,
-        present=opened.present,
-        actor=actor,
+        previous=applied.previous,
+        rows=tuple(dict.fromkeys(applied.rows + opened.rows)),
+        quiet=applied.quiet + opened.quiet,
     )
-
-
-def reached_scale(applied: Applied) -> bool:
-    """The move posed the Schaalvraag (as its last question)."""
-    posed = [e for e in applied.events if isinstance(e, QuestionPosed)]
-    return bool(posed) and posed[-1].step.kind is StepKind.SCALE
+    return both
 
 
 # ----- planning -----
 
 
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A committed planning (or move) and the outbox rows that show it."""
+
+    meeting: Meeting
+    rows: tuple[int, ...]
+
+
 async def plan_meeting(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     case: Case,
     when: datetime,
     phase: str,
     invited: Sequence[str],
+    newcomers: Mapping[str, str],
     actor: str,
-) -> Meeting:
+) -> Planned:
     """Plan a meeting of `case`: the invitees join the case (the regisseur decides who
-    joins), their prep DM, nudge and meeting reminder are scheduled, and the planning message
-    with its Start button is posted in the case channel."""
+    joins; `newcomers` are those not in it yet, with their organisation, asked of Slack before),
+    their prep DM, nudge and meeting reminder are scheduled, and the planning message with its
+    Start button is wanted in the case channel."""
     case_id = row_id(case)
     invited = list(dict.fromkeys(invited))
-    newcomers = await _newcomers(deps, client, case_id=case_id, invited=invited)
     async with deps.db.session() as session:
-        await add_participants(session, case_id=case_id, members=newcomers)
+        await add_participants(session, case_id=case_id, members=dict(newcomers))
         meeting = await store_meeting(
             session,
             case_id=case_id,
@@ -275,26 +242,12 @@ async def plan_meeting(
             case_id=case_id,
             meeting_id=meeting.id,
         )
-    lang = deps.settings.language
-    posted = await client.chat_postMessage(
-        channel=case.channel_id,
-        text=t(lang, "meeting.planned_short", code=case.code),
-        blocks=_planning(deps, case, meeting, phase=phase, when=when, invited=invited),
-    )
-    async with deps.db.session() as session:
-        await set_messages(
-            session,
-            meeting_id=row_id(meeting),
-            planning_ts=str(posted["ts"]),
-            channel_id=case.channel_id,
-        )
-    meeting.planning_ts, meeting.channel_id = str(posted["ts"]), case.channel_id
-    return meeting
+        rows = (await want_planning(session, deps, meeting, case.channel_id),)
+    return Planned(meeting, rows)
 
 
 async def move_meeting(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     case: Case,
     meeting_id: int,
@@ -302,13 +255,14 @@ async def move_meeting(
     when: datetime,
     phase: str,
     invited: Sequence[str],
+    newcomers: Mapping[str, str],
     actor: str,
-) -> Meeting:
+) -> Planned:
     """Move a planned meeting: its time, phase and invitees, and with them its reminders (a
-    dropped invitee's are cancelled, a new one's scheduled); the planning message follows."""
+    dropped invitee's are cancelled, a new one's scheduled); the planning message follows, and
+    the channel is told."""
     case_id = row_id(case)
     invited = list(dict.fromkeys(invited))
-    newcomers = await _newcomers(deps, client, case_id=case_id, invited=invited)
     settings = deps.settings
     async with deps.db.session() as session:
         meeting = await meeting_by_id(session, meeting_id=meeting_id)
@@ -327,7 +281,7 @@ async def move_meeting(
         )
         if not moved or meeting is None:
             raise Declined("meeting.already_started")
-        await add_participants(session, case_id=case_id, members=newcomers)
+        await add_participants(session, case_id=case_id, members=dict(newcomers))
         for user in await set_invitees(session, meeting_id=meeting_id, users=invited):
             await cancel_reminders(session, meeting_id=meeting_id, user_id=user)
         await move_meeting_reminders(
@@ -344,41 +298,34 @@ async def move_meeting(
         await audit.record(
             session, actor=actor, action="meeting_moved", case_id=case_id, meeting_id=meeting_id
         )
-    lang = settings.language
-    text = t(lang, "meeting.moved", code=case.code, when=local_time(lang, when, settings.timezone))
-    if meeting.planning_ts and meeting.channel_id:
-        await client.chat_update(
-            channel=meeting.channel_id,
-            ts=meeting.planning_ts,
-            text=text,
-            blocks=_planning(deps, case, meeting, phase=phase, when=when, invited=invited),
+        rows = (
+            await want_planning(session, deps, meeting, case.channel_id),
+            await want_moved_note(session, deps, meeting, case.channel_id),
         )
-    await client.chat_postMessage(channel=case.channel_id, text=text)
-    return meeting
+    return Planned(meeting, rows)
 
 
-def _planning(
-    deps: Deps, case: Case, meeting: Meeting, *, phase: str, when: datetime, invited: list[str]
-) -> list[dict[str, object]]:
-    return planning_message(
-        deps.settings.language,
-        code=case.code,
-        phase=deps.catalogue.phase(phase),
-        when=when,
-        invited=invited,
-        tz=deps.settings.timezone,
-        start=Ref(meeting_id=meeting.id, version=meeting.version),
-    )
-
-
-async def _newcomers(
+async def newcomers_of(
     deps: Deps, client: AsyncWebClient, *, case_id: int, invited: Sequence[str]
 ) -> dict[str, str]:
-    """The invitees who are not in the case yet, with their organisation (asked of Slack
-    before any transaction opens)."""
+    """The invitees who are not in the case yet, with their organisation: asked of Slack
+    (cached users.info) before any transaction opens, and before the ack — so within
+    NEWCOMER_SECONDS; whoever Slack has not answered for by then joins without one."""
     async with deps.db.session() as session:
         known = {m.user_id for m in await participants(session, case_id=case_id)}
-    return {user: await profile_title(client, user) for user in invited if user not in known}
+    new = [user for user in dict.fromkeys(invited) if user not in known]
+    if not new:
+        return {}
+    lookups = {user: asyncio.ensure_future(deps.users.organisation(client, user)) for user in new}
+    await asyncio.wait(set(lookups.values()), timeout=NEWCOMER_SECONDS)
+    found: dict[str, str] = {}
+    for user, lookup in lookups.items():
+        if lookup.done() and not lookup.cancelled() and lookup.exception() is None:
+            found[user] = lookup.result()
+        else:
+            lookup.cancel()
+            found[user] = ""
+    return found
 
 
 async def meeting_to_start(deps: Deps, *, case: Case, actor: str) -> Meeting:
@@ -399,20 +346,3 @@ async def meeting_to_start(deps: Deps, *, case: Case, actor: str) -> Meeting:
                 state=dump_state(machine.new_meeting(deps.catalogue, case.phase)),
             )
     return planned
-
-
-async def open_thread(deps: Deps, applied: Applied, *, thread_ts: str) -> None:
-    """The started meeting's parent message is its thread: remember it, and audit the start."""
-    meeting, case = applied.meeting, applied.case
-    async with deps.db.session() as session:
-        await set_messages(
-            session, meeting_id=applied.meeting_id, channel_id=case.channel_id, thread_ts=thread_ts
-        )
-        await audit.record(
-            session,
-            actor=applied.actor,
-            action="meeting_started",
-            case_id=row_id(case),
-            meeting_id=applied.meeting_id,
-        )
-    meeting.channel_id, meeting.thread_ts = case.channel_id, thread_ts

@@ -94,7 +94,9 @@ class Outbox:
         self.rows = RowRenderer(
             db=db,
             client=client,
-            renderers=dict(renderers),
+            # Read at render time: a table that is filled once the renderers' dependencies
+            # exist (they hold this outbox) serves as it is.
+            renderers=renderers,
             owner=self.owner,
             lease_seconds=lease_seconds,
             render_timeout=render_timeout or lease_seconds / 4,
@@ -293,6 +295,11 @@ class Outbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+
+    @property
+    def busy(self) -> int:
+        """Renders and fast paths running in this process now."""
+        return len(self._inflight) + len(self._jobs)
 
     async def idle(self, max_wait: float = 30.0) -> None:
         """Wait until nothing is rendering here (for tests and orderly shutdowns)."""

@@ -10,9 +10,9 @@ from slack_sdk.errors import SlackApiError
 from bot.kit.forms import bsn_errors, form_values
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
-from bot.kit.runtime import CaseTurn, Declined
+from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.prep.blocks import closed_dm, parse_pre_score, prep_modal, prep_questions
-from bot.prep.use_cases import meeting_info, save_answers
+from bot.prep.use_cases import mark_dms_answered, meeting_info, save_answers
 from flows.model import Phase
 from flows.personal_data import scan
 from storage.meetings import invitees
@@ -29,8 +29,13 @@ def _phase(turn: CaseTurn, meeting: Meeting) -> Phase:
         raise Declined("errors.forged") from None
 
 
-async def open_form(turn: CaseTurn) -> None:
-    """The DM's button: the prep modal, with what they stored before."""
+async def open_form(turn: CaseTurn) -> Followup:
+    """The DM's button: the prep modal, with what they stored before (after the ack: opening
+    a form changes nothing)."""
+    return later(_open_form, turn)
+
+
+async def _open_form(turn: CaseTurn) -> None:
     case, meeting = turn.case, turn.meeting
     if meeting is None:
         raise Declined("errors.forged")
@@ -101,23 +106,34 @@ async def validate(turn: CaseTurn) -> dict[str, str] | None:
     return None
 
 
-async def save(turn: CaseTurn) -> None:
+async def save(turn: CaseTurn) -> Followup:
     meeting = turn.meeting
     if meeting is None:  # validated before the ack
         raise Declined("errors.forged")
     phase = _phase(turn, meeting)
     texts, raw_score = _answers(turn, phase)
-    await save_answers(
+    rows = await save_answers(
         turn.deps,
-        turn.client,
         case=turn.case,
         meeting=meeting,
-        phase=phase,
         user_id=turn.user_id,
         texts=texts,
         pre_score=parse_pre_score(raw_score),
     )
-    warnings = sorted({kind for text in texts.values() if text for kind in scan(text).warnings})
-    if warnings:
-        kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in warnings)
-        await turn.tell(turn.t("prep.pii_warning", kinds=kinds))
+
+    async def saved() -> None:
+        await mark_dms_answered(
+            turn.deps,
+            turn.client,
+            case=turn.case,
+            meeting=meeting,
+            phase=phase,
+            user_id=turn.user_id,
+        )
+        await turn.show(rows)
+        warnings = sorted({k for text in texts.values() if text for k in scan(text).warnings})
+        if warnings:
+            kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in warnings)
+            await turn.tell(turn.t("prep.pii_warning", kinds=kinds))
+
+    return saved

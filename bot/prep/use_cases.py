@@ -21,15 +21,13 @@ from bot.kit.i18n import t
 from bot.kit.payloads import Ref
 from bot.kit.runtime import Declined, Deps
 from bot.kit.slack import error_code, open_dm
-from bot.meetings.blocks import planning_message
-from bot.prep.blocks import MeetingInfo, answered_dm, status_blocks
+from bot.meetings.objects import bump_planning
+from bot.prep.blocks import MeetingInfo, answered_dm
 from flows.model import Phase
 from flows.schedule import MeetingReminderPlan, ReminderKind
 from storage import audit
-from storage.cases import case_by_id
-from storage.meetings import invitees, meeting_by_id
-from storage.models import Case, Meeting, MeetingStatus, row_id
-from storage.prep import prep_status, save_prep
+from storage.models import Case, Meeting, row_id
+from storage.prep import save_prep
 from storage.reminders import ReminderStatus, reminders_for, schedule_meeting_reminders
 from storage.types import utcnow
 
@@ -91,41 +89,38 @@ def meeting_info(deps: Deps, case: Case, meeting: Meeting, phase: Phase) -> Meet
 
 async def save_answers(
     deps: Deps,
-    client: AsyncWebClient,
     *,
     case: Case,
     meeting: Meeting,
-    phase: Phase,
     user_id: str,
     texts: Mapping[str, str],
     pre_score: int | None,
-) -> None:
-    """Store the invitee's answers (they replace earlier ones); their prep DM says so, and the
-    planning message shows they prepared."""
+) -> tuple[int, ...]:
+    """Store the invitee's answers (they replace earlier ones); in the same transaction the
+    planning message is asked to show they prepared. The rows to render after the ack."""
     meeting_id = row_id(meeting)
     async with deps.db.session() as session:
         stored = await save_prep(
             session, meeting_id=meeting_id, user_id=user_id, texts=texts, pre_score=pre_score
         )
-        if stored:
-            await audit.record(
-                session,
-                actor=user_id,
-                action="prep_saved",
-                case_id=case.id,
-                meeting_id=meeting_id,
-            )
-    if not stored:
-        # The meeting started between the check and the write, or they just left the case.
-        raise Declined("prep.not_stored", code=case.code)
-    await _mark_dms_answered(deps, client, case=case, meeting=meeting, phase=phase, user_id=user_id)
-    await refresh_planning(deps, client, meeting_id)
+        if not stored:
+            # The meeting started between the check and the write, or they just left the case.
+            raise Declined("prep.not_stored", code=case.code)
+        await audit.record(
+            session,
+            actor=user_id,
+            action="prep_saved",
+            case_id=case.id,
+            meeting_id=meeting_id,
+        )
+        return tuple(await bump_planning(session, deps, meeting_id))
 
 
-async def _mark_dms_answered(
+async def mark_dms_answered(
     deps: Deps, client: AsyncWebClient, *, case: Case, meeting: Meeting, phase: Phase, user_id: str
 ) -> None:
-    """Turn the prep DM (and nudge) into 'saved at …, review or change' — no new message."""
+    """After the ack: the prep DM (and nudge) become 'saved at …, review or change' — no new
+    message unless neither can be updated."""
     lang = await deps.users.language(client, user_id)
     info = meeting_info(deps, case, meeting, phase)
     saved_at = utcnow()
@@ -158,42 +153,3 @@ async def _mark_dms_answered(
             log.info("prep DM update failed: %s", error_code(error))
     if not updated:
         await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-
-
-# --- for the regisseurs -----------------------------------------------------------------------
-
-
-async def refresh_planning(deps: Deps, client: AsyncWebClient, meeting_id: int) -> None:
-    """Redraw the planning message with who has prepared, while the meeting is still planned."""
-    async with deps.db.session() as session:
-        meeting = await meeting_by_id(session, meeting_id=meeting_id)
-        if meeting is None or meeting.status != MeetingStatus.PLANNED or not meeting.planning_ts:
-            return  # once started, the planning message says so and must stay that way
-        case = await case_by_id(session, case_id=meeting.case_id)
-        invited = await invitees(session, meeting_id=meeting_id)
-        status = await prep_status(session, meeting_id=meeting_id)
-    if case is None:
-        return
-    lang = deps.settings.language
-    try:
-        phase = deps.catalogue.phase(meeting.phase)
-    except KeyError:
-        return
-    blocks = planning_message(
-        lang,
-        code=case.code,
-        phase=phase,
-        when=meeting.scheduled_at,
-        invited=invited,
-        tz=deps.settings.timezone,
-        start=Ref(meeting_id=meeting.id, version=meeting.version),
-    ) + status_blocks(lang, status)
-    try:
-        await client.chat_update(
-            channel=meeting.channel_id or case.channel_id,
-            ts=meeting.planning_ts,
-            text=t(lang, "meeting.planned_short", code=case.code),
-            blocks=blocks,
-        )
-    except SlackApiError as error:
-        log.warning("planning message %s not updated: %s", meeting_id, error_code(error))

@@ -10,11 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
-from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.blocks import HEADER_LIMIT, local_time, md, mention, messages, split_text
 from bot.kit.i18n import t
+from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
+from bot.outbox import RenderContext, Rendered, post_or_update
 from storage.audit import phase_changes
 from storage.bodemeis_checks import checks_since
 from storage.meetings import load_state, meetings_of_case
@@ -102,17 +104,17 @@ def timeline_messages(lang: str, timeline: Timeline, tz: ZoneInfo) -> list[list[
     return messages(blocks)
 
 
-async def post_timeline(deps: Deps, client: AsyncWebClient, *, case: Case) -> None:
+async def timeline_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
+    """The case's timeline messages, from what is stored now."""
     lang, catalogue, case_id = deps.settings.language, deps.catalogue, row_id(case)
 
     def title(phase_key: str) -> str:
         known = phase_key in catalogue.phase_keys
         return catalogue.phase(phase_key).title.get(lang) if known else phase_key
 
-    async with deps.db.session() as session:
-        meetings = await meetings_of_case(session, case_id=case_id)
-        changes = await phase_changes(session, case_id=case_id)
-        checks = await checks_since(session, case_id=case_id, since=None)
+    meetings = await meetings_of_case(session, case_id=case_id)
+    changes = await phase_changes(session, case_id=case_id)
+    checks = await checks_since(session, case_id=case_id, since=None)
     entries = []
     for meeting in meetings:
         state = load_state(meeting)
@@ -135,7 +137,16 @@ async def post_timeline(deps: Deps, client: AsyncWebClient, *, case: Case) -> No
         key=lambda entry: entry.when,
     )
     timeline = Timeline(case.code, entries, phase_entries, check_entries)
-    for blocks in timeline_messages(lang, timeline, deps.settings.timezone):
-        await client.chat_postMessage(
-            channel=case.channel_id, text=t(lang, "timeline.title", code=case.code), blocks=blocks
-        )
+    return timeline_messages(lang, timeline, deps.settings.timezone)
+
+
+async def render_timeline(deps: Deps, ctx: RenderContext) -> Rendered:
+    """One message of the case's timeline (a post asked for by `/casus tijdlijn`)."""
+    case = await case_of(deps, ctx)
+    async with deps.db.session() as session:
+        parts = await timeline_for(session, deps, case)
+    part = payload_int(ctx.payload, "part")
+    if part >= len(parts):
+        return Rendered()
+    title = t(deps.settings.language, "timeline.title", code=case.code)
+    return await post_or_update(ctx, text=title, blocks=parts[part])

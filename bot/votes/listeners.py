@@ -12,12 +12,12 @@ import time
 from bot.kit.forms import form_text, form_values, text_errors
 from bot.kit.ids import Field, vote_action
 from bot.kit.payloads import Ref
-from bot.kit.runtime import CaseTurn, Declined
-from bot.meetings.show import show
+from bot.kit.runtime import CaseTurn, Declined, Followup, later
+from bot.meetings.show import show_move
 from bot.meetings.use_cases import Move, Stale, steer, step_of
 from bot.votes.blocks import family_view_modal
-from bot.votes.trend import post_trend
-from bot.votes.use_cases import record_family, record_vote
+from bot.votes.objects import want_trend
+from bot.votes.use_cases import VoteOutcome, record_family, record_vote
 from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
 from flows.meeting import MeetingState, Transition
@@ -37,7 +37,7 @@ REFUSALS = {
 # --- voting ------------------------------------------------------------------------------------
 
 
-async def vote(turn: CaseTurn) -> None:
+async def vote(turn: CaseTurn) -> Followup:
     ref = turn.ref
     action = (turn.body.get("actions") or [{}])[0]
     score = parse_score(ref.choice if ref else None)
@@ -54,15 +54,22 @@ async def vote(turn: CaseTurn) -> None:
     if clicked is None:  # our own clock always gives a key; kept for the type checker
         raise Declined("votes.invalid_score")
     number = ref.scale_round
+    if turn.meeting is None:  # the guard loaded the meeting the button names
+        raise Declined("errors.forged")
     outcome = await record_vote(
         turn.deps,
-        turn.client,
-        meeting_id=ref.meeting_id,
+        meeting=turn.meeting,
         number=number,
         user_id=turn.user_id,
         score=score,
         clicked=clicked,
     )
+    return later(_told_vote, turn, outcome, number, score)
+
+
+async def _told_vote(turn: CaseTurn, outcome: VoteOutcome, number: int, score: int) -> None:
+    # The voter's answer does not wait for the ballot: it says what is stored already.
+    turn.deps.render_soon(outcome.rows)
     if outcome.stored:
         await turn.tell(turn.t("votes.your_vote", round=number, value=score))
     elif outcome.refusal is not None:
@@ -86,7 +93,7 @@ def _for_round(expected: int | None, move: Move) -> Move:
     return guarded
 
 
-async def _round_move(turn: CaseTurn, move: Move, already: MoveCode, key: str) -> None:
+async def _round_move(turn: CaseTurn, move: Move, already: MoveCode, key: str) -> Followup:
     ref = turn.ref
     if ref is None or ref.meeting_id is None:
         raise Declined("errors.forged")
@@ -104,29 +111,36 @@ async def _round_move(turn: CaseTurn, move: Move, already: MoveCode, key: str) -
         raise Declined("errors.stale") from None
     except MoveError as error:
         raise Declined(key if error.code is already else f"moves.{error.code.value}") from None
-    await show(turn.deps, turn.client, applied)
+    return later(show_move, turn, applied)
 
 
-async def reveal(turn: CaseTurn) -> None:
-    await _round_move(turn, machine.close_scale, MoveCode.SCALE_NOT_OPEN, "votes.already_revealed")
+async def reveal(turn: CaseTurn) -> Followup:
+    return await _round_move(
+        turn, machine.close_scale, MoveCode.SCALE_NOT_OPEN, "votes.already_revealed"
+    )
 
 
-async def new_round(turn: CaseTurn) -> None:
-    await _round_move(turn, machine.open_scale, MoveCode.SCALE_OPEN, "votes.already_open")
+async def new_round(turn: CaseTurn) -> Followup:
+    return await _round_move(turn, machine.open_scale, MoveCode.SCALE_OPEN, "votes.already_open")
 
 
 # --- the family's view (regisseurs) ------------------------------------------------------------
 
 
-async def open_family_form(turn: CaseTurn) -> None:
+async def open_family_form(turn: CaseTurn) -> Followup:
     meeting = turn.meeting
     step = step_of(turn.deps.catalogue, meeting) if meeting is not None else None
     if meeting is None or meeting.status != MeetingStatus.RUNNING or step is None:
         raise Declined("votes.family_not_running")
     if step.kind is not StepKind.SCALE:
         raise Declined("moves.not_at_scale")
-    view = family_view_modal(turn.lang, step, turn.ref or Ref(meeting_id=row_id(meeting)))
-    await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+    ref = turn.ref or Ref(meeting_id=row_id(meeting))
+
+    async def open_form() -> None:
+        view = family_view_modal(turn.lang, step, ref)
+        await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    return open_form
 
 
 async def validate_family(turn: CaseTurn) -> dict[str, str] | None:
@@ -137,27 +151,33 @@ async def validate_family(turn: CaseTurn) -> dict[str, str] | None:
     return errors or None
 
 
-async def save_family(turn: CaseTurn) -> None:
+async def save_family(turn: CaseTurn) -> Followup:
     values = form_values(turn.view)
     score = parse_score(values.get(Field.FAMILY_SCORE))
     text = form_text(values, Field.FAMILY_TEXT)
     if score is None or not text or turn.meeting is None:  # validated before the ack
         raise Declined("errors.forged")
-    await record_family(
+    rows = await record_family(
         turn.deps,
-        turn.client,
         meeting_id=row_id(turn.meeting),
         score=score,
         text=text,
         actor=turn.user_id,
     )
+    return later(turn.show, rows)
 
 
 # --- /casus trend (participants) ---------------------------------------------------------------
 
 
-async def show_trend(turn: CaseTurn) -> None:
-    async def none_yet(code: str) -> None:
-        await turn.answer(turn.t("trend.none", code=code))
+async def show_trend(turn: CaseTurn) -> Followup:
+    """The case's trend as new posts in its channel (objects the purge finds again)."""
+    async with turn.deps.db.session() as session:
+        rows, chart = await want_trend(session, turn.deps, turn.case)
+    if not rows:
+        return later(_no_trend, turn)
+    return later(turn.show, rows, quiet=chart)
 
-    await post_trend(turn.deps, turn.client, case=turn.case, none_yet=none_yet)
+
+async def _no_trend(turn: CaseTurn) -> None:
+    await turn.answer(turn.t("trend.none", code=turn.case.code))

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.kit.i18n import t
 from bot.kit.runtime import Declined, Deps
-from bot.votes import ballots
-from bot.votes.blocks import family_view_recorded
+from bot.votes.objects import want_family, want_vote
 from flows.meeting import current_step
-from flows.scale import RoundScores, Tally, TrendPoint, trend
 from flows.steps import StepKind
 from storage import audit
 from storage.meetings import load_state, meeting_by_id
-from storage.models import row_id, thread_of
+from storage.models import Meeting, row_id
 from storage.votes import (
     VoteRefusal,
     cast_vote,
-    closed_rounds_of_case,
-    family_views_of_case,
     record_family_view,
     round_by_number,
     vote_of,
@@ -39,19 +32,21 @@ class VoteOutcome:
     stored: bool
     refusal: VoteRefusal | None = None
     kept: int | None = None  # the stored value when a newer click won
+    rows: tuple[int, ...] = ()  # the ballot, to redraw after the ack
 
 
 async def record_vote(
     deps: Deps,
-    client: AsyncWebClient,
     *,
-    meeting_id: int,
+    meeting: Meeting,
     number: int,
     user_id: str,
     score: int,
     clicked: str,
 ) -> VoteOutcome:
-    """Store `score` for the user in round `number`; a stored vote redraws the ballot."""
+    """Store `score` for the user in round `number`, and in the same transaction ask for the
+    ballot to be redrawn: one upsert each. `rows` in the outcome are for the followup."""
+    meeting_id = row_id(meeting)
     async with deps.db.session() as session:
         round_id = await cast_vote(
             session,
@@ -61,8 +56,10 @@ async def record_vote(
             value=score,
             action_ts=clicked,
         )
+        if round_id is not None and meeting.channel_id:
+            ballot = await want_vote(session, deps, meeting, round_id=round_id)
+            return VoteOutcome(stored=True, rows=(ballot,))
     if round_id is not None:
-        ballots.touch(deps, client, round_id)
         return VoteOutcome(stored=True)
     async with deps.db.session() as session:
         why = await why_not_stored(
@@ -78,10 +75,10 @@ async def record_vote(
 
 
 async def record_family(
-    deps: Deps, client: AsyncWebClient, *, meeting_id: int, score: int, text: str, actor: str
-) -> None:
+    deps: Deps, *, meeting_id: int, score: int, text: str, actor: str
+) -> tuple[int, ...]:
     """The family's view (visie van betrokkenen) at the scale question the meeting is at,
-    stored apart from the votes and shown in the thread."""
+    stored apart from the votes and shown in the thread. The rows that show it."""
     async with deps.db.session() as session:
         meeting = await meeting_by_id(session, meeting_id=meeting_id)
         step = current_step(deps.catalogue, load_state(meeting)) if meeting is not None else None
@@ -98,28 +95,4 @@ async def record_family(
             case_id=meeting.case_id,
             meeting_id=meeting_id,
         )
-    lang = deps.settings.language
-    channel, thread_ts = thread_of(meeting)
-    for blocks in family_view_recorded(lang, value=score, text=text, by=actor):
-        await client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=t(lang, "votes.family_title"), blocks=blocks
-        )
-
-
-async def case_scores(deps: Deps, case_id: int) -> tuple[list[RoundScores], list[TrendPoint]]:
-    """Every revealed round of the case with the family's view, and the trend they make."""
-    async with deps.db.session() as session:
-        rows = await closed_rounds_of_case(session, case_id=case_id)
-        families = await family_views_of_case(session, case_id=case_id)
-    rounds = [
-        RoundScores(
-            meeting_id=row_id(meeting),
-            held_at=meeting.started_at or meeting.scheduled_at,
-            phase=meeting.phase,
-            round=scale_round.number,
-            tally=Tally.from_counts(counts),
-            family=families[row_id(meeting)].value if row_id(meeting) in families else None,
-        )
-        for meeting, scale_round, counts in rows
-    ]
-    return rounds, trend(rounds)
+        return (await want_family(session, deps, meeting),)

@@ -26,8 +26,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.kit.reminders import Obsolete, Sender
+from bot.kit.reminders import Obsolete, Sender, reminder_metadata
 from bot.kit.runtime import Deps, UserDirectory
+from bot.outbox import Outbox
 from bot.poller import MAX_BATCHES_PER_TICK, poll_once, start_scheduler
 from bot.surface import SENDERS
 from flows.catalogue import load_catalogue
@@ -55,12 +56,13 @@ def ams(*args: int) -> datetime:
 
 
 def make_deps(settings: Settings, db: Database) -> Deps:
-    # Built from bot.runtime alone: the poller needs no listeners.
+    # Built from bot.runtime alone: the poller needs no listeners (and renders no objects).
     return Deps(
         settings=settings,
         db=db,
         users=UserDirectory(settings.language),
         catalogue=load_catalogue(settings.maatwerk_file),
+        outbox=Outbox(db, AsyncWebClient(token="xoxb-unused"), {}),
     )
 
 
@@ -191,6 +193,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import load_settings
 from bot.poller import poll_once
 from bot.kit.runtime import Deps, UserDirectory
+from bot.outbox import Outbox
 from flows.catalogue import load_catalogue
 from storage.db import Database, make_engine
 
@@ -198,7 +201,8 @@ async def main():
     settings = load_settings(json.loads(sys.argv[1]))
     now = datetime.fromisoformat(sys.argv[2])
     db = Database(make_engine(settings.database_url, schema=settings.database_schema))
-    deps = Deps(settings, db, UserDirectory("nl"), load_catalogue())
+    client = AsyncWebClient(token="xoxb-unused")
+    deps = Deps(settings, db, UserDirectory("nl"), load_catalogue(), Outbox(db, client, {}))
     sent = []
 
     async def send(deps, client, reminder):
@@ -352,32 +356,117 @@ async def test_a_kind_without_a_sender_fails_loudly_instead_of_vanishing(
     assert f"reminder {reminder_id}: no sender" in caplog.text
 
 
-async def test_a_reminder_stuck_in_sending_after_a_crash_is_sent_after_its_lease(
-    deps: Deps, other_deps: Deps, offline_client: AsyncWebClient
+class DmSender:
+    """A sender as the features write them: a DM carrying the reminder's id in its metadata.
+    With `die_after_post`, the process is killed after Slack took the DM, before it was marked
+    sent; with `die_before_post`, before Slack got anything."""
+
+    def __init__(self, *, die_after_post: bool = False, die_before_post: bool = False) -> None:
+        self.die_after_post, self.die_before_post = die_after_post, die_before_post
+        self.sends: Counter[int] = Counter()
+
+    async def __call__(self, deps: Deps, client: AsyncWebClient, reminder: Reminder) -> str:
+        assert reminder.id is not None and reminder.user_id is not None
+        if self.die_before_post:
+            raise asyncio.CancelledError
+        self.sends[reminder.id] += 1
+        channel = (await client.conversations_open(users=reminder.user_id))["channel"]["id"]
+        posted = await client.chat_postMessage(
+            channel=channel, text="Herinnering", metadata=reminder_metadata(reminder)
+        )
+        if self.die_after_post:
+            raise asyncio.CancelledError
+        return str(posted["ts"])
+
+    def registry(self) -> dict[str, Sender]:
+        return {KIND: self}
+
+
+@pytest.mark.parametrize("died", ["before_post", "after_post"])
+async def test_a_reminder_stuck_in_sending_after_a_crash_reaches_its_person_once(
+    deps: Deps, other_deps: Deps, sandbox: Sandbox, slack: AsyncWebClient, died: str
 ) -> None:
-    await add(deps.db, "k")
-
-    async def dies(deps: Deps, client: AsyncWebClient, reminder: Reminder) -> str:
-        raise asyncio.CancelledError  # the process is killed mid-send
-
+    await add(deps.db, "k", user_id="U0SANNE")
+    dying = DmSender(die_after_post=died == "after_post", die_before_post=died == "before_post")
     with pytest.raises(asyncio.CancelledError):
-        await poll_once(deps, offline_client, now=NOW, senders={KIND: dies}, lease_seconds=300)
+        await poll_once(deps, slack, now=NOW, senders=dying.registry(), lease_seconds=300)
     [row] = await rows(deps.db)
     assert row.status == ReminderStatus.SENDING
-    survivor = CountingSender()
+    survivor = DmSender()
     report = await poll_once(
-        other_deps, offline_client, now=NOW + timedelta(seconds=5), senders=survivor.registry()
+        other_deps, slack, now=NOW + timedelta(seconds=5), senders=survivor.registry()
     )
     assert (report.recovered, report.claimed) == (0, 0)  # the lease still holds
     report = await poll_once(
         other_deps,
-        offline_client,
+        slack,
         # The lease is sized to the batch (one row here): seconds, not the 300 s asked at most.
         now=NOW + timedelta(seconds=lease_seconds_for(1) + 1),
         senders=survivor.registry(),
     )
     assert (report.recovered, report.sent) == (1, 1)
-    assert list(survivor.sends.values()) == [1]
+    [dm] = sandbox.user("sanne").dms()  # once, whoever posted it
+    [row] = await rows(deps.db)
+    assert (row.status, row.message_ts) == (ReminderStatus.SENT, dm["ts"])
+    # The survivor looked for the DM first; it posted only when the dead process had not.
+    assert sum(survivor.sends.values()) == (1 if died == "before_post" else 0)
+    assert sandbox.calls("conversations.history")
+
+
+async def test_a_send_whose_answer_was_lost_is_found_instead_of_sent_again(
+    deps: Deps, sandbox: Sandbox, slack: AsyncWebClient
+) -> None:
+    await add(deps.db, "k", user_id="U0SANNE")
+    # Slack posts the DM, but its answer never comes back in time.
+    sandbox.faults.add("timeout", method="chat.postMessage", hold=0.5, after_effect=True)
+    impatient = AsyncWebClient(token=slack.token, base_url=sandbox.api_url, timeout=0.2)
+    report = await poll_once(deps, impatient, now=NOW, senders=DmSender().registry())
+    assert report.retried == 1
+    [row] = await rows(deps.db)
+    assert row.status == ReminderStatus.PENDING and row.maybe_posted
+    report = await poll_once(
+        deps, slack, now=NOW + timedelta(hours=1), senders=DmSender().registry()
+    )
+    assert report.sent == 1
+    [dm] = sandbox.user("sanne").dms()
+    [row] = await rows(deps.db)
+    assert (row.status, row.message_ts) == (ReminderStatus.SENT, dm["ts"])
+
+
+async def test_a_slow_round_keeps_its_lease_so_no_other_process_takes_its_rows(
+    deps: Deps, other_deps: Deps, offline_client: AsyncWebClient
+) -> None:
+    await add(deps.db, "k")
+    release = asyncio.Event()
+    slow = CountingSender()
+
+    async def stuck_behind_rate_limits(d: Deps, c: AsyncWebClient, r: Reminder) -> str:
+        await release.wait()
+        return await slow(d, c, r)
+
+    lease = 2.0  # short, so the test is: the same holds for a batch's lease of seconds
+    first = asyncio.create_task(
+        poll_once(
+            deps,
+            offline_client,
+            now=NOW,
+            senders={KIND: stuck_behind_rate_limits},
+            lease_seconds=lease,
+        )
+    )
+    await asyncio.sleep(lease + 0.5)  # past the first lease: renewed meanwhile
+    other = CountingSender()
+    # Later than the first lease, earlier than the renewed one: nothing to take over.
+    report = await poll_once(
+        other_deps,
+        offline_client,
+        now=NOW + timedelta(seconds=lease + 0.5),
+        senders=other.registry(),
+    )
+    release.set()
+    assert (report.recovered, report.claimed) == (0, 0)
+    assert (await first).sent == 1
+    assert sum(slow.sends.values()) == 1 and not other.sends
 
 
 async def test_an_obsolete_reminder_is_cancelled_not_retried(

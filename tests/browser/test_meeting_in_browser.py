@@ -106,6 +106,9 @@ def test_a_whole_case_meeting_in_the_browser(page: ChatPage) -> None:
     steer_to_the_decision(page)
     page.click_in_block("decision:door_naar_risicogestuurde_zorg", "Kiezen")
     page.sees("Besluit vastgelegd", "thread")
+    # The note is posted first, then the question is redrawn with the choice (and its buttons
+    # with the meeting's new version): she ends from that drawing.
+    page.sees("Gekozen:", "thread")
 
     # Ending asks for confirmation first.
     page.click("Overleg afronden", "thread")

@@ -37,9 +37,9 @@ class Harness:
         deadline = loop.time() + max_wait
         while True:
             await self.sb.settle(max_wait=max_wait)
-            if self.bot.deps.tasks.busy == 0:
+            if self.bot.deps.busy == 0:
                 await self.sb.settle(max_wait=max_wait)
-                if self.bot.deps.tasks.busy == 0:
+                if self.bot.deps.busy == 0:
                     return
             if loop.time() > deadline:
                 raise TimeoutError("bot still busy")

@@ -96,8 +96,13 @@ async def test_niet_nageleefd_alerts_the_procesregisseur_with_the_plan_and_a_but
     shown = text_of(alert)
     assert "<@U0PETRA>" in shown and "<@U0SANNE>" in shown and BODEMEIS in shown
     assert PLAN in shown and "escalation_plan_meeting" in action_ids(alert)
-    [cancelled] = await stored_reminders(h, ReminderKind.BODEMEIS_ESCALATION)
+    # The "no answer" escalation is cancelled; the alert went out as a reminder of its own,
+    # committed with the answer: sent once, and it would have been after a crash too.
+    cancelled, told = await stored_reminders(h, ReminderKind.BODEMEIS_ESCALATION)
     assert cancelled.status == ReminderStatus.CANCELLED
+    assert (told.status, told.message_ts) == (ReminderStatus.SENT, alert["ts"])
+    # Like every reminder's post, it carries its reminder's id: a retry finds it, not resends.
+    assert alert["metadata"]["event_payload"] == {"reminder_id": told.id}
     assert check.escalation_ts == alert["ts"]
 
     # A participant cannot plan; the procesregisseur gets the plan modal in directe veiligheid.

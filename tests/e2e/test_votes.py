@@ -348,7 +348,9 @@ async def test_summary_and_trend_show_the_scores_per_meeting(harness: Harness) -
         await click(
             h, "petra", "meeting_end_undecided", h.sb.user("petra").ephemerals(CASE_CHANNEL)[-1]
         )
-    summary = "\n".join(text_of(m) for m in thread(h, thread_ts)[-2:])
+    summary = "\n".join(
+        text_of(m) for m in thread(h, thread_ts) if "Verslag casusoverleg" in text_of(m)
+    )
     assert "Ronde 1: mediaan 6" in summary
     assert "mediaan per overleg): 3 → 6" in summary
 

@@ -107,6 +107,7 @@ class BotProcess:
         )
 
     async def busy(self) -> int:
+        """Followups and renders running in the bot now."""
         return int((await self.get("/healthz"))[2].get("tasks", 0))
 
     def kill(self) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.meeting_steps import register_case, start_meeting
+from tests.e2e.conftest import CASE_CHANNEL
+from tests.e2e.meeting_steps import register_case, start_meeting, text_of
 from tests.e2e.test_votes import stored_votes, vote, walk_to_scale
 from tests.faults.conftest import LONG, BotProcess, Stage, figure
 from tests.faults.tcp_proxy import Mode, TcpProxy
@@ -81,6 +82,9 @@ async def outage(
     stored_after = await vote_stored(stage, after, score, RECOVERY_LIMIT)
     assert stored_after is not None, f"{after}'s vote after the outage was not stored"
     stored_during = await vote_stored(stage, during, score, 1.0)
+    # A click the database could not take was acked all the same, and its voter told so.
+    told = stored_during is None and await told_not_stored(stage, during, RECOVERY_LIMIT)
+    assert stored_during is not None or told, f"{during}'s vote was neither stored nor refused"
     figure(
         f"database {mode.value}",
         outage_s=OUTAGE_SECONDS,
@@ -88,8 +92,19 @@ async def outage(
         healthz_s=health_took,
         ready_again_s=ready_after,
         vote_stored_s=clicked - back + stored_after,
-        vote_during_outage="stored" if stored_during is not None else "lost",
+        vote_during_outage="stored" if stored_during is not None else "not stored, told",
     )
+
+
+async def told_not_stored(stage: Stage, who: str, within: float) -> bool:
+    """Whether `who` was told privately that their click was not stored."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        said = [text_of(m) for m in stage.sb.user(who).ephemerals(CASE_CHANNEL)]
+        if any("Niet opgeslagen" in text for text in said):
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 async def test_database_refused_or_hung_readiness_tells_and_work_resumes(
