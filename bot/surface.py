@@ -115,6 +115,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ActionId.MEETING_END: meetings.end,
         ActionId.MEETING_END_UNDECIDED: meetings.end_undecided,
         ActionId.MEETING_DECIDE: meetings.decide,
+        ActionId.MEETING_TO_AGREEMENTS: meetings.to_agreements,
         ActionId.MEETING_REDRAW: meetings.redraw,
     }
     for action_id, handler in steering.items():

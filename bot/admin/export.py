@@ -134,10 +134,7 @@ def _bilingual(text: Text | None) -> dict[str, str] | None:
 def _decision_text(catalogue: Catalogue, phase: str, decision: str | None) -> Text | None:
     if not decision:
         return None
-    try:
-        option = catalogue.phase(phase).decision_point.option(decision)
-    except KeyError:
-        return None
+    option = catalogue.option(decision)
     return option.text if option else None
 
 

@@ -23,6 +23,7 @@ class ActionId(StrEnum):
     MEETING_END = "meeting_end"
     MEETING_END_UNDECIDED = "meeting_end_undecided"
     MEETING_DECIDE = "meeting_decide"
+    MEETING_TO_AGREEMENTS = "meeting_to_agreements"
     # The parent message's small button: draw the running meeting again (as /casus herstel).
     MEETING_REDRAW = "meeting_redraw"
     CONFIRM_CONFIDENTIALITY = "confirm_confidentiality"

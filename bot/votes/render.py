@@ -28,7 +28,7 @@ from bot.votes.blocks import (
     voting_message,
 )
 from bot.votes.scores import scores_of_case
-from flows.steps import Step, StepKind, phase_steps
+from flows.steps import Step, StepKind, step_by_key
 from storage.meetings import meeting_by_id
 from storage.models import Case, Meeting, row_id
 from storage.votes import (
@@ -43,8 +43,9 @@ from storage.votes import (
 
 
 def scale_step(deps: Deps, meeting: Meeting, step_key: str) -> Step | None:
-    steps = phase_steps(deps.catalogue.phase(meeting.phase))
-    return next((s for s in steps if s.key == step_key and s.kind is StepKind.SCALE), None)
+    # By its key: a meeting that went on in another phase votes on that phase's scale.
+    step = step_by_key(deps.catalogue, step_key)
+    return step if step is not None and step.kind is StepKind.SCALE else None
 
 
 async def _round(deps: Deps, ctx: RenderContext) -> tuple[Meeting, ScaleRound, Step]:

@@ -19,7 +19,8 @@ async def scores_of_case(
         RoundScores(
             meeting_id=row_id(meeting),
             held_at=meeting.started_at or meeting.scheduled_at,
-            phase=meeting.phase,
+            # The round's own scale says its phase (a meeting can go on in another phase).
+            phase=scale_round.step_key.partition(".")[0] or meeting.phase,
             round=scale_round.number,
             tally=Tally.from_counts(counts),
             family=families[row_id(meeting)].value if row_id(meeting) in families else None,
