@@ -7,6 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from bot.home.use_cases import render_home
 from bot.kit.forms import bsn_errors, form_values
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
@@ -131,6 +132,8 @@ async def save(turn: CaseTurn) -> Followup:
             user_id=turn.user_id,
         )
         await turn.show(rows)
+        # The home tab's "waiting for you" line goes, wherever the form was opened from.
+        await render_home(turn.deps, turn.client, turn.user_id)
         warnings = sorted({k for text in texts.values() if text for k in scan(text).warnings})
         if warnings:
             kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in warnings)
