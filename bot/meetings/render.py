@@ -86,7 +86,7 @@ async def render_planning(deps: Deps, ctx: RenderContext) -> Rendered:
             invited=invited,
             tz=deps.settings.timezone,
             start=Ref(meeting_id=meeting.id, version=meeting.version),
-        ) + status_blocks(lang, status)
+        ) + status_blocks(lang, status, review=Ref(meeting_id=meeting.id))
         text = t(lang, "meeting.planned_short", code=case.code)
         rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if rendered.ts != meeting.planning_ts:
