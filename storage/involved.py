@@ -39,7 +39,7 @@ class InvolvedView(SQLModel, table=True):
 
 
 class OutcomeInformed(SQLModel, table=True):
-    """"Betrokkenen geïnformeerd over de uitkomst": yes / not yet / no, with a reason."""
+    """Betrokkenen geïnformeerd over de uitkomst: yes / not yet / no, with a reason."""
 
     __tablename__ = "outcome_informed"
 

@@ -257,9 +257,7 @@ def case_markdown(document: dict[str, Any], catalogue: Catalogue, zone: ZoneInfo
     rounds = _group(tables.get("scale_round", []), "meeting_id")
     votes = _group(tables.get("vote", []), "round_id")
     views = _group(tables.get("involved_view", []), "meeting_id")
-    views.update(
-        {("informed", v["meeting_id"]): [v] for v in tables.get("outcome_informed", [])}
-    )
+    views.update({("informed", v["meeting_id"]): [v] for v in tables.get("outcome_informed", [])})
     for number, meeting in enumerate(document["meetings"], start=1):
         lines += _meeting_markdown(number, meeting, catalogue, zone, rounds, votes, views)
     others = {k: v for k, v in tables.items() if k not in (*_VOTES, _LOG)}

@@ -23,11 +23,11 @@ from storage.cases import close_case, create_case
 from storage.contributions import add_contribution
 from storage.crypto import KeyRing, active_key_ring, set_active_key_ring
 from storage.db import Database, make_engine
+from storage.involved import record_views
 from storage.meetings import plan_meeting
 from storage.migrate import migrate
 from storage.models import Role
 from storage.types import utcnow
-from storage.involved import record_views
 from storage.votes import cast_vote, close_round, open_round
 
 PHASE = "directe_veiligheid"
