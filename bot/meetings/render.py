@@ -87,7 +87,7 @@ async def render_planning(deps: Deps, ctx: RenderContext) -> Rendered:
             invited=invited,
             tz=deps.settings.timezone,
             start=Ref(meeting_id=meeting.id, version=meeting.version),
-        ) + status_blocks(lang, status)
+        ) + status_blocks(lang, status, review=Ref(meeting_id=meeting.id))
         text = t(lang, "meeting.planned_short", code=case.code)
         rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if rendered.ts != meeting.planning_ts:
@@ -179,7 +179,7 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
 async def render_decision(deps: Deps, ctx: RenderContext) -> Rendered:
     """A note in the thread: a decision taken at its question, or withdrawn (Vorige), or the
     meeting going on in another phase; and by whom."""
-    stored = await _stored(deps, ctx)
+    await _stored(deps, ctx)  # raises RenderFailed when the case or meeting is gone
     lang, catalogue = deps.settings.language, deps.catalogue
     by = str(ctx.payload.get("by") or "")
     who = mention(by) if by else "—"

@@ -21,7 +21,6 @@ from bot.votes.blocks import (
     Results,
     back_at_scale,
     chart_labels,
-    family_view_recorded,
     results_messages,
     short_date,
     trend_message,
@@ -34,7 +33,6 @@ from storage.models import Case, Meeting, row_id
 from storage.votes import (
     ScaleRound,
     eligible_voters,
-    family_view,
     round_by_id,
     set_round_messages,
     voters,
@@ -142,21 +140,6 @@ async def render_back_at_scale(deps: Deps, ctx: RenderContext) -> Rendered:
         text=t(lang, "votes.back_at_scale"),
         blocks=back_at_scale(lang, meeting_id, last_round),
     )
-
-
-async def render_family(deps: Deps, ctx: RenderContext) -> Rendered:
-    """The family's view (visie van betrokkenen), as last recorded."""
-    meeting_id = payload_int(ctx.payload, "meeting")
-    async with deps.db.session() as session:
-        view = await family_view(session, meeting_id=meeting_id)
-    if view is None:
-        raise RenderFailed("family_view_gone")
-    lang = deps.settings.language
-    messages = family_view_recorded(
-        lang, value=view.value, text=view.text or "", by=view.recorded_by
-    )
-    blocks = [block for message in messages for block in message]
-    return await post_or_update(ctx, text=t(lang, "votes.family_title"), blocks=blocks)
 
 
 async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
