@@ -15,7 +15,7 @@ from bot.kit.i18n import t
 from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
 from bot.kit.slack import uploaded_id
-from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
+from bot.outbox import RenderContext, Rendered, RenderFailed, lays_out, post_or_update
 from bot.votes.blocks import (
     Ballot,
     Results,
@@ -169,6 +169,7 @@ async def render_trend(deps: Deps, ctx: RenderContext) -> Rendered:
     return await post_or_update(ctx, text=title, blocks=parts[part])
 
 
+@lays_out
 async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
     """The trend's chart as a PNG in the trend's thread. A file carries no metadata: a retry
     after an upload whose answer was lost uploads it again."""
