@@ -99,7 +99,7 @@ async def test_informed_of_the_outcome_goes_into_the_report_and_the_audit_log(
     assert petra.modal is None
     assert "nog niet gehouden" in text_of(petra.ephemerals(CASE_CHANNEL)[-1])
 
-    await hold_meeting(h, "blijven")
+    await hold_meeting(h, "nog_zorgen")
     await petra.slash("/casus", "geinformeerd", channel=CASE_CHANNEL)
     await h.settle()
     assert petra.modal is not None and petra.modal["callback_id"] == "informed"
@@ -133,7 +133,7 @@ async def test_a_regisseur_with_english_slack_records_it_in_english(harness: Har
     h = harness
     h.sb.ws.users[h.sb.user("karim").id].locale = "en-US"
     await register_case(h)
-    await hold_meeting(h, "blijven")
+    await hold_meeting(h, "nog_zorgen")
     karim = h.sb.user("karim")
     await karim.slash("/casus", "informed", channel=CASE_CHANNEL)
     await h.settle()
