@@ -130,6 +130,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
         acked(deps, cases.confirm_confidentiality, Access.ANYONE)
     )
+    app.action(ActionId.CONFIDENTIALITY_DECLINE)(
+        acked(deps, cases.decline_confidentiality, Access.ANYONE)
+    )
 
     # Prep before a meeting: invitees open the questions from their DM and save them.
     app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))

@@ -56,6 +56,7 @@ async def render_announcement(deps: Deps, ctx: RenderContext) -> Rendered:
         phase_title=deps.catalogue.phase(case.phase).title.get(lang),
         members=[(m.user_id, Role(m.role)) for m in members],
         organisations={m.user_id: m.organisation for m in members},
+        referring_partner=case.referring_partner,
     )
     return await post_or_update(ctx, text=text)
 
