@@ -15,10 +15,12 @@ from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
 from bot.agreements import reminders as agreement_reminders
 from bot.cases import listeners as cases
+from bot.cases import member_listeners as members
 from bot.cases import objects as case_objects
 from bot.home import listeners as home
 from bot.kit.access import Access
 from bot.kit.ids import VOTE_PATTERN, ActionId, Command, ObjectKind, ViewId
+from bot.kit.notices import render_notice
 from bot.kit.objects import FeatureRenderer
 from bot.kit.reminders import Sender
 from bot.kit.runtime import Deps
@@ -51,6 +53,8 @@ SUBCOMMANDS: dict[str, Route] = {
     "timeline": route(reports.timeline, Access.READ),
     "herstel": route(meetings.redraw, Access.STEER),
     "redraw": route(meetings.redraw, Access.STEER),
+    "leden": route(members.open_members_form, Access.STEER),
+    "members": route(members.open_members_form, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -85,6 +89,8 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.TIMELINE: timeline.render_timeline,
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
+    ObjectKind.CASE_NOTICE: render_notice,
+    ObjectKind.CASE_JOINED: case_objects.render_joined,
 }
 
 
@@ -133,6 +139,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.CONFIDENTIALITY_DECLINE)(
         acked(deps, cases.decline_confidentiality, Access.ANYONE)
     )
+
+    # Who is in a case: regisseurs add and remove participants; whoever joins a case channel
+    # is met by what they may see, and a stranger is reported to the regisseurs.
+    app.event("member_joined_channel")(acked(deps, members.member_joined, Access.ANYONE))
+    app.action(ActionId.MEMBERS_OPEN)(acked(deps, members.open_members_form, Access.STEER))
+    app.view(ViewId.MEMBERS)(
+        acked_view(deps, members.validate_members, members.save_members, Access.STEER)
+    )
+    app.action(ActionId.JOIN_REGISTER)(acked(deps, members.register_joiner, Access.STEER))
+    app.action(ActionId.JOIN_REMOVE)(acked(deps, members.remove_joiner, Access.STEER))
 
     # Prep before a meeting: invitees open the questions from their DM and save them.
     app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))

@@ -147,8 +147,13 @@ async def decline_confidentiality(turn: Turn) -> Followup:
     ref = turn.ref
     if ref is None or ref.case_id is None or not turn.user_id:
         raise Declined("errors.forged")
-    case = await decline_guest(turn.deps, case_id=ref.case_id, user_id=turn.user_id)
-    return later(_replace_statement, turn, turn.t("guests.declined", code=case.code))
+    case, rows = await decline_guest(turn.deps, case_id=ref.case_id, user_id=turn.user_id)
+
+    async def told() -> None:
+        await _replace_statement(turn, turn.t("guests.declined", code=case.code))
+        await turn.show(rows)
+
+    return told
 
 
 async def _confirmed(turn: Turn, case: Case, user_id: str) -> None:

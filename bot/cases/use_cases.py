@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases.objects import want_announcement, want_statement
+from bot.kit.notices import want_notice
 from bot.kit.runtime import Declined, Deps
 from bot.kit.slack import error_code
 from storage import audit
@@ -26,6 +27,7 @@ from storage.cases import (
     confirm_confidentiality,
     create_case,
     open_case_in_channel,
+    regisseurs,
 )
 from storage.membership import decline_as_guest, guest_only
 from storage.models import Case, Role
@@ -141,14 +143,27 @@ async def confirm_guest(deps: Deps, *, case_id: int, user_id: str) -> Case:
     return case
 
 
-async def decline_guest(deps: Deps, *, case_id: int, user_id: str) -> Case:
+async def decline_guest(deps: Deps, *, case_id: int, user_id: str) -> tuple[Case, tuple[int, ...]]:
     """A guest declines the statement: out of the case at once, never invited into its
-    channel. Declined (as forged) for anyone who is no unconfirmed guest of the case."""
+    channel; the regisseurs are told. Declined (as forged) for anyone who is no unconfirmed
+    guest of the case."""
     async with deps.db.session() as session:
-        declined = await decline_as_guest(
-            session, case_id=case_id, user_id=user_id, now=utcnow()
-        )
+        declined = await decline_as_guest(session, case_id=case_id, user_id=user_id, now=utcnow())
         case = await case_by_id(session, case_id=case_id) if declined else None
-    if case is None:
-        raise Declined("errors.forged")
-    return case
+        if case is None:
+            raise Declined("errors.forged")
+        rows = tuple(
+            [
+                await want_notice(
+                    session,
+                    deps,
+                    key=f"case:{case_id}:declined:{user_id}:{regisseur}",
+                    case_id=case_id,
+                    to=regisseur,
+                    text_key="guests.declined_regisseur",
+                    values={"user": user_id},
+                )
+                for regisseur in await regisseurs(session, case_id=case_id)
+            ]
+        )
+    return case, rows

@@ -89,6 +89,10 @@ class ObjectKind(StrEnum):
     TIMELINE = "reports.timeline"
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
+    # A note about a case to a DM or the channel (bot/kit/notices.py); to a regisseur: someone
+    # not in the case joined its channel, with buttons to register or remove them.
+    CASE_NOTICE = "case.notice"
+    CASE_JOINED = "case.joined"
 
 
 class ViewId(StrEnum):
