@@ -100,6 +100,7 @@ async def gather_report(
     absent = [m for m in members if m.user_id not in invited]
     return Report(
         code=case.code,
+        referring_partner=case.referring_partner,
         phase=phase.title.get(lang),
         goal=phase.goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
