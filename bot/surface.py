@@ -26,7 +26,7 @@ from bot.kit.reminders import Sender
 from bot.kit.runtime import Deps
 from bot.kit.wiring import Route, acked, acked_view, route, subcommands
 from bot.meetings import listeners as meetings
-from bot.meetings import minutes
+from bot.meetings import minutes, rhythm
 from bot.meetings import reminders as meeting_reminders
 from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
@@ -65,6 +65,7 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.ACTION_DUE: agreement_reminders.send_action_due,
     ReminderKind.BODEMEIS_CHECK: agreement_reminders.send_bodemeis_check,
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
+    ReminderKind.NO_NEXT_MEETING: rhythm.send_no_next_meeting,
 }
 
 # The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
@@ -100,6 +101,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.HOME_PAGE)(acked(deps, home.turn_page, Access.ANYONE))
     app.action(ActionId.HOME_NEW_CASE)(acked(deps, cases.open_new_case, Access.ANYONE))
     app.action(ActionId.HOME_CHECK_NOW)(acked(deps, home.check_now, Access.MEMBER))
+    # Absence and stand-ins: anyone, for themselves, from the home tab.
+    app.action(ActionId.ABSENCE_OPEN)(acked(deps, home.open_absence_form, Access.ANYONE))
+    app.action(ActionId.ABSENCE_END)(acked(deps, home.end_absence_now, Access.ANYONE))
+    app.view(ViewId.ABSENCE)(
+        acked_view(deps, home.validate_absence, home.save_absence, Access.ANYONE)
+    )
     # Thread replies are the minutes; the handler guards the reply's author itself.
     app.event("message")(acked(deps, minutes.on_message, Access.ANYONE))
 

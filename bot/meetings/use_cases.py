@@ -49,8 +49,9 @@ from storage.meetings import (
 )
 from storage.meetings import invitees as invitees_of
 from storage.meetings import plan_meeting as store_meeting
-from storage.models import Case, Meeting, MeetingStatus, row_id
+from storage.models import Case, CaseStatus, Meeting, MeetingStatus, row_id
 from storage.reminders import cancel_reminders, move_meeting_reminders
+from storage.rhythm import after_meeting_ended
 from storage.types import utcnow
 from storage.votes import close_round, open_round
 
@@ -105,6 +106,15 @@ async def apply_move(
             await _record(session, event, case=case, meeting_id=meeting_id, actor=actor)
         present = await invitees_of(session, meeting_id=meeting_id)
         await session.refresh(meeting)
+        if meeting.status == MeetingStatus.ENDED and case.status == CaseStatus.OPEN:
+            # Nothing falls between meetings: without a next one the regisseurs hear of it.
+            await after_meeting_ended(
+                session,
+                meeting=meeting,
+                hours=deps.settings.working_hours,
+                tz=deps.settings.timezone,
+                working_days=deps.settings.no_next_meeting_days,
+            )
         moved = applied_move(
             catalogue,
             meeting=meeting,
