@@ -344,4 +344,4 @@ async def _stand_in(deps: Deps, reminder: Reminder) -> str | None:
     """Whom an earlier try may have sent this reminder to instead (someone away)."""
     if reminder.user_id is None or reminder.kind not in STAND_IN_KINDS:
         return None
-    return (await addressee(deps, user_id=reminder.user_id, case_id=reminder.case_id)).user_id
+    return (await addressee(deps, reminder=reminder, user_id=reminder.user_id)).user_id

@@ -72,7 +72,7 @@ async def send_action_due(deps: Deps, client: AsyncWebClient, reminder: Reminder
     if reminder.user_id is None:
         raise PermanentFailure("bad_reminder")
     # Someone away: their stand-in gets it, marked as such (issue 16).
-    to = await addressee(deps, user_id=reminder.user_id, case_id=case.id)
+    to = await addressee(deps, reminder=reminder, user_id=reminder.user_id)
     lang = await deps.users.language(client, to.user_id)
     ref = Ref(case_id=case.id, choice=token(row_id(agreement), agreement.due_date))
     response = await client.chat_postMessage(
@@ -113,7 +113,7 @@ async def send_bodemeis_check(deps: Deps, client: AsyncWebClient, reminder: Remi
             hours=settings.working_hours,
             tz=settings.timezone,
         )
-    to = await addressee(deps, user_id=reminder.user_id, case_id=case.id)
+    to = await addressee(deps, reminder=reminder, user_id=reminder.user_id)
     lang = await deps.users.language(client, to.user_id)
     response = await client.chat_postMessage(
         channel=await open_dm(client, to.user_id),

@@ -12,14 +12,17 @@ from bot.kit.blocks import context
 from bot.kit.i18n import t
 from bot.kit.runtime import Deps
 from storage.absence import Recipient, recipient_for, stands_in_for
+from storage.reminders import Reminder
 from storage.types import utcnow
 
 
-async def addressee(deps: Deps, *, user_id: str, case_id: int | None) -> Recipient:
-    """Who gets, now, a reminder meant for `user_id` about case `case_id`."""
+async def addressee(deps: Deps, *, reminder: Reminder, user_id: str) -> Recipient:
+    """Who gets `reminder`, meant for `user_id`: judged at its due time, or now when that is
+    later (the poller does not hand senders its clock; tests drive it with chosen times)."""
+    at = max(reminder.due_at, utcnow())
     async with deps.db.session() as session:
         return await recipient_for(
-            session, user_id=user_id, at=utcnow(), tz=deps.settings.timezone, case_id=case_id
+            session, user_id=user_id, at=at, tz=deps.settings.timezone, case_id=reminder.case_id
         )
 
 

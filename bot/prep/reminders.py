@@ -55,7 +55,7 @@ async def _send(deps: Deps, client: AsyncWebClient, reminder: Reminder, *, nudge
         raise Obsolete("answered")
     phase = _phase(deps, meeting.phase)
     # Someone away: their stand-in prepares, marked as such (issue 16).
-    to = await addressee(deps, user_id=user_id, case_id=row_id(case))
+    to = await addressee(deps, reminder=reminder, user_id=user_id)
     lang = await deps.users.language(client, to.user_id)
     text = t(
         lang,
