@@ -17,6 +17,9 @@ from bot.agreements import reminders as agreement_reminders
 from bot.cases import listeners as cases
 from bot.cases import member_listeners as members
 from bot.cases import objects as case_objects
+from bot.closing import listeners as closing
+from bot.closing import objects as closing_objects
+from bot.closing import reminders as closing_reminders
 from bot.home import listeners as home
 from bot.kit.access import Access
 from bot.kit.ids import VOTE_PATTERN, ActionId, Command, ObjectKind, ViewId
@@ -55,6 +58,8 @@ SUBCOMMANDS: dict[str, Route] = {
     "redraw": route(meetings.redraw, Access.STEER),
     "leden": route(members.open_members_form, Access.STEER),
     "members": route(members.open_members_form, Access.STEER),
+    "afsluiten": route(closing.open_close_form, Access.STEER),
+    "close": route(closing.open_close_form, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -66,6 +71,7 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.BODEMEIS_CHECK: agreement_reminders.send_bodemeis_check,
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
     ReminderKind.NO_NEXT_MEETING: rhythm.send_no_next_meeting,
+    ReminderKind.AFTERCARE: closing_reminders.send_aftercare,
 }
 
 # The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
@@ -92,6 +98,8 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
     ObjectKind.CASE_NOTICE: render_notice,
     ObjectKind.CASE_JOINED: case_objects.render_joined,
+    ObjectKind.CASE_CLOSING: closing_objects.render_announcement,
+    ObjectKind.CLOSE_PROMPT: closing_objects.render_prompt,
 }
 
 
@@ -156,6 +164,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     app.action(ActionId.JOIN_REGISTER)(acked(deps, members.register_joiner, Access.STEER))
     app.action(ActionId.JOIN_REMOVE)(acked(deps, members.remove_joiner, Access.STEER))
+
+    # A safe close: the form lists what is open; without an afsluitingsplan a reason is asked.
+    # The aftercare question comes to a closed case: its answers read (READ) and the use case
+    # checks the regisseur.
+    app.action(ActionId.CLOSE_CASE_OPEN)(acked(deps, closing.open_close_form, Access.STEER))
+    app.view(ViewId.CLOSE_CASE)(
+        acked_view(deps, closing.validate_close, closing.save_close, Access.STEER)
+    )
+    app.action(ActionId.AFTERCARE_WELL)(acked(deps, closing.aftercare_well, Access.READ))
+    app.action(ActionId.AFTERCARE_REOPEN)(acked(deps, closing.aftercare_reopen, Access.READ))
 
     # Prep before a meeting: invitees open the questions from their DM and save them.
     app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))

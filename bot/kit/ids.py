@@ -93,6 +93,10 @@ class ObjectKind(StrEnum):
     # not in the case joined its channel, with buttons to register or remove them.
     CASE_NOTICE = "case.notice"
     CASE_JOINED = "case.joined"
+    # A safe close (issue 16): the channel is told the case closed or reopened; a regisseur
+    # whose closing meeting could not close the case yet gets the form's button.
+    CASE_CLOSING = "closing.announcement"
+    CLOSE_PROMPT = "closing.prompt"
 
 
 class ViewId(StrEnum):

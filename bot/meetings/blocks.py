@@ -324,6 +324,7 @@ class Summary:
     next_phase: Phase | None
     closed: bool
     skipped: Sequence[Step] = ()
+    closing_pending: bool = False  # decided to close; a regisseur finishes it (/casus afsluiten)
 
 
 def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
@@ -354,6 +355,8 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
     blocks.append(SectionBlock(text=md(decision)))
     if summary.closed:
         after = t(lang, "summary.closed")
+    elif summary.closing_pending:
+        after = t(lang, "closing.pending_summary")
     else:
         phase = summary.next_phase or summary.phase
         after = t(lang, "summary.next", phase=phase.title.get(lang))

@@ -24,7 +24,7 @@ from flows.decisions import resolve
 from flows.steps import Step, StepKind, phase_steps
 from storage.contributions import contributions
 from storage.meetings import load_state
-from storage.models import Case, Meeting, row_id
+from storage.models import Case, CaseStatus, Meeting, row_id
 
 
 async def want_summary(session: AsyncSession, deps: Deps, applied: Applied) -> list[int]:
@@ -65,6 +65,8 @@ async def summary_parts(
     if decision is not None:
         outcome = resolve(phase, decision)
         next_phase, closed = outcome.next_phase, outcome.closed
+    # A decision to close closes only on an afsluitingsplan (issue 16): say what happened.
+    closing_pending = closed and case.status != CaseStatus.CLOSED
     summary = Summary(
         code=case.code,
         phase=phase,
@@ -72,7 +74,8 @@ async def summary_parts(
         decision=decision.text.get(lang) if decision else None,
         decided_by=meeting.decided_by,
         next_phase=catalogue.phase(next_phase) if next_phase else None,
-        closed=closed,
+        closed=closed and not closing_pending,
+        closing_pending=closing_pending,
         skipped=[s for s in steps if s.key in state.skipped],
     )
     scale = await scale_part(session, deps, meeting, steps)

@@ -18,6 +18,7 @@ from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.closing.rows import want_announcement, want_prompt
 from bot.kit.clock import local_now
 from bot.kit.runtime import Declined, Deps
 from bot.meetings.applied import Applied, applied_move, reached_scale
@@ -38,7 +39,8 @@ from flows.meeting import MeetingState, Status, Transition, current_step
 from flows.model import Catalogue
 from flows.steps import Step
 from storage import audit
-from storage.cases import add_participants, case_by_id, close_case, participants, set_phase
+from storage.cases import add_participants, case_by_id, participants, set_phase
+from storage.closing import ClosingRefused, close_case
 from storage.meetings import (
     dump_state,
     load_state,
@@ -106,6 +108,10 @@ async def apply_move(
             await _record(session, event, case=case, meeting_id=meeting_id, actor=actor)
         present = await invitees_of(session, meeting_id=meeting_id)
         await session.refresh(meeting)
+        extra: tuple[int, ...] = ()
+        closing = any(isinstance(e, MeetingEnded) and e.closed for e in transition.events)
+        if closing:
+            extra = await _close_safely(session, deps, case=case, meeting=meeting, actor=actor)
         if meeting.status == MeetingStatus.ENDED and case.status == CaseStatus.OPEN:
             # Nothing falls between meetings: without a next one the regisseurs hear of it.
             await after_meeting_ended(
@@ -125,7 +131,35 @@ async def apply_move(
             present=present,
             actor=actor,
         )
-        return await project(session, deps, moved)
+        projected = await project(session, deps, moved)
+        return replace(projected, rows=projected.rows + extra) if extra else projected
+
+
+async def _close_safely(
+    session: AsyncSession, deps: Deps, *, case: Case, meeting: Meeting, actor: str
+) -> tuple[int, ...]:
+    """The meeting decided to close the case: it closes only on an afsluitingsplan recorded in
+    this meeting with nothing left open (storage.closing); else the case stays open and the
+    regisseur gets the closing form's button in a DM. The rows to show."""
+    settings = deps.settings
+    case_id, meeting_id = row_id(case), row_id(meeting)
+    try:
+        closed = await close_case(
+            session,
+            case_id=case_id,
+            by=actor,
+            now=utcnow(),
+            hours=settings.working_hours,
+            tz=settings.timezone,
+            aftercare_months=settings.aftercare_months,
+            meeting_id=meeting_id,
+        )
+    except ClosingRefused:
+        # Nothing was written before the refusal; the regisseur finishes the close.
+        return (await want_prompt(session, deps, case, meeting_id=meeting_id, regisseur=actor),)
+    await session.refresh(case)
+    closure_id = row_id(closed.closure)
+    return (await want_announcement(session, deps, case, closure_id=closure_id, event="closed"),)
 
 
 async def _record(
@@ -153,9 +187,8 @@ async def _record(
                 meeting_id=meeting_id,
             )
         case MeetingEnded():
-            if event.closed:
-                await close_case(session, case=case, actor=actor)
-            elif event.next_phase:
+            # A decision to close is carried out by `_close_safely` (it needs the settings).
+            if event.next_phase and not event.closed:
                 await set_phase(session, case=case, phase=event.next_phase, actor=actor)
             await audit.record(
                 session, actor=actor, action="meeting_ended", case_id=case_id, meeting_id=meeting_id
