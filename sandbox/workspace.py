@@ -128,9 +128,13 @@ class Channel:
         if viewer is not None:
             data["is_member"] = viewer in self.members
         if self.canvas is not None:
-            data["properties"] = {"canvas": {
-                "file_id": self.canvas.id, "is_empty": not self.canvas.markdown.strip(),
-                "quip_thread_id": self.canvas.quip_thread_id}}
+            data["properties"] = {
+                "canvas": {
+                    "file_id": self.canvas.id,
+                    "is_empty": not self.canvas.markdown.strip(),
+                    "quip_thread_id": self.canvas.quip_thread_id,
+                }
+            }
         if num_members:
             data["num_members"] = len(self.members)
         return data
@@ -138,13 +142,15 @@ class Channel:
     def top_level(self) -> list[dict[str, Any]]:
         """Messages shown in the channel itself: parents, plain messages and broadcast replies."""
         return [
-            m for m in self.messages.values()
+            m
+            for m in self.messages.values()
             if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
         ]
 
     def replies(self, thread_ts: str) -> list[dict[str, Any]]:
         return [
-            m for m in self.messages.values()
+            m
+            for m in self.messages.values()
             if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts
         ]
 
@@ -239,9 +245,13 @@ class StoredFile:
         }
         if self.is_canvas:
             # How Slack describes a canvas in files.info.
-            data.update(mimetype="application/vnd.slack-docs", filetype="quip",
-                        pretty_type="Canvas", is_channel_space=True,
-                        linked_channel_id=self.canvas_of)
+            data.update(
+                mimetype="application/vnd.slack-docs",
+                filetype="quip",
+                pretty_type="Canvas",
+                is_channel_space=True,
+                linked_channel_id=self.canvas_of,
+            )
         return data
 
 
@@ -264,6 +274,9 @@ class Workspace:
         # Channel canvases: "on"; "team_tier" (a free team: none can be created); "disabled"
         # (an admin turned canvases off: none can be created or edited).
         self.canvases = "on"
+        # Who may remove members from private channels (Slack's workspace setting): "everyone",
+        # or "admins" — then an app's conversations.kick gets restricted_action.
+        self.kick_by = "everyone"
         self.ts_index: dict[str, str] = {}  # message ts -> channel id
         # What each user selected in a message's inputs, per (user, channel, ts): Slack keeps
         # this client-side per user and sends it along as `state.values`.
@@ -303,14 +316,26 @@ class Workspace:
     # ----- channels -----
 
     def add_channel(
-        self, name: str, *, private: bool = False, members: list[str] | tuple[str, ...] = (),
-        creator: str | None = None, id: str | None = None, topic: str = "", purpose: str = "",
+        self,
+        name: str,
+        *,
+        private: bool = False,
+        members: list[str] | tuple[str, ...] = (),
+        creator: str | None = None,
+        id: str | None = None,
+        topic: str = "",
+        purpose: str = "",
     ) -> Channel:
         member_ids = {self._user_id(m) for m in members}
         ch = Channel(
-            id=id or self.new_id("C"), name=name, is_private=private, members=member_ids,
+            id=id or self.new_id("C"),
+            name=name,
+            is_private=private,
+            members=member_ids,
             creator=self._user_id(creator) if creator else next(iter(sorted(member_ids)), ""),
-            created=int(time.time()), topic=topic, purpose=purpose,
+            created=int(time.time()),
+            topic=topic,
+            purpose=purpose,
         )
         self.channels[ch.id] = ch
         return ch
@@ -333,8 +358,13 @@ class Workspace:
             if ch.is_im and ch.members == {user_id, bot_user_id}:
                 return ch
         ch = Channel(
-            id=self.new_id("D"), name=user_id, creator=bot_user_id, created=int(time.time()),
-            is_im=True, im_user=user_id, members={user_id, bot_user_id},
+            id=self.new_id("D"),
+            name=user_id,
+            creator=bot_user_id,
+            created=int(time.time()),
+            is_im=True,
+            im_user=user_id,
+            members={user_id, bot_user_id},
         )
         self.channels[ch.id] = ch
         return ch
@@ -364,10 +394,18 @@ class Workspace:
         if thread_ts == ts and message.get("reply_count"):
             # A thread parent with replies stays as a tombstone, as in Slack.
             tombstone: dict[str, Any] = {
-                "type": "message", "subtype": "tombstone", "ts": ts, "thread_ts": ts,
-                "text": "This message was deleted.", "user": "USLACKBOT", "hidden": True,
-                **{k: message[k] for k in ("reply_count", "reply_users", "latest_reply")
-                   if k in message},
+                "type": "message",
+                "subtype": "tombstone",
+                "ts": ts,
+                "thread_ts": ts,
+                "text": "This message was deleted.",
+                "user": "USLACKBOT",
+                "hidden": True,
+                **{
+                    k: message[k]
+                    for k in ("reply_count", "reply_users", "latest_reply")
+                    if k in message
+                },
             }
             channel.messages[ts] = tombstone
             return message
@@ -403,8 +441,10 @@ class Workspace:
             message = channel.messages.get(ts) if channel else None
             if channel is None or message is None:
                 continue
-            files = [f if f.get("id") != file_id else {"id": file_id, "mode": "tombstone"}
-                     for f in message.get("files") or []]
+            files = [
+                f if f.get("id") != file_id else {"id": file_id, "mode": "tombstone"}
+                for f in message.get("files") or []
+            ]
             message["files"] = files
             if not message.get("text") and all(f.get("mode") == "tombstone" for f in files):
                 self.remove_message(channel, ts)
@@ -428,12 +468,29 @@ class Workspace:
         ]  # fmt: skip
         for handle, real_name, role, org, locale in people:
             uid = "U0" + handle.replace("_", "").upper()
-            ws.add_user(handle, real_name, id=uid, title=org, role=role, locale=locale,
-                        is_admin=handle == "petra")
+            ws.add_user(
+                handle,
+                real_name,
+                id=uid,
+                title=org,
+                role=role,
+                locale=locale,
+                is_admin=handle == "petra",
+            )
         everyone = [h for h, *_ in people]
-        ws.add_channel("algemeen", id="C0ALGEMEEN", members=everyone, creator="petra",
-                       purpose="Algemene mededelingen van het ZVH")
-        ws.add_channel("casus-demo", id="C0CASUSDEMO", private=True, creator="petra",
-                       members=["petra", "karim", "sanne", "joost", "ilse", "lotte"],
-                       purpose="Demo-casus (pseudoniem) voor het casusoverleg")
+        ws.add_channel(
+            "algemeen",
+            id="C0ALGEMEEN",
+            members=everyone,
+            creator="petra",
+            purpose="Algemene mededelingen van het ZVH",
+        )
+        ws.add_channel(
+            "casus-demo",
+            id="C0CASUSDEMO",
+            private=True,
+            creator="petra",
+            members=["petra", "karim", "sanne", "joost", "ilse", "lotte"],
+            purpose="Demo-casus (pseudoniem) voor het casusoverleg",
+        )
         return ws

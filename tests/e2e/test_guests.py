@@ -4,9 +4,14 @@ a guest registers no case and opens no form but their confirmation."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlmodel import select
 
+from flows.schedule import ReminderKind
 from storage.models import AuditEvent, Contribution, Participant
+from storage.reminders import ReminderStatus
+from tests.e2e.agreement_steps import poll, stored_reminders
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import register_case, start_meeting, text_of
 
@@ -107,3 +112,34 @@ async def test_a_confirmation_for_another_case_id_changes_nothing(harness: Harne
     assert (await _guest(h)).confidentiality_confirmed_at is None
     assert "klopt niet" in text_of(bram.dms()[-1])
     assert not _in_channel(h, "gast_bram")
+
+
+async def test_a_confirmed_guest_opens_no_form(harness: Harness) -> None:
+    h = harness
+    await register_case(h, guests=("gast_bram",))
+    bram = h.sb.user("gast_bram")
+    await bram.click("confirm_confidentiality", message=bram.dms()[-1])
+    await h.settle()
+    petra = h.sb.user("petra")
+    await petra.slash("/casus", "overleg", channel=CASE_CHANNEL)
+    await h.settle()
+    day = date.today() + timedelta(days=14)
+    await petra.submit(
+        {
+            "date": {"date": day.isoformat()},
+            "time": {"time": "10:00"},
+            "invited": {"invited": ["petra", "karim", "gast_bram"]},
+        }
+    )
+    await h.settle()
+    [prep] = [
+        r
+        for r in await stored_reminders(h, ReminderKind.PREP)
+        if r.user_id == bram.id and r.status == ReminderStatus.PENDING
+    ]
+    assert (await poll(h, prep.due_at)).sent >= 1
+    dm = bram.dms()[-1]
+    await bram.click("prep_open", message=(bram.dm_channel(), dm["ts"]))
+    await h.settle()
+    assert bram.modal is None
+    assert "Als gast vul je geen formulieren in" in text_of(bram.dms()[-1])

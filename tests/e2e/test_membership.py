@@ -226,3 +226,18 @@ async def test_a_channel_with_an_open_case_is_not_offered_nor_accepted(harness: 
     assert ack is not None and "ZVH-2026-014" in ack["errors"]["channel"]
     async with h.db.session() as session:
         assert len((await session.exec(select(Case))).all()) == 1
+
+
+async def test_where_slack_refuses_the_kick_the_regisseur_is_told(harness: Harness) -> None:
+    h = harness
+    await register_case(h)
+    h.sb.ws.kick_by = "admins"  # a workspace setting keeps apps from removing members
+    petra = h.sb.user("petra")
+    await members_form(h)
+    await petra.submit({"remove_member": {"remove_member": "lotte"}})
+    await h.settle()
+    gone = await member(h, "lotte")
+    assert gone is not None and gone.removed_at is not None  # out of the case at once
+    assert in_channel(h, "lotte")
+    told = "\n".join(text_of(m) for m in petra.dms())
+    assert "restricted_action" in told and "Haal diegene zelf uit het kanaal" in told
