@@ -128,13 +128,9 @@ class Channel:
         if viewer is not None:
             data["is_member"] = viewer in self.members
         if self.canvas is not None:
-            data["properties"] = {
-                "canvas": {
-                    "file_id": self.canvas.id,
-                    "is_empty": not self.canvas.markdown.strip(),
-                    "quip_thread_id": self.canvas.quip_thread_id,
-                }
-            }
+            data["properties"] = {"canvas": {
+                "file_id": self.canvas.id, "is_empty": not self.canvas.markdown.strip(),
+                "quip_thread_id": self.canvas.quip_thread_id}}
         if num_members:
             data["num_members"] = len(self.members)
         return data
@@ -142,15 +138,13 @@ class Channel:
     def top_level(self) -> list[dict[str, Any]]:
         """Messages shown in the channel itself: parents, plain messages and broadcast replies."""
         return [
-            m
-            for m in self.messages.values()
+            m for m in self.messages.values()
             if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
         ]
 
     def replies(self, thread_ts: str) -> list[dict[str, Any]]:
         return [
-            m
-            for m in self.messages.values()
+            m for m in self.messages.values()
             if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts
         ]
 
@@ -245,13 +239,9 @@ class StoredFile:
         }
         if self.is_canvas:
             # How Slack describes a canvas in files.info.
-            data.update(
-                mimetype="application/vnd.slack-docs",
-                filetype="quip",
-                pretty_type="Canvas",
-                is_channel_space=True,
-                linked_channel_id=self.canvas_of,
-            )
+            data.update(mimetype="application/vnd.slack-docs", filetype="quip",
+                        pretty_type="Canvas", is_channel_space=True,
+                        linked_channel_id=self.canvas_of)
         return data
 
 
@@ -316,26 +306,14 @@ class Workspace:
     # ----- channels -----
 
     def add_channel(
-        self,
-        name: str,
-        *,
-        private: bool = False,
-        members: list[str] | tuple[str, ...] = (),
-        creator: str | None = None,
-        id: str | None = None,
-        topic: str = "",
-        purpose: str = "",
+        self, name: str, *, private: bool = False, members: list[str] | tuple[str, ...] = (),
+        creator: str | None = None, id: str | None = None, topic: str = "", purpose: str = "",
     ) -> Channel:
         member_ids = {self._user_id(m) for m in members}
         ch = Channel(
-            id=id or self.new_id("C"),
-            name=name,
-            is_private=private,
-            members=member_ids,
+            id=id or self.new_id("C"), name=name, is_private=private, members=member_ids,
             creator=self._user_id(creator) if creator else next(iter(sorted(member_ids)), ""),
-            created=int(time.time()),
-            topic=topic,
-            purpose=purpose,
+            created=int(time.time()), topic=topic, purpose=purpose,
         )
         self.channels[ch.id] = ch
         return ch
@@ -358,13 +336,8 @@ class Workspace:
             if ch.is_im and ch.members == {user_id, bot_user_id}:
                 return ch
         ch = Channel(
-            id=self.new_id("D"),
-            name=user_id,
-            creator=bot_user_id,
-            created=int(time.time()),
-            is_im=True,
-            im_user=user_id,
-            members={user_id, bot_user_id},
+            id=self.new_id("D"), name=user_id, creator=bot_user_id, created=int(time.time()),
+            is_im=True, im_user=user_id, members={user_id, bot_user_id},
         )
         self.channels[ch.id] = ch
         return ch
@@ -394,18 +367,10 @@ class Workspace:
         if thread_ts == ts and message.get("reply_count"):
             # A thread parent with replies stays as a tombstone, as in Slack.
             tombstone: dict[str, Any] = {
-                "type": "message",
-                "subtype": "tombstone",
-                "ts": ts,
-                "thread_ts": ts,
-                "text": "This message was deleted.",
-                "user": "USLACKBOT",
-                "hidden": True,
-                **{
-                    k: message[k]
-                    for k in ("reply_count", "reply_users", "latest_reply")
-                    if k in message
-                },
+                "type": "message", "subtype": "tombstone", "ts": ts, "thread_ts": ts,
+                "text": "This message was deleted.", "user": "USLACKBOT", "hidden": True,
+                **{k: message[k] for k in ("reply_count", "reply_users", "latest_reply")
+                   if k in message},
             }
             channel.messages[ts] = tombstone
             return message
@@ -441,10 +406,8 @@ class Workspace:
             message = channel.messages.get(ts) if channel else None
             if channel is None or message is None:
                 continue
-            files = [
-                f if f.get("id") != file_id else {"id": file_id, "mode": "tombstone"}
-                for f in message.get("files") or []
-            ]
+            files = [f if f.get("id") != file_id else {"id": file_id, "mode": "tombstone"}
+                     for f in message.get("files") or []]
             message["files"] = files
             if not message.get("text") and all(f.get("mode") == "tombstone" for f in files):
                 self.remove_message(channel, ts)
@@ -468,29 +431,12 @@ class Workspace:
         ]  # fmt: skip
         for handle, real_name, role, org, locale in people:
             uid = "U0" + handle.replace("_", "").upper()
-            ws.add_user(
-                handle,
-                real_name,
-                id=uid,
-                title=org,
-                role=role,
-                locale=locale,
-                is_admin=handle == "petra",
-            )
+            ws.add_user(handle, real_name, id=uid, title=org, role=role, locale=locale,
+                        is_admin=handle == "petra")
         everyone = [h for h, *_ in people]
-        ws.add_channel(
-            "algemeen",
-            id="C0ALGEMEEN",
-            members=everyone,
-            creator="petra",
-            purpose="Algemene mededelingen van het ZVH",
-        )
-        ws.add_channel(
-            "casus-demo",
-            id="C0CASUSDEMO",
-            private=True,
-            creator="petra",
-            members=["petra", "karim", "sanne", "joost", "ilse", "lotte"],
-            purpose="Demo-casus (pseudoniem) voor het casusoverleg",
-        )
+        ws.add_channel("algemeen", id="C0ALGEMEEN", members=everyone, creator="petra",
+                       purpose="Algemene mededelingen van het ZVH")
+        ws.add_channel("casus-demo", id="C0CASUSDEMO", private=True, creator="petra",
+                       members=["petra", "karim", "sanne", "joost", "ilse", "lotte"],
+                       purpose="Demo-casus (pseudoniem) voor het casusoverleg")
         return ws

@@ -40,12 +40,8 @@ async def create(call: Call) -> dict[str, Any]:
         raise ApiError("invalid_name_specials")
     if any(c.name == name for c in ws.channels.values() if not c.is_im):
         raise ApiError("name_taken")
-    channel = ws.add_channel(
-        name,
-        private=call.flag("is_private"),
-        members=[call.app.bot_user_id],
-        creator=call.app.bot_user_id,
-    )
+    channel = ws.add_channel(name, private=call.flag("is_private"),
+                             members=[call.app.bot_user_id], creator=call.app.bot_user_id)
     return {"channel": channel.to_slack(call.app.bot_user_id)}
 
 
@@ -160,11 +156,8 @@ async def open_conversation(call: Call) -> dict[str, Any]:
     ws = call.sb.ws
     if call.get("channel"):
         channel = channel_for_bot(call, call.get("channel"))
-        return {
-            "channel": {"id": channel.id}
-            if not call.flag("return_im")
-            else channel.to_slack(call.app.bot_user_id)
-        }
+        return {"channel": {"id": channel.id} if not call.flag("return_im")
+                else channel.to_slack(call.app.bot_user_id)}
     users = _ids(call.get("users"))
     if not users:
         raise ApiError("users_list_not_supplied")
@@ -173,13 +166,11 @@ async def open_conversation(call: Call) -> dict[str, Any]:
         raise ApiError("not_supported", detail="the sandbox supports one-to-one DMs only")
     if users[0] not in ws.users:
         raise ApiError("user_not_found")
-    existed = any(
-        c.is_im and c.members == {users[0], call.app.bot_user_id} for c in ws.channels.values()
-    )
+    existed = any(c.is_im and c.members == {users[0], call.app.bot_user_id}
+                  for c in ws.channels.values())
     channel = ws.dm(users[0], call.app.bot_user_id)
-    body: dict[str, Any] = {
-        "channel": channel.to_slack() if call.flag("return_im") else {"id": channel.id}
-    }
+    body: dict[str, Any] = {"channel": channel.to_slack() if call.flag("return_im")
+                            else {"id": channel.id}}
     if existed:
         body.update(no_op=True, already_open=True)
     return body
