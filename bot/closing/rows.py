@@ -5,12 +5,52 @@ meeting's end can ask for them too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.kit.ids import ObjectKind
 from bot.kit.objects import wanted
 from bot.kit.runtime import Deps
+from bot.meetings.objects import want_planning
+from storage.closing import Closed, ClosingChoice, close_case
+from storage.meetings import meeting_by_id
 from storage.models import Case, row_id
+from storage.types import utcnow
+
+
+async def close_and_show(
+    session: AsyncSession,
+    deps: Deps,
+    case: Case,
+    *,
+    meeting_id: int | None,
+    by: str,
+    choices: Sequence[ClosingChoice] = (),
+    override_reason: str | None = None,
+) -> tuple[Closed, tuple[int, ...]]:
+    """storage.closing.close_case with the bot's settings (raises ClosingRefused), and the rows
+    that show it: the channel's note, and the planning messages of meetings called off."""
+    settings = deps.settings
+    closed = await close_case(
+        session,
+        case_id=row_id(case),
+        by=by,
+        now=utcnow(),
+        hours=settings.working_hours,
+        tz=settings.timezone,
+        aftercare_months=settings.aftercare_months,
+        meeting_id=meeting_id,
+        choices=choices,
+        override_reason=override_reason,
+    )
+    closure_id = row_id(closed.closure)
+    rows = [await want_announcement(session, deps, case, closure_id=closure_id, event="closed")]
+    for cancelled in closed.cancelled_meetings:
+        meeting = await meeting_by_id(session, meeting_id=cancelled)
+        if meeting is not None:
+            rows.append(await want_planning(session, deps, meeting, case.channel_id))
+    return closed, tuple(rows)
 
 
 async def want_announcement(

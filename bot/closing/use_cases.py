@@ -15,9 +15,8 @@ from datetime import datetime, time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.closing.rows import want_announcement
+from bot.closing.rows import close_and_show, want_announcement
 from bot.kit.runtime import Declined, Deps
-from bot.meetings.objects import want_planning
 from bot.meetings.use_cases import plan_meeting
 from flows.schedule import add_working_days, local_moment
 from storage.cases import STEERING_ROLES, case_by_id, participant
@@ -27,14 +26,12 @@ from storage.closing import (
     ClosingBlockers,
     ClosingChoice,
     ClosingRefused,
-    close_case,
     closing_blockers,
     closure_by_id,
     record_aftercare,
     reopen_case,
 )
-from storage.meetings import meeting_by_id
-from storage.models import Case, Role, row_id
+from storage.models import Case, Role
 from storage.types import utcnow
 
 # The reopened case's first meeting: after the prep lead time, at this local time.
@@ -63,35 +60,20 @@ async def close(
     by: str,
 ) -> Closing:
     """Close the case (one transaction) or say why not (Declined, nothing changed)."""
-    settings = deps.settings
-    case_id = row_id(case)
     try:
         async with deps.db.session() as session:
-            closed = await close_case(
+            closed, rows = await close_and_show(
                 session,
-                case_id=case_id,
-                by=by,
-                now=utcnow(),
-                hours=settings.working_hours,
-                tz=settings.timezone,
-                aftercare_months=settings.aftercare_months,
+                deps,
+                case,
                 meeting_id=meeting_id,
+                by=by,
                 choices=choices,
                 override_reason=override_reason,
             )
-            rows = [
-                await want_announcement(
-                    session, deps, case, closure_id=row_id(closed.closure), event="closed"
-                )
-            ]
-            # Meetings that were still planned are called off: their messages say so.
-            for cancelled in closed.cancelled_meetings:
-                meeting = await meeting_by_id(session, meeting_id=cancelled)
-                if meeting is not None:
-                    rows.append(await want_planning(session, deps, meeting, case.channel_id))
     except ClosingRefused as refused:
         raise Declined(f"closing.refused_{refused.code}", code=case.code) from None
-    return Closing(closed.case, closed, tuple(rows))
+    return Closing(closed.case, closed, rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.closing.rows import want_announcement, want_prompt
+from bot.closing.rows import close_and_show, want_prompt
 from bot.kit.clock import local_now
 from bot.kit.runtime import Declined, Deps
 from bot.meetings.applied import Applied, applied_move, reached_scale
@@ -40,7 +40,7 @@ from flows.model import Catalogue
 from flows.steps import Step
 from storage import audit
 from storage.cases import add_participants, case_by_id, participants, set_phase
-from storage.closing import ClosingRefused, close_case
+from storage.closing import ClosingRefused
 from storage.meetings import (
     dump_state,
     load_state,
@@ -141,25 +141,14 @@ async def _close_safely(
     """The meeting decided to close the case: it closes only on an afsluitingsplan recorded in
     this meeting with nothing left open (storage.closing); else the case stays open and the
     regisseur gets the closing form's button in a DM. The rows to show."""
-    settings = deps.settings
-    case_id, meeting_id = row_id(case), row_id(meeting)
+    meeting_id = row_id(meeting)
     try:
-        closed = await close_case(
-            session,
-            case_id=case_id,
-            by=actor,
-            now=utcnow(),
-            hours=settings.working_hours,
-            tz=settings.timezone,
-            aftercare_months=settings.aftercare_months,
-            meeting_id=meeting_id,
-        )
+        _, rows = await close_and_show(session, deps, case, meeting_id=meeting_id, by=actor)
     except ClosingRefused:
         # Nothing was written before the refusal; the regisseur finishes the close.
         return (await want_prompt(session, deps, case, meeting_id=meeting_id, regisseur=actor),)
     await session.refresh(case)
-    closure_id = row_id(closed.closure)
-    return (await want_announcement(session, deps, case, closure_id=closure_id, event="closed"),)
+    return rows
 
 
 async def _record(
