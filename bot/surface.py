@@ -15,16 +15,21 @@ from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
 from bot.agreements import reminders as agreement_reminders
 from bot.cases import listeners as cases
+from bot.cases import member_listeners as members
 from bot.cases import objects as case_objects
+from bot.closing import listeners as closing
+from bot.closing import objects as closing_objects
+from bot.closing import reminders as closing_reminders
 from bot.home import listeners as home
 from bot.kit.access import Access
 from bot.kit.ids import VOTE_PATTERN, ActionId, Command, ObjectKind, ViewId
+from bot.kit.notices import render_notice
 from bot.kit.objects import FeatureRenderer
 from bot.kit.reminders import Sender
 from bot.kit.runtime import Deps
 from bot.kit.wiring import Route, acked, acked_view, route, subcommands
 from bot.meetings import listeners as meetings
-from bot.meetings import minutes
+from bot.meetings import minutes, rhythm
 from bot.meetings import reminders as meeting_reminders
 from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
@@ -61,6 +66,10 @@ SUBCOMMANDS: dict[str, Route] = {
     "geinformeerd": route(involved.open_informed_form, Access.STEER),
     "geïnformeerd": route(involved.open_informed_form, Access.STEER),
     "informed": route(involved.open_informed_form, Access.STEER),
+    "leden": route(members.open_members_form, Access.STEER),
+    "members": route(members.open_members_form, Access.STEER),
+    "afsluiten": route(closing.open_close_form, Access.STEER),
+    "close": route(closing.open_close_form, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -71,6 +80,8 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.ACTION_DUE: agreement_reminders.send_action_due,
     ReminderKind.BODEMEIS_CHECK: agreement_reminders.send_bodemeis_check,
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
+    ReminderKind.NO_NEXT_MEETING: rhythm.send_no_next_meeting,
+    ReminderKind.AFTERCARE: closing_reminders.send_aftercare,
 }
 
 # The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
@@ -96,6 +107,10 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
     ObjectKind.PREP_SUMMARY: prep_summary.render_prep_summary,
+    ObjectKind.CASE_NOTICE: render_notice,
+    ObjectKind.CASE_JOINED: case_objects.render_joined,
+    ObjectKind.CASE_CLOSING: closing_objects.render_announcement,
+    ObjectKind.CLOSE_PROMPT: closing_objects.render_prompt,
 }
 
 
@@ -105,6 +120,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.HOME_PAGE)(acked(deps, home.turn_page, Access.ANYONE))
     app.action(ActionId.HOME_NEW_CASE)(acked(deps, cases.open_new_case, Access.ANYONE))
     app.action(ActionId.HOME_CHECK_NOW)(acked(deps, home.check_now, Access.MEMBER))
+    # Absence and stand-ins: anyone, for themselves, from the home tab.
+    app.action(ActionId.ABSENCE_OPEN)(acked(deps, home.open_absence_form, Access.ANYONE))
+    app.action(ActionId.ABSENCE_END)(acked(deps, home.end_absence_now, Access.ANYONE))
+    app.view(ViewId.ABSENCE)(
+        acked_view(deps, home.validate_absence, home.save_absence, Access.ANYONE)
+    )
     # Thread replies are the minutes; the handler guards the reply's author itself.
     app.event("message")(acked(deps, minutes.on_message, Access.ANYONE))
 
@@ -146,6 +167,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
         acked(deps, cases.confirm_confidentiality, Access.ANYONE)
     )
+    app.action(ActionId.CONFIDENTIALITY_DECLINE)(
+        acked(deps, cases.decline_confidentiality, Access.ANYONE)
+    )
+
+    # Who is in a case: regisseurs add and remove participants; whoever joins a case channel
+    # is met by what they may see, and a stranger is reported to the regisseurs.
+    app.event("member_joined_channel")(acked(deps, members.member_joined, Access.ANYONE))
+    app.action(ActionId.MEMBERS_OPEN)(acked(deps, members.open_members_form, Access.STEER))
+    app.view(ViewId.MEMBERS)(
+        acked_view(deps, members.validate_members, members.save_members, Access.STEER)
+    )
+    app.action(ActionId.JOIN_REGISTER)(acked(deps, members.register_joiner, Access.STEER))
+    app.action(ActionId.JOIN_REMOVE)(acked(deps, members.remove_joiner, Access.STEER))
+
+    # A safe close: the form lists what is open; without an afsluitingsplan a reason is asked.
+    # The aftercare question comes to a closed case: its answers read (READ) and the use case
+    # checks the regisseur.
+    app.action(ActionId.CLOSE_CASE_OPEN)(acked(deps, closing.open_close_form, Access.STEER))
+    app.view(ViewId.CLOSE_CASE)(
+        acked_view(deps, closing.validate_close, closing.save_close, Access.STEER)
+    )
+    app.action(ActionId.AFTERCARE_WELL)(acked(deps, closing.aftercare_well, Access.READ))
+    app.action(ActionId.AFTERCARE_REOPEN)(acked(deps, closing.aftercare_reopen, Access.READ))
 
     # Prep before a meeting: invitees open the questions from their DM and save them.
     app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))

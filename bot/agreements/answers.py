@@ -30,6 +30,7 @@ from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.kit.slack import update_message
+from bot.kit.standin import may_answer_for
 from storage.agreements import (
     Agreement,
     AgreementKind,
@@ -66,7 +67,11 @@ async def _target(turn: CaseTurn, kind: AgreementKind) -> tuple[Agreement, date]
         raise Declined("errors.forged")
     expected = agreement.recipient if kind is AgreementKind.ACTION else agreement.monitor_user_id
     steering = Role(turn.member.role) in STEERING_ROLES
-    if turn.user_id != expected and not steering:
+    # A stand-in answers what reached them for someone away (issue 16).
+    standing_in = expected is not None and await may_answer_for(
+        turn.deps, user_id=turn.user_id, for_users=[expected]
+    )
+    if turn.user_id != expected and not steering and not standing_in:
         raise Declined(
             "agreements.not_yours" if kind is AgreementKind.ACTION else "checks.not_yours"
         )

@@ -19,6 +19,7 @@ from bot.kit.payloads import Ref
 from bot.kit.reminders import Obsolete, PermanentFailure, reminder_metadata
 from bot.kit.runtime import Deps
 from bot.kit.slack import open_dm
+from bot.kit.standin import addressee, marked
 from storage.agreements import (
     ESCALATION_WORKING_DAYS,
     Agreement,
@@ -70,12 +71,14 @@ async def send_action_due(deps: Deps, client: AsyncWebClient, reminder: Reminder
         raise Obsolete("due_moved")  # its replacement, at the new date, is already scheduled
     if reminder.user_id is None:
         raise PermanentFailure("bad_reminder")
-    lang = await deps.users.language(client, reminder.user_id)
+    # Someone away: their stand-in gets it, marked as such (issue 16).
+    to = await addressee(deps, reminder=reminder, user_id=reminder.user_id)
+    lang = await deps.users.language(client, to.user_id)
     ref = Ref(case_id=case.id, choice=token(row_id(agreement), agreement.due_date))
     response = await client.chat_postMessage(
-        channel=await open_dm(client, reminder.user_id),
+        channel=await open_dm(client, to.user_id),
         text=t(lang, "agreements.action_due_short", code=case.code),
-        blocks=action_due_dm(lang, code=case.code, agreement=agreement, ref=ref),
+        blocks=marked(lang, to, action_due_dm(lang, code=case.code, agreement=agreement, ref=ref)),
         metadata=reminder_metadata(reminder),
         unfurl_links=False,
     )
@@ -110,17 +113,22 @@ async def send_bodemeis_check(deps: Deps, client: AsyncWebClient, reminder: Remi
             hours=settings.working_hours,
             tz=settings.timezone,
         )
-    lang = await deps.users.language(client, reminder.user_id)
+    to = await addressee(deps, reminder=reminder, user_id=reminder.user_id)
+    lang = await deps.users.language(client, to.user_id)
     response = await client.chat_postMessage(
-        channel=await open_dm(client, reminder.user_id),
+        channel=await open_dm(client, to.user_id),
         text=t(lang, "checks.dm_short", code=case.code),
-        blocks=check_dm(
+        blocks=marked(
             lang,
-            code=case.code,
-            text=agreement.text or "",
-            occurrence=date.fromisoformat(occurrence),
-            days=ESCALATION_WORKING_DAYS,
-            ref=Ref(case_id=case.id, choice=token(row_id(agreement), occurrence)),
+            to,
+            check_dm(
+                lang,
+                code=case.code,
+                text=agreement.text or "",
+                occurrence=date.fromisoformat(occurrence),
+                days=ESCALATION_WORKING_DAYS,
+                ref=Ref(case_id=case.id, choice=token(row_id(agreement), occurrence)),
+            ),
         ),
         metadata=reminder_metadata(reminder),
         unfurl_links=False,

@@ -6,6 +6,7 @@ however many cases and actions someone has, the view stays valid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,11 +20,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.agreements.blocks import token
+from bot.home.absence import absence_blocks, case_absences
 from bot.kit.blocks import button, context, local_day, local_time, md, number
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, ViewId
 from bot.kit.payloads import Ref
 from flows.model import Catalogue
+from storage.absence import Absence
 from storage.home import ActionLine, BodemeisLine, CaseLine, HomeData, PrepLine
 
 HOME_BLOCK_LIMIT = 100
@@ -47,7 +50,13 @@ def welcome_home(lang: str) -> dict[str, Any]:
     return view.to_dict()
 
 
-def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Block:
+def _case(
+    lang: str,
+    line: CaseLine,
+    catalogue: Catalogue,
+    tz: ZoneInfo,
+    absences: Mapping[int, list[Absence]],
+) -> Block:
     phase = (
         catalogue.phase(line.phase).title.get(lang)
         if line.phase in catalogue.phase_keys
@@ -63,6 +72,11 @@ def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Bloc
         parts.append(t(lang, "home.latest_score", score=number(lang, line.latest_median)))
     if line.steering and line.overdue:
         parts.append(t(lang, "home.overdue", n=line.overdue))
+    # Issue 16: meetings too far apart for the phase; who in the case is away (regisseurs).
+    if line.meeting_overdue:
+        parts.append(t(lang, "rhythm.home_overdue"))
+    if line.steering and absences.get(line.case_id):
+        parts.append(case_absences(lang, absences[line.case_id]))
     return SectionBlock(text=md("\n".join(parts)))
 
 
@@ -132,8 +146,16 @@ def _part(title: str, items: list[Block], empty: str) -> list[Block]:
     ]
 
 
-def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -> list[Block]:
-    """Everything, in the order a person needs it: what waits for me first, then my cases."""
+def home_blocks(
+    lang: str,
+    data: HomeData,
+    catalogue: Catalogue,
+    tz: ZoneInfo,
+    absences: Mapping[int, list[Absence]] | None = None,
+) -> list[Block]:
+    """Everything, in the order a person needs it: what waits for me first, then my cases,
+    then one's own absence."""
+    away = absences or {}
     return [
         *_part(
             t(lang, "home.prep_title"),
@@ -152,16 +174,24 @@ def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -
         ),
         *_part(
             t(lang, "home.cases_title"),
-            [_case(lang, line, catalogue, tz) for line in data.cases],
+            [_case(lang, line, catalogue, tz, away) for line in data.cases],
             t(lang, "home.no_cases"),
         ),
+        DividerBlock(),
+        *absence_blocks(lang, data.away),
     ]
 
 
 def home_view(
-    lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo, *, page: int = 0
+    lang: str,
+    data: HomeData,
+    catalogue: Catalogue,
+    tz: ZoneInfo,
+    *,
+    page: int = 0,
+    absences: Mapping[int, list[Absence]] | None = None,
 ) -> dict[str, Any]:
-    body = home_blocks(lang, data, catalogue, tz)
+    body = home_blocks(lang, data, catalogue, tz, absences)
     pages = max(1, -(-len(body) // PAGE_BLOCKS))
     page = min(max(page, 0), pages - 1)
     blocks: list[Block] = [HeaderBlock(text=t(lang, "home.title"))]

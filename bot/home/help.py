@@ -16,6 +16,8 @@ def help_blocks(lang: str) -> list[dict[str, Any]]:
         SectionBlock(text=md(t(lang, "help.intro"))),
         DividerBlock(),
         SectionBlock(text=md(f"*{t(lang, 'help.commands_title')}*\n{t(lang, 'help.commands')}")),
+        # Who is in a case, a safe close, absence (issue 16).
+        SectionBlock(text=md(t(lang, "membership.help"))),
         context(t(lang, "help.privacy")),
     ]
     return dicts(blocks)

@@ -8,6 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.home.blocks import home_view, welcome_home
 from bot.kit.clock import local_today
 from bot.kit.runtime import Declined, Deps
+from storage.absence import absences_in_case
 from storage.agreements import AgreementKind, AgreementStatus, agreement_by_id
 from storage.bodemeis_checks import schedule_extra_check
 from storage.home import home_data
@@ -18,11 +19,25 @@ async def render_home(deps: Deps, client: AsyncWebClient, user_id: str, *, page:
     lang = await deps.users.language(client, user_id)
     today = local_today(deps.settings.timezone)
     async with deps.db.session() as session:
-        data = await home_data(session, user_id=user_id, today=today)
-    if not (data.cases or data.actions or data.bodemeisen or data.prep):
+        data = await home_data(
+            session,
+            user_id=user_id,
+            today=today,
+            now=utcnow(),
+            meeting_limits=deps.settings.max_meeting_interval,
+        )
+        # The regisseurs see who in their cases is away, and who stands in (issue 16).
+        absences = {
+            line.case_id: await absences_in_case(session, case_id=line.case_id, on=today)
+            for line in data.cases
+            if line.steering
+        }
+    if not (data.cases or data.actions or data.bodemeisen or data.prep or data.away):
         view = welcome_home(lang)
     else:
-        view = home_view(lang, data, deps.catalogue, deps.settings.timezone, page=page)
+        view = home_view(
+            lang, data, deps.catalogue, deps.settings.timezone, page=page, absences=absences
+        )
     await client.views_publish(user_id=user_id, view=view)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from bot.kit.ids import ActionId
 from bot.kit.payloads import ForgedValue, Ref, decode
 from bot.kit.runtime import CaseTurn, Turn
 from storage import audit
@@ -31,6 +32,12 @@ class Access(StrEnum):
     READ = "read"  # like MEMBER, also for a closed case: reading its record changes nothing
     STEER = "steer"  # the procesregisseur or casusregisseur of the case
 
+
+# A guest opens no form but their own confirmation (issue 18): these buttons open one for a
+# member, and a guest's submission of any case form is refused.
+GUEST_REFUSED_ACTIONS = frozenset(
+    {ActionId.PREP_OPEN, ActionId.ACTION_NOT_POSSIBLE, ActionId.CHECK_NOTE_OPEN}
+)
 
 # The accesses that need a case: their handlers receive a CaseTurn.
 CaseAccess = Literal[Access.MEMBER, Access.READ, Access.STEER]
@@ -96,6 +103,8 @@ async def guard(turn: Turn, access: CaseAccess) -> CaseTurn:
         member = await participant(session, case_id=case_id, user_id=user_id) if user_id else None
     if member is not None and member.role == Role.GAST and not member.confidentiality_confirmed_at:
         reason = "access.confirm_first"
+    elif member is not None and member.role == Role.GAST and _opens_a_form(turn):
+        reason = "guests.no_forms"
     elif member is None or not user_id:
         reason = "access.not_participant"
     elif access is Access.STEER and Role(member.role) not in STEERING_ROLES:
@@ -114,3 +123,11 @@ async def guard(turn: Turn, access: CaseAccess) -> CaseTurn:
             detail=f"{access.value}: {turn.body.get('type')}",
         )
     raise Refused(reason, code=case.code, case_id=case_id)
+
+
+def _opens_a_form(turn: Turn) -> bool:
+    if turn.body.get("type") == "view_submission":
+        return True
+    actions = turn.body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    return isinstance(first, dict) and first.get("action_id") in GUEST_REFUSED_ACTIONS

@@ -63,6 +63,16 @@ class ActionId(StrEnum):
     CHECK_UNKNOWN = "check_unknown"
     CHECK_NOTE_OPEN = "check_note_open"
     ESCALATION_PLAN_MEETING = "escalation_plan_meeting"
+    # Who is in a case, guests, a safe close, aftercare, absence (issues 16 and 18).
+    CONFIDENTIALITY_DECLINE = "confidentiality_decline"
+    MEMBERS_OPEN = "members_open"
+    JOIN_REGISTER = "join_register"
+    JOIN_REMOVE = "join_remove"
+    CLOSE_CASE_OPEN = "close_case_open"
+    AFTERCARE_WELL = "aftercare_well"
+    AFTERCARE_REOPEN = "aftercare_reopen"
+    ABSENCE_OPEN = "absence_open"
+    ABSENCE_END = "absence_end"
 
 
 class ObjectKind(StrEnum):
@@ -88,6 +98,14 @@ class ObjectKind(StrEnum):
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
     PREP_SUMMARY = "prep.summary"
+    # A note about a case to a DM or the channel (bot/kit/notices.py); to a regisseur: someone
+    # not in the case joined its channel, with buttons to register or remove them.
+    CASE_NOTICE = "case.notice"
+    CASE_JOINED = "case.joined"
+    # A safe close (issue 16): the channel is told the case closed or reopened; a regisseur
+    # whose closing meeting could not close the case yet gets the form's button.
+    CASE_CLOSING = "closing.announcement"
+    CLOSE_PROMPT = "closing.prompt"
 
 
 class ViewId(StrEnum):
@@ -104,6 +122,10 @@ class ViewId(StrEnum):
     AGREEMENT_CLOSURE = "agreement_closure"
     ACTION_NOT_POSSIBLE = "action_not_possible"
     CHECK_NOTE = "check_note"
+    # Who is in a case, a safe close, absence (issue 16).
+    MEMBERS = "members"
+    CLOSE_CASE = "close_case"
+    ABSENCE = "absence"
 
 
 class Field(StrEnum):
@@ -138,6 +160,15 @@ class Field(StrEnum):
     INFORMING = "informing"
     REASON = "reason"
     NOTE = "note"
+    # Who is in a case, a safe close, absence (issue 16). A closing choice per agreement uses
+    # the block id "settle:<agreement id>".
+    REFERRING_PARTNER = "referring_partner"
+    ADD_MEMBERS = "add_members"
+    ADD_ROLE = "add_role"
+    REMOVE_MEMBER = "remove_member"
+    HAND_OVER_TO = "hand_over_to"
+    UNTIL = "until"
+    STAND_IN = "stand_in"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.

@@ -395,6 +395,7 @@ class Summary:
     phases: Sequence[Phase] = ()
     # The decision question the meeting ended before, if any (its text).
     undecided: str | None = None
+    closing_pending: bool = False  # decided to close; a regisseur finishes it (/casus afsluiten)
 
 
 def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
@@ -438,6 +439,8 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
     blocks += [SectionBlock(text=md(chunk)) for chunk in split_text("\n".join(lines))]
     if summary.closed:
         after = t(lang, "summary.closed")
+    elif summary.closing_pending:
+        after = t(lang, "closing.pending_summary")
     else:
         phase = summary.next_phase or summary.phase
         after = t(lang, "summary.next", phase=phase.title.get(lang))

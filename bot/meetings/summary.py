@@ -27,7 +27,7 @@ from flows.steps import Step, StepKind, step_by_key
 from storage.audit import deciders
 from storage.contributions import contributions
 from storage.meetings import load_state
-from storage.models import Case, Meeting, row_id
+from storage.models import Case, CaseStatus, Meeting, row_id
 
 
 async def want_summary(session: AsyncSession, deps: Deps, applied: Applied) -> list[int]:
@@ -64,13 +64,16 @@ async def summary_parts(
         condensed = " ".join((reply.text or "").split())
         by_step.setdefault(reply.step_key, []).append(f"<@{reply.user_id}>: {condensed}")
     outcome = machine.course(catalogue, state)
+    # A decision to close closes only on an afsluitingsplan (issue 16): say what happened.
+    closing_pending = outcome.closed and case.status != CaseStatus.CLOSED
     summary = Summary(
         code=case.code,
         phase=phase,
         items=[SummaryItem(step, by_step[step.key]) for step in steps if step.key in by_step],
         decisions=await decision_lines(session, deps, meeting),
         next_phase=catalogue.phase(outcome.next_phase) if outcome.next_phase else None,
-        closed=outcome.closed,
+        closed=outcome.closed and not closing_pending,
+        closing_pending=closing_pending,
         skipped=[s for s in steps if s.key in state.skipped],
         phases=[catalogue.phase(key) for key in state.route],
         undecided=_undecided(deps, state),

@@ -12,6 +12,7 @@ from bot.kit.forms import bsn_errors, form_text, form_values, text_errors
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
+from bot.kit.standin import may_answer_for
 from bot.prep.blocks import (
     closed_dm,
     parse_pre_score,
@@ -57,8 +58,11 @@ async def _open_form(turn: CaseTurn) -> None:
         await _closed(turn, case, meeting)
         return
     async with turn.deps.db.session() as session:
-        invited = turn.user_id in await invitees(session, meeting_id=row_id(meeting))
+        invited_users = await invitees(session, meeting_id=row_id(meeting))
         stored = await prep_of(session, meeting_id=row_id(meeting), user_id=turn.user_id)
+    invited = turn.user_id in invited_users or await may_answer_for(
+        turn.deps, user_id=turn.user_id, for_users=invited_users
+    )  # a stand-in prepares for someone away (issue 16)
     if not invited:
         raise Declined("prep.not_invited", code=case.code)
     view = prep_modal(

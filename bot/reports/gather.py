@@ -125,6 +125,7 @@ async def gather_report(
     absent = [m for m in members if m.user_id not in invited]
     return Report(
         code=case.code,
+        referring_partner=case.referring_partner,
         phase=" → ".join(p.title.get(lang) for p in phases),
         goal=phases[0].goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),

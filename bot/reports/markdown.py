@@ -54,7 +54,9 @@ def render_markdown(lang: str, report: Report) -> str:
         "",
         f"**{t(lang, 'report.date')}:** {e(report.date)}  ",
         f"**{t(lang, 'report.phase')}:** {e(report.phase)}  ",
-        f"**{t(lang, 'report.goal')}:** {e(report.goal)}",
+        f"**{t(lang, 'report.goal')}:** {e(report.goal)}  ",
+        f"**{t(lang, 'membership.referring_partner')}:** "
+        + (e(report.referring_partner) if report.referring_partner else "—"),
         heading("report.attendees"),
     ]
     lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.attendees] or none()

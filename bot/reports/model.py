@@ -87,3 +87,5 @@ class Report:
     informing: str | None = None
     closure_plan: str | None = None
     previous_actions: tuple[ActionItem, ...] = field(default=())
+    # The aanbrengende partner: the organisation that brought the case in (issue 16).
+    referring_partner: str | None = None

@@ -248,6 +248,15 @@ async def test_an_afsluitingsplan_when_herstel_closes_the_case_and_closing_cance
     )
 
     await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    # The open action is settled first (a safe close, issue 16): the regisseur's form.
+    case = await stored_case(h)
+    assert case is not None and case.status == "open"
+    petra = h.sb.user("petra")
+    prompt = petra.dms()[-1]
+    await petra.click("close_case_open", message=(petra.dm_channel(), prompt["ts"]))
+    await h.settle()
+    [action] = [a for a in await stored_agreements(h) if a.kind == "action"]
+    assert await submit(h, "petra", {f"settle:{action.id}": "ended"}) is None
     case = await stored_case(h)
     assert case is not None and case.status == "closed"
     [reminder] = await stored_reminders(h, ReminderKind.ACTION_DUE)

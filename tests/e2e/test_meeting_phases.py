@@ -203,7 +203,9 @@ async def check_branch(
     case = await stored_case(h)
     assert case is not None
     if closing:
-        assert case.status == "closed"
+        # Decided to close: the case closes only once a regisseur settles the afsluitingsplan
+        # and what is still open (issue 16), so it stays open and the summary says so.
+        assert (case.phase, case.status) == (phase, "open")
     else:
         assert (case.phase, case.status) == (asked_in, "open")
 
@@ -215,6 +217,7 @@ async def check_branch(
     assert f"{at.text.get(lang)}_: {option.text.get(lang)}" in posted
     if closing:
         assert catalogue.phase(phase).section("afsluitingsplan").title.get(lang) in posted  # type: ignore[union-attr]
+        assert t(lang, "closing.pending_summary") in posted
     else:
         assert "Indien de casus afgesloten wordt" not in posted
     async with h.db.session() as session:
