@@ -34,7 +34,7 @@ from bot.meetings import reminders as meeting_reminders
 from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
 from bot.prep import reminders as prep_reminders
-from bot.prep import summary as prep_summary
+from bot.prep import render as prep_render
 from bot.reports import listeners as reports
 from bot.reports import publish, timeline
 from bot.votes import involved_listeners as involved
@@ -106,7 +106,7 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.TIMELINE: timeline.render_timeline,
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
-    ObjectKind.PREP_SUMMARY: prep_summary.render_prep_summary,
+    ObjectKind.PREP_SUMMARY: prep_render.render_prep_summary,
     ObjectKind.CASE_NOTICE: render_notice,
     ObjectKind.CASE_JOINED: case_objects.render_joined,
     ObjectKind.CASE_CLOSING: closing_objects.render_announcement,
