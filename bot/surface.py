@@ -11,8 +11,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.agreements import answers
+from bot.agreements import escalation as escalation_posts
+from bot.agreements import escalation_answers as escalations
 from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
+from bot.agreements import plan as veiligheidsplan
 from bot.agreements import reminders as agreement_reminders
 from bot.cases import listeners as cases
 from bot.cases import objects as case_objects
@@ -61,6 +64,8 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.ACTION_DUE: agreement_reminders.send_action_due,
     ReminderKind.BODEMEIS_CHECK: agreement_reminders.send_bodemeis_check,
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
+    ReminderKind.ESCALATION_PICKUP: agreement_reminders.send_pickup,
+    ReminderKind.ESCALATION_PICKUP_AGAIN: agreement_reminders.send_pickup,
 }
 
 # The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
@@ -85,6 +90,9 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.TIMELINE: timeline.render_timeline,
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
+    ObjectKind.ESCALATION: escalation_posts.render_escalation,
+    ObjectKind.ESCALATION_NEWS: escalation_posts.render_news,
+    ObjectKind.VEILIGHEIDSPLAN: veiligheidsplan.render_plan,
 }
 
 
@@ -173,4 +181,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     app.view(ViewId.CHECK_NOTE)(
         acked_view(deps, answers.validate_note, answers.save_check_note, Access.MEMBER)
+    )
+
+    # The case between meetings (issue 16): every escalation has an owner ("Ik pak dit op",
+    # any participant; resolving: the owner or a regisseur).
+    app.action(ActionId.ESCALATION_PICK_UP)(acked(deps, escalations.pick_up, Access.MEMBER))
+    app.action(ActionId.ESCALATION_RESOLVE_OPEN)(
+        acked(deps, escalations.open_resolve_form, Access.MEMBER)
+    )
+    app.view(ViewId.ESCALATION_RESOLVE)(
+        acked_view(deps, escalations.validate_resolve, escalations.save_resolve, Access.MEMBER)
     )

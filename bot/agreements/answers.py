@@ -161,7 +161,7 @@ async def save_not_possible(turn: CaseTurn) -> Followup:
 async def _answer(turn: CaseTurn, answer: CheckAnswer) -> Followup:
     agreement, occurrence = await _target(turn, AgreementKind.BODEMEIS)
     action = (turn.body.get("actions") or [{}])[0]
-    earlier = await answer_check(
+    earlier, rows = await answer_check(
         turn.deps,
         agreement=agreement,
         occurrence=occurrence,
@@ -182,6 +182,7 @@ async def _answer(turn: CaseTurn, answer: CheckAnswer) -> Followup:
             ref=Ref(case_id=agreement.case_id, choice=token(row_id(agreement), occurrence)),
         )
         await _update_dm(turn, blocks, turn.t(f"checks.answer_{answer.value}"))
+        await turn.show(rows)
         if answer is CheckAnswer.NOT_MET:
             await send_escalations_now(turn.deps)
 

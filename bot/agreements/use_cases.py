@@ -20,7 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agreements.dms import answered_dm
+from bot.agreements.escalation import raise_and_show
 from bot.agreements.message import bump_for, want_message, want_not_possible
+from bot.agreements.plan import want_plan
 from bot.kit.clock import local_today
 from bot.kit.i18n import t
 from bot.kit.runtime import Declined, Deps
@@ -48,6 +50,8 @@ from storage.bodemeis_checks import (
     record_check,
     schedule_retry_escalation,
 )
+from storage.cases import case_by_id
+from storage.escalations import EscalationKind
 from storage.meetings import invitees
 from storage.models import Case, row_id
 from storage.reminders import Reminder, ReminderStatus, reminders_for
@@ -82,8 +86,16 @@ async def _record(
 ) -> Rows:
     """Store one agreement with its audit line, and want the agreements message that shows it."""
     async with deps.db.session() as session:
-        await _recorded(session, await add(session), actor=actor)
-        return tuple(await want_message(session, deps, meeting_id=meeting_id))
+        agreement = await add(session)
+        await _recorded(session, agreement, actor=actor)
+        rows = await want_message(session, deps, meeting_id=meeting_id)
+        return tuple(rows + await _plan_of(session, deps, agreement.case_id))
+
+
+async def _plan_of(session: AsyncSession, deps: Deps, case_id: int) -> list[int]:
+    """The case's veiligheidsplan follows every change to its agreements."""
+    case = await case_by_id(session, case_id=case_id)
+    return await want_plan(session, deps, case=case) if case is not None else []
 
 
 async def record_action(
@@ -218,7 +230,8 @@ async def action_done(deps: Deps, *, agreement: Agreement, due: date, actor: str
                 case_id=agreement.case_id,
                 detail=str(agreement.id),
             )
-            return tuple(await bump_for(session, deps, agreement))
+            rows = await bump_for(session, deps, agreement)
+            return tuple(rows + await _plan_of(session, deps, agreement.case_id))
     raise Declined("agreements.stale_action")
 
 
@@ -246,7 +259,8 @@ async def more_time(
                 case_id=agreement.case_id,
                 detail=f"{agreement.id} {due.isoformat()} -> {new_due.isoformat()}",
             )
-            return new_due, tuple(await bump_for(session, deps, moved))
+            rows = await bump_for(session, deps, moved)
+            return new_due, tuple(rows + await _plan_of(session, deps, moved.case_id))
     raise Declined("agreements.stale_action")
 
 
@@ -288,9 +302,24 @@ async def action_not_possible(
             detail=str(agreement.id),
         )
         reminders = await reminders_for(session, agreement_id=row_id(agreement))
+        if agreement.priority == Priority.HIGH:
+            # An urgent action that cannot be done is an escalation with an owner (issue 16).
+            _, told = await raise_and_show(
+                session,
+                deps,
+                case=case,
+                kind=EscalationKind.ACTION_NOT_POSSIBLE,
+                agreement_id=row_id(agreement),
+                occurrence=due.isoformat(),
+                raised_by=actor,
+                now=utcnow(),
+            )
+        else:
+            told = await want_not_possible(session, deps, agreement=agreement, case=case)
         rows = (
-            await want_not_possible(session, deps, agreement=agreement, case=case),
+            told,
             *await bump_for(session, deps, agreement),
+            *await _plan_of(session, deps, agreement.case_id),
         )
     return NotPossible(rows, tuple(reminders))
 
@@ -329,9 +358,10 @@ async def answer_check(
     actor: str,
     action_ts: str | None,
     channel_id: str | None = None,
-) -> str | None:
+) -> tuple[str | None, Rows]:
     """Record the monitor's answer; "niet nageleefd" also schedules the escalation in
-    `channel_id` (the case channel). When this occurrence was answered before, nothing changes
+    `channel_id` (the case channel). Returns (None, the rows that show it: the
+    veiligheidsplan's last check). When this occurrence was answered before, nothing changes
     and the earlier answer is returned."""
     if agreement.status != AgreementStatus.OPEN:
         raise Declined("checks.stale")
@@ -363,9 +393,9 @@ async def answer_check(
                     channel_id=channel_id,
                     now=utcnow(),
                 )
-            return None
+            return None, tuple(await _plan_of(session, deps, agreement.case_id))
         existing = await check_for(session, agreement_id=agreement_id, occurrence=day)
-    return existing.answer if existing is not None else CheckAnswer.UNKNOWN.value
+    return (existing.answer if existing is not None else CheckAnswer.UNKNOWN.value), ()
 
 
 async def send_escalations_now(deps: Deps) -> None:

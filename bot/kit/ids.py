@@ -55,6 +55,13 @@ class ActionId(StrEnum):
     CHECK_UNKNOWN = "check_unknown"
     CHECK_NOTE_OPEN = "check_note_open"
     ESCALATION_PLAN_MEETING = "escalation_plan_meeting"
+    # The case between meetings (issue 16): escalations with an owner, bodemeisen reviewed
+    # (blijft / aanpassen / beëindigen), the agreements for the family.
+    ESCALATION_PICK_UP = "escalation_pick_up"
+    ESCALATION_RESOLVE_OPEN = "escalation_resolve_open"
+    BODEMEIS_KEEP = "bodemeis_keep"
+    BODEMEIS_CHANGE_OPEN = "bodemeis_change_open"
+    BODEMEIS_END_OPEN = "bodemeis_end_open"
 
 
 class ObjectKind(StrEnum):
@@ -79,6 +86,12 @@ class ObjectKind(StrEnum):
     TIMELINE = "reports.timeline"
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
+    # The case between meetings (issue 16).
+    ESCALATION = "escalation.post"
+    ESCALATION_NEWS = "escalation.news"
+    VEILIGHEIDSPLAN = "case.veiligheidsplan"
+    POSTPONED_PAST_MEETING = "agreements.postponed"
+    FAMILY_FILE = "family.file"
 
 
 class ViewId(StrEnum):
@@ -93,6 +106,10 @@ class ViewId(StrEnum):
     AGREEMENT_CLOSURE = "agreement_closure"
     ACTION_NOT_POSSIBLE = "action_not_possible"
     CHECK_NOTE = "check_note"
+    # The case between meetings (issue 16).
+    ESCALATION_RESOLVE = "escalation_resolve"
+    BODEMEIS_CHANGE = "bodemeis_change"
+    BODEMEIS_END = "bodemeis_end"
 
 
 class Field(StrEnum):
@@ -126,6 +143,7 @@ class Field(StrEnum):
     INFORMING = "informing"
     REASON = "reason"
     NOTE = "note"
+    RESOLUTION = "resolution"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.
