@@ -187,7 +187,7 @@ async def test_a_high_priority_action_that_cannot_be_done_escalates_with_an_owne
     )
     async with h.db.session() as session:
         action = (await session.exec(select(Agreement))).one()
-    due = [r for r in await stored_reminders(h, ReminderKind.ACTION_DUE)][0]
+    [due] = await stored_reminders(h, ReminderKind.ACTION_DUE)
     assert (await poll(h, due.due_at)).sent == 1
     dm = last_dm(h, "sanne")
     await click_dm(h, "sanne", "action_not_possible", dm)
