@@ -24,7 +24,14 @@ from bot.kit.i18n import t
 from bot.kit.ids import ActionId, ViewId
 from bot.kit.payloads import Ref
 from flows.model import Catalogue
-from storage.home import ActionLine, BodemeisLine, CaseLine, HomeData, PrepLine
+from storage.home import (
+    ActionLine,
+    BodemeisLine,
+    CaseLine,
+    EscalationLine,
+    HomeData,
+    PrepLine,
+)
 
 HOME_BLOCK_LIMIT = 100
 PAGE_BLOCKS = 90  # room for the header, the page navigation and a note
@@ -114,6 +121,29 @@ def _prep(lang: str, line: PrepLine, tz: ZoneInfo) -> Block:
     return SectionBlock(text=md(t(lang, "home.prep_line", code=line.code, when=when)))
 
 
+def _escalation(lang: str, line: EscalationLine, tz: ZoneInfo) -> Block:
+    """An open escalation (issue 16): nobody's yet gets "Ik pak dit op", an owned one
+    "Afhandelen"."""
+    owner = (
+        t(lang, "escalations.owned_line", owner=f"<@{line.owner}>")
+        if line.owner
+        else t(lang, "escalations.unowned_line")
+    )
+    text = t(
+        lang,
+        "escalations.home_line",
+        code=line.code,
+        kind=t(lang, f"escalations.kind_{line.kind}"),
+        when=local_time(lang, line.raised_at, tz),
+    )
+    ref = Ref(case_id=line.case_id, choice=str(line.escalation_id))
+    if line.owner is None:
+        accessory = button(t(lang, "escalations.pick_up"), ActionId.ESCALATION_PICK_UP, ref)
+    else:
+        accessory = button(t(lang, "escalations.resolve"), ActionId.ESCALATION_RESOLVE_OPEN, ref)
+    return SectionBlock(text=md(f"{text}\n{owner}"), accessory=accessory)
+
+
 def _part(title: str, items: list[Block], empty: str) -> list[Block]:
     return [
         DividerBlock(),
@@ -123,8 +153,19 @@ def _part(title: str, items: list[Block], empty: str) -> list[Block]:
 
 
 def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -> list[Block]:
-    """Everything, in the order a person needs it: what waits for me first, then my cases."""
+    """Everything, in the order a person needs it: open escalations first, then what waits
+    for me, then my cases."""
+    escalations = (
+        _part(
+            t(lang, "escalations.home_title"),
+            [_escalation(lang, line, tz) for line in data.escalations],
+            "",
+        )
+        if data.escalations
+        else []
+    )
     return [
+        *escalations,
         *_part(
             t(lang, "home.prep_title"),
             [_prep(lang, line, tz) for line in data.prep],

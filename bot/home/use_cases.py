@@ -19,7 +19,7 @@ async def render_home(deps: Deps, client: AsyncWebClient, user_id: str, *, page:
     today = local_today(deps.settings.timezone)
     async with deps.db.session() as session:
         data = await home_data(session, user_id=user_id, today=today)
-    if not (data.cases or data.actions or data.bodemeisen or data.prep):
+    if not (data.cases or data.actions or data.bodemeisen or data.prep or data.escalations):
         view = welcome_home(lang)
     else:
         view = home_view(lang, data, deps.catalogue, deps.settings.timezone, page=page)

@@ -72,6 +72,15 @@ async def test_the_first_click_owns_it_the_others_are_told_and_resolving_records
     pickups = await stored_reminders(h, ReminderKind.ESCALATION_PICKUP)
     assert {r.user_id for r in pickups} == {"U0PETRA", "U0KARIM"}
 
+    # The regisseurs' home tab shows it first, with the button to pick it up.
+    petra = h.sb.user("petra")
+    await petra.open_home()
+    await h.settle()
+    assert petra.home is not None
+    home = str(petra.home["blocks"])
+    assert home.index("Open escalaties") < home.index("Mijn casussen")
+    assert "escalation_pick_up" in home
+
     joost, lotte = h.sb.user("joost"), h.sb.user("lotte")
     await asyncio.gather(  # two people at once: exactly one owns it
         joost.click("escalation_pick_up", message=(CASE_CHANNEL, alert["ts"])),
