@@ -4,8 +4,9 @@ flows.veiligheidsplan renders it; the document says edits by hand are overwritte
 
 Where the workspace allows it, a channel canvas (conversations.canvases.create, then
 canvases.edit with the whole document). Where Slack refuses channel canvases (a free team,
-canvases switched off, a canvas someone already made in the channel), the plan falls back —
-once per case, with a log line — to one pinned message updated in place. The fallback is
+canvases switched off, later too, or a canvas someone already made in the channel), the plan
+falls back — once per case, with a log line — to one pinned message updated in place. The
+fallback is
 remembered in the object's payload (`"pinned": true`): the purge unpins it before deleting, and
 every later render goes straight to the message.
 """
@@ -90,20 +91,9 @@ async def plan_markdown(deps: Deps, case_id: int) -> str:
 async def render_plan(deps: Deps, ctx: RenderContext) -> Rendered:
     case = await case_of(deps, ctx)
     markdown = await plan_markdown(deps, row_id(case))
-    if ctx.canvas_id is not None:
-        await ctx.client.canvases_edit(
-            canvas_id=ctx.canvas_id,
-            changes=[{"operation": "replace", "document_content": _content(markdown)}],
-        )
-        return Rendered(canvas_id=ctx.canvas_id)
     if ctx.payload.get("pinned") is not True:
         try:
-            response = await ctx.client.conversations_canvases_create(
-                channel_id=ctx.channel_id,
-                title=t(deps.settings.language, "plan.title", code=case.code),
-                document_content=_content(markdown),
-            )
-            return Rendered(canvas_id=str(response["canvas_id"]))
+            return await _canvas(deps, ctx, case, markdown)
         except SlackApiError as error:
             code = error_code(error)
             if code not in NO_CANVASES:
@@ -128,6 +118,22 @@ async def render_plan(deps: Deps, ctx: RenderContext) -> Rendered:
         if error_code(error) != ALREADY_PINNED:
             raise
     return rendered
+
+
+async def _canvas(deps: Deps, ctx: RenderContext, case: Case, markdown: str) -> Rendered:
+    """Create the channel canvas, or replace its whole content."""
+    if ctx.canvas_id is not None:
+        await ctx.client.canvases_edit(
+            canvas_id=ctx.canvas_id,
+            changes=[{"operation": "replace", "document_content": _content(markdown)}],
+        )
+        return Rendered(canvas_id=ctx.canvas_id)
+    response = await ctx.client.conversations_canvases_create(
+        channel_id=ctx.channel_id,
+        title=t(deps.settings.language, "plan.title", code=case.code),
+        document_content=_content(markdown),
+    )
+    return Rendered(canvas_id=str(response["canvas_id"]))
 
 
 async def _remember_pinned(deps: Deps, ctx: RenderContext, case_id: int) -> None:
