@@ -15,7 +15,7 @@ from bot.agreements import escalation as escalation_posts
 from bot.agreements import escalation_answers as escalations
 from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
-from bot.agreements import plan as veiligheidsplan
+from bot.agreements import plan_render as veiligheidsplan
 from bot.agreements import reminders as agreement_reminders
 from bot.cases import listeners as cases
 from bot.cases import objects as case_objects

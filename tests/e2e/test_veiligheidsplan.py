@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.admin.retention import run_retention
-from bot.agreements.plan import mrkdwn, plan_key, plan_markdown
+from bot.agreements.plan import plan_key, plan_markdown
+from bot.agreements.plan_render import mrkdwn
 from bot.server import start_bot
 from storage.models import Case, SlackObject
 from storage.slack_objects import object_by_key
