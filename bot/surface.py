@@ -17,6 +17,7 @@ from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
 from bot.agreements import plan_render as veiligheidsplan
 from bot.agreements import reminders as agreement_reminders
+from bot.agreements import review_answers as review
 from bot.cases import listeners as cases
 from bot.cases import objects as case_objects
 from bot.home import listeners as home
@@ -191,4 +192,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     app.view(ViewId.ESCALATION_RESOLVE)(
         acked_view(deps, escalations.validate_resolve, escalations.save_resolve, Access.MEMBER)
+    )
+    # Bodemeisen reviewed at "Zijn hier nog aanpassingen in nodig?" or from the home tab.
+    app.action(ActionId.BODEMEIS_KEEP)(acked(deps, review.keep_it, Access.STEER))
+    app.action(ActionId.BODEMEIS_CHANGE_OPEN)(acked(deps, review.open_change_form, Access.STEER))
+    app.action(ActionId.BODEMEIS_END_OPEN)(acked(deps, review.open_end_form, Access.STEER))
+    app.view(ViewId.BODEMEIS_CHANGE)(
+        acked_view(deps, review.validate_change, review.save_change, Access.STEER)
+    )
+    app.view(ViewId.BODEMEIS_END)(
+        acked_view(deps, review.validate_end, review.save_end, Access.STEER)
     )

@@ -6,6 +6,7 @@ however many cases and actions someone has, the view stays valid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -152,7 +153,13 @@ def _part(title: str, items: list[Block], empty: str) -> list[Block]:
     ]
 
 
-def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -> list[Block]:
+def home_blocks(
+    lang: str,
+    data: HomeData,
+    catalogue: Catalogue,
+    tz: ZoneInfo,
+    reviews: Sequence[Block] = (),
+) -> list[Block]:
     """Everything, in the order a person needs it: open escalations first, then what waits
     for me, then my cases."""
     escalations = (
@@ -181,6 +188,7 @@ def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -
             [_bodemeis(lang, line, tz) for line in data.bodemeisen],
             t(lang, "home.no_bodemeisen"),
         ),
+        *(_part(t(lang, "review.home_title"), list(reviews), "") if reviews else []),
         *_part(
             t(lang, "home.cases_title"),
             [_case(lang, line, catalogue, tz) for line in data.cases],
@@ -190,9 +198,15 @@ def home_blocks(lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo) -
 
 
 def home_view(
-    lang: str, data: HomeData, catalogue: Catalogue, tz: ZoneInfo, *, page: int = 0
+    lang: str,
+    data: HomeData,
+    catalogue: Catalogue,
+    tz: ZoneInfo,
+    *,
+    page: int = 0,
+    reviews: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    body = home_blocks(lang, data, catalogue, tz)
+    body = home_blocks(lang, data, catalogue, tz, reviews)
     pages = max(1, -(-len(body) // PAGE_BLOCKS))
     page = min(max(page, 0), pages - 1)
     blocks: list[Block] = [HeaderBlock(text=t(lang, "home.title"))]

@@ -3,14 +3,18 @@ extra bodemeis check from it."""
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import Block, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.agreements.review import review_block_list, review_data
 from bot.home.blocks import home_view, welcome_home
+from bot.kit.blocks import md
 from bot.kit.clock import local_today
 from bot.kit.runtime import Declined, Deps
 from storage.agreements import AgreementKind, AgreementStatus, agreement_by_id
 from storage.bodemeis_checks import schedule_extra_check
-from storage.home import home_data
+from storage.home import HomeData, home_data
 from storage.types import utcnow
 
 
@@ -19,11 +23,30 @@ async def render_home(deps: Deps, client: AsyncWebClient, user_id: str, *, page:
     today = local_today(deps.settings.timezone)
     async with deps.db.session() as session:
         data = await home_data(session, user_id=user_id, today=today)
+        reviews = await _reviews(session, lang, data)
     if not (data.cases or data.actions or data.bodemeisen or data.prep or data.escalations):
         view = welcome_home(lang)
     else:
-        view = home_view(lang, data, deps.catalogue, deps.settings.timezone, page=page)
+        view = home_view(
+            lang, data, deps.catalogue, deps.settings.timezone, page=page, reviews=reviews
+        )
     await client.views_publish(user_id=user_id, view=view)
+
+
+async def _reviews(session: AsyncSession, lang: str, data: HomeData) -> list[Block]:
+    """For a regisseur: the bodemeisen of the cases they steer, to change or end between
+    meetings (issue 16)."""
+    blocks: list[Block] = []
+    for line in data.cases:
+        if not line.steering:
+            continue
+        listed, _ = await review_data(session, case_id=line.case_id, meeting_id=None)
+        if listed:
+            blocks.append(SectionBlock(text=md(f"*{line.code}*")))
+            blocks += review_block_list(
+                lang, listed, [], meeting_id=None, case_id=line.case_id, intro=False
+            )
+    return blocks
 
 
 async def request_check(deps: Deps, *, case_id: int, agreement_id: int, user_id: str) -> bool:

@@ -286,7 +286,7 @@ async def test_the_next_meeting_opens_with_the_checks_since_the_last_one(
     await click_dm(h, "sanne", "check_not_met", dm)
     second = await start_meeting(h)
     overview = text_of(thread(h, second)[0])
-    assert "Controles van bodemeisen sinds het vorige overleg" in overview
+    assert "Bodemeisen van kracht, met de controles sinds het vorige overleg" in overview
     assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nageleefd" in overview
 
 
