@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.agreements import answers
+from bot.agreements import answers, postponed
 from bot.agreements import escalation as escalation_posts
 from bot.agreements import escalation_answers as escalations
 from bot.agreements import listeners as agreements
@@ -94,6 +94,7 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.ESCALATION: escalation_posts.render_escalation,
     ObjectKind.ESCALATION_NEWS: escalation_posts.render_news,
     ObjectKind.VEILIGHEIDSPLAN: veiligheidsplan.render_plan,
+    ObjectKind.POSTPONED_PAST_MEETING: postponed.render_past_meeting_note,
 }
 
 

@@ -109,7 +109,10 @@ async def done(turn: CaseTurn) -> Followup:
 
 async def later_due(turn: CaseTurn) -> Followup:
     agreement, due = await _target(turn, AgreementKind.ACTION)
-    new_due, rows = await more_time(turn.deps, agreement=agreement, due=due, actor=turn.user_id)
+    steering = Role(turn.member.role) in STEERING_ROLES  # a regisseur's click is consent
+    new_due, rows = await more_time(
+        turn.deps, agreement=agreement, due=due, actor=turn.user_id, consent=steering
+    )
 
     async def answered() -> None:
         text = turn.t("agreements.moved", due=local_date(turn.lang, new_due))

@@ -22,7 +22,11 @@ from storage.agreements import Agreement, CheckAnswer, Priority
 # ----- reminders: an action's due date -----
 
 
-def action_due_dm(lang: str, *, code: str, agreement: Agreement, ref: Ref) -> list[dict[str, Any]]:
+def action_due_dm(
+    lang: str, *, code: str, agreement: Agreement, ref: Ref, more_time: bool = True
+) -> list[dict[str, Any]]:
+    """`more_time`: "een week meer tijd" is offered (once per due date without a regisseur's
+    consent, issue 16)."""
     if agreement.due_date is None:
         raise ValueError("an action-due DM needs the action's due date")
     values = {
@@ -41,24 +45,24 @@ def action_due_dm(lang: str, *, code: str, agreement: Agreement, ref: Ref) -> li
             **values,
         )
     blocks: list[Block] = [SectionBlock(text=md(chunk)) for chunk in split_text(text)]
-    blocks += [
-        context(t(lang, "agreements.action_question")),
-        ActionsBlock(
-            block_id="action_answer",
-            elements=[
-                button(
-                    t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary"
-                ),
-                button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
-                button(
-                    t(lang, "agreements.not_possible_button"),
-                    ActionId.ACTION_NOT_POSSIBLE,
-                    ref,
-                    style="danger",
-                ),
-            ],
+    elements = [
+        button(t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary"),
+        button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
+        button(
+            t(lang, "agreements.not_possible_button"),
+            ActionId.ACTION_NOT_POSSIBLE,
+            ref,
+            style="danger",
         ),
     ]
+    if not more_time:
+        elements.pop(1)
+    blocks += [
+        context(t(lang, "agreements.action_question")),
+        ActionsBlock(block_id="action_answer", elements=elements),
+    ]
+    if not more_time:
+        blocks.append(context(t(lang, "postpone.used")))
     return dicts(blocks)
 
 

@@ -41,6 +41,7 @@ from storage.bodemeis_checks import (
 from storage.cases import case_by_id, lead_of
 from storage.escalations import EscalationKind, escalation_by_id
 from storage.models import Case, CaseStatus, row_id
+from storage.postponements import free_postponement_left
 from storage.reminders import Reminder
 from storage.types import utcnow
 
@@ -77,12 +78,14 @@ async def send_action_due(deps: Deps, client: AsyncWebClient, reminder: Reminder
         raise Obsolete("due_moved")  # its replacement, at the new date, is already scheduled
     if reminder.user_id is None:
         raise PermanentFailure("bad_reminder")
+    async with deps.db.session() as session:
+        free = await free_postponement_left(session, agreement=agreement)
     lang = await deps.users.language(client, reminder.user_id)
     ref = Ref(case_id=case.id, choice=token(row_id(agreement), agreement.due_date))
     response = await client.chat_postMessage(
         channel=await open_dm(client, reminder.user_id),
         text=t(lang, "agreements.action_due_short", code=case.code),
-        blocks=action_due_dm(lang, code=case.code, agreement=agreement, ref=ref),
+        blocks=action_due_dm(lang, code=case.code, agreement=agreement, ref=ref, more_time=free),
         metadata=reminder_metadata(reminder),
         unfurl_links=False,
     )

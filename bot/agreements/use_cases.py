@@ -23,6 +23,7 @@ from bot.agreements.dms import answered_dm
 from bot.agreements.escalation import raise_and_show
 from bot.agreements.message import bump_for, want_message, want_not_possible
 from bot.agreements.plan import want_plan
+from bot.agreements.postponed import want_past_meeting_notes
 from bot.kit.clock import local_today
 from bot.kit.i18n import t
 from bot.kit.runtime import Declined, Deps
@@ -39,7 +40,6 @@ from storage.agreements import (
     Priority,
     add_action,
     finish_action,
-    move_due_date,
     set_single,
     single_of_meeting,
 )
@@ -54,6 +54,7 @@ from storage.cases import case_by_id
 from storage.escalations import EscalationKind
 from storage.meetings import invitees
 from storage.models import Case, row_id
+from storage.postponements import NEEDS_CONSENT, PostponeRefused, postpone
 from storage.reminders import Reminder, ReminderStatus, reminders_for
 from storage.types import utcnow
 
@@ -236,32 +237,39 @@ async def action_done(deps: Deps, *, agreement: Agreement, due: date, actor: str
 
 
 async def more_time(
-    deps: Deps, *, agreement: Agreement, due: date, actor: str
+    deps: Deps, *, agreement: Agreement, due: date, actor: str, consent: bool = False
 ) -> tuple[date, Rows]:
-    """A week from the due date, or from today when the reminder is answered late. Returns
-    the new due date and the rows that show it."""
+    """A week from the due date, or from today when the reminder is answered late. Once per due
+    date without a regisseur's consent (`consent`: the actor is a regisseur and gives it);
+    every move is recorded, and when the new date lies after the next meeting the regisseurs
+    are told (issue 16). Returns the new due date and the rows that show it."""
     settings = deps.settings
     new_due = max(due, local_today(settings.timezone)) + timedelta(days=MORE_TIME_DAYS)
     async with deps.db.session() as session:
-        moved = await move_due_date(
-            session,
-            agreement_id=row_id(agreement),
-            expected_due=due,
-            new_due=new_due,
-            hours=settings.working_hours,
-            tz=settings.timezone,
-        )
-        if moved is not None:
-            await audit.record(
+        try:
+            postponed = await postpone(
                 session,
-                actor=actor,
-                action="action_moved",
-                case_id=agreement.case_id,
-                detail=f"{agreement.id} {due.isoformat()} -> {new_due.isoformat()}",
+                agreement_id=row_id(agreement),
+                expected_due=due,
+                new_due=new_due,
+                by=actor,
+                now=utcnow(),
+                hours=settings.working_hours,
+                tz=settings.timezone,
+                consent_by=actor if consent else None,
             )
-            rows = await bump_for(session, deps, moved)
-            return new_due, tuple(rows + await _plan_of(session, deps, moved.case_id))
-    raise Declined("agreements.stale_action")
+        except PostponeRefused as refused:
+            if refused.code == NEEDS_CONSENT:
+                raise Declined("postpone.needs_consent") from None
+            raise Declined("agreements.stale_action") from None
+        moved = postponed.agreement
+        rows = await bump_for(session, deps, moved)
+        rows += await _plan_of(session, deps, moved.case_id)
+        if postponed.past_meeting is not None:
+            rows += await want_past_meeting_notes(
+                session, deps, postponement=postponed.postponement, case_id=moved.case_id
+            )
+        return new_due, tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)

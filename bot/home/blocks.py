@@ -74,7 +74,8 @@ def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Bloc
     return SectionBlock(text=md("\n".join(parts)))
 
 
-def _action(lang: str, line: ActionLine) -> list[Block]:
+def _action(lang: str, line: ActionLine, more_time: bool = False) -> list[Block]:
+    """`more_time`: the action is due and its date may still move once (issue 16)."""
     due = t(lang, "home.due", date=local_day(lang, line.due)) if line.due else ""
     late = f" {t(lang, 'home.late')}" if line.overdue else ""
     blocks: list[Block] = [
@@ -83,19 +84,14 @@ def _action(lang: str, line: ActionLine) -> list[Block]:
     if line.due is not None:
         # The same buttons (and the same checks) as the reminder DM for this action.
         ref = Ref(case_id=line.case_id, choice=token(line.agreement_id, line.due))
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    button(
-                        t(lang, "agreements.done_button"),
-                        ActionId.ACTION_DONE,
-                        ref,
-                        style="primary",
-                    ),
-                    button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
-                ]
+        elements = [
+            button(t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary")
+        ]
+        if more_time:
+            elements.append(
+                button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref)
             )
-        )
+        blocks.append(ActionsBlock(elements=elements))
     return blocks
 
 
@@ -159,6 +155,7 @@ def home_blocks(
     catalogue: Catalogue,
     tz: ZoneInfo,
     reviews: Sequence[Block] = (),
+    more_time: frozenset[int] = frozenset(),
 ) -> list[Block]:
     """Everything, in the order a person needs it: open escalations first, then what waits
     for me, then my cases."""
@@ -180,7 +177,11 @@ def home_blocks(
         ),
         *_part(
             t(lang, "home.actions_title"),
-            [block for line in data.actions for block in _action(lang, line)],
+            [
+                block
+                for line in data.actions
+                for block in _action(lang, line, line.agreement_id in more_time)
+            ],
             t(lang, "home.no_actions"),
         ),
         *_part(
@@ -205,8 +206,9 @@ def home_view(
     *,
     page: int = 0,
     reviews: Sequence[Block] = (),
+    more_time: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
-    body = home_blocks(lang, data, catalogue, tz, reviews)
+    body = home_blocks(lang, data, catalogue, tz, reviews, more_time)
     pages = max(1, -(-len(body) // PAGE_BLOCKS))
     page = min(max(page, 0), pages - 1)
     blocks: list[Block] = [HeaderBlock(text=t(lang, "home.title"))]
