@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.agreements import answers, postponed
+from bot.agreements import answers, family, family_listeners, postponed
 from bot.agreements import escalation as escalation_posts
 from bot.agreements import escalation_answers as escalations
 from bot.agreements import listeners as agreements
@@ -55,6 +55,9 @@ SUBCOMMANDS: dict[str, Route] = {
     "timeline": route(reports.timeline, Access.READ),
     "herstel": route(meetings.redraw, Access.STEER),
     "redraw": route(meetings.redraw, Access.STEER),
+    # The agreements for the family (issue 16): the casusregisseur's, checked by the handler.
+    "gezin": route(family_listeners.make_family_version, Access.STEER),
+    "family": route(family_listeners.make_family_version, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -95,6 +98,7 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.ESCALATION_NEWS: escalation_posts.render_news,
     ObjectKind.VEILIGHEIDSPLAN: veiligheidsplan.render_plan,
     ObjectKind.POSTPONED_PAST_MEETING: postponed.render_past_meeting_note,
+    ObjectKind.FAMILY_FILE: family.render_family_file,
 }
 
 
