@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.agreements import answers
+from bot.agreements import answers, family, family_listeners, postponed
+from bot.agreements import escalation as escalation_posts
+from bot.agreements import escalation_answers as escalations
 from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
+from bot.agreements import plan_render as veiligheidsplan
 from bot.agreements import reminders as agreement_reminders
+from bot.agreements import review_answers as review
 from bot.cases import listeners as cases
 from bot.cases import member_listeners as members
 from bot.cases import objects as case_objects
@@ -59,6 +63,9 @@ SUBCOMMANDS: dict[str, Route] = {
     "timeline": route(reports.timeline, Access.READ),
     "herstel": route(meetings.redraw, Access.STEER),
     "redraw": route(meetings.redraw, Access.STEER),
+    # The agreements for the family (issue 16): the casusregisseur's, checked by the handler.
+    "gezin": route(family_listeners.make_family_version, Access.STEER),
+    "family": route(family_listeners.make_family_version, Access.STEER),
     # Around the meeting (issue 15): the regisseurs read and summarise the prep; whether the
     # people involved were told the outcome.
     "voorbereiding": route(prep.review, Access.STEER),
@@ -82,6 +89,8 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
     ReminderKind.NO_NEXT_MEETING: rhythm.send_no_next_meeting,
     ReminderKind.AFTERCARE: closing_reminders.send_aftercare,
+    ReminderKind.ESCALATION_PICKUP: agreement_reminders.send_pickup,
+    ReminderKind.ESCALATION_PICKUP_AGAIN: agreement_reminders.send_pickup,
 }
 
 # The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
@@ -111,6 +120,11 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.CASE_JOINED: case_objects.render_joined,
     ObjectKind.CASE_CLOSING: closing_objects.render_announcement,
     ObjectKind.CLOSE_PROMPT: closing_objects.render_prompt,
+    ObjectKind.ESCALATION: escalation_posts.render_escalation,
+    ObjectKind.ESCALATION_NEWS: escalation_posts.render_news,
+    ObjectKind.VEILIGHEIDSPLAN: veiligheidsplan.render_plan,
+    ObjectKind.POSTPONED_PAST_MEETING: postponed.render_past_meeting_note,
+    ObjectKind.FAMILY_FILE: family.render_family_file,
 }
 
 
@@ -239,4 +253,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     app.view(ViewId.CHECK_NOTE)(
         acked_view(deps, answers.validate_note, answers.save_check_note, Access.MEMBER)
+    )
+
+    # The case between meetings (issue 16): every escalation has an owner ("Ik pak dit op",
+    # any participant; resolving: the owner or a regisseur).
+    app.action(ActionId.ESCALATION_PICK_UP)(acked(deps, escalations.pick_up, Access.MEMBER))
+    app.action(ActionId.ESCALATION_RESOLVE_OPEN)(
+        acked(deps, escalations.open_resolve_form, Access.MEMBER)
+    )
+    app.view(ViewId.ESCALATION_RESOLVE)(
+        acked_view(deps, escalations.validate_resolve, escalations.save_resolve, Access.MEMBER)
+    )
+    # Bodemeisen reviewed at "Zijn hier nog aanpassingen in nodig?" or from the home tab.
+    app.action(ActionId.BODEMEIS_KEEP)(acked(deps, review.keep_it, Access.STEER))
+    app.action(ActionId.BODEMEIS_CHANGE_OPEN)(acked(deps, review.open_change_form, Access.STEER))
+    app.action(ActionId.BODEMEIS_END_OPEN)(acked(deps, review.open_end_form, Access.STEER))
+    app.view(ViewId.BODEMEIS_CHANGE)(
+        acked_view(deps, review.validate_change, review.save_change, Access.STEER)
+    )
+    app.view(ViewId.BODEMEIS_END)(
+        acked_view(deps, review.validate_end, review.save_end, Access.STEER)
     )

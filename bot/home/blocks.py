@@ -6,7 +6,7 @@ however many cases and actions someone has, the view stays valid.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,14 @@ from bot.kit.ids import ActionId, ViewId
 from bot.kit.payloads import Ref
 from flows.model import Catalogue
 from storage.absence import Absence
-from storage.home import ActionLine, BodemeisLine, CaseLine, HomeData, PrepLine
+from storage.home import (
+    ActionLine,
+    BodemeisLine,
+    CaseLine,
+    EscalationLine,
+    HomeData,
+    PrepLine,
+)
 
 HOME_BLOCK_LIMIT = 100
 PAGE_BLOCKS = 90  # room for the header, the page navigation and a note
@@ -80,7 +87,8 @@ def _case(
     return SectionBlock(text=md("\n".join(parts)))
 
 
-def _action(lang: str, line: ActionLine) -> list[Block]:
+def _action(lang: str, line: ActionLine, more_time: bool = False) -> list[Block]:
+    """`more_time`: the action is due and its date may still move once (issue 16)."""
     due = t(lang, "home.due", date=local_day(lang, line.due)) if line.due else ""
     late = f" {t(lang, 'home.late')}" if line.overdue else ""
     blocks: list[Block] = [
@@ -89,19 +97,14 @@ def _action(lang: str, line: ActionLine) -> list[Block]:
     if line.due is not None:
         # The same buttons (and the same checks) as the reminder DM for this action.
         ref = Ref(case_id=line.case_id, choice=token(line.agreement_id, line.due))
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    button(
-                        t(lang, "agreements.done_button"),
-                        ActionId.ACTION_DONE,
-                        ref,
-                        style="primary",
-                    ),
-                    button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
-                ]
+        elements = [
+            button(t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary")
+        ]
+        if more_time:
+            elements.append(
+                button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref)
             )
-        )
+        blocks.append(ActionsBlock(elements=elements))
     return blocks
 
 
@@ -138,6 +141,29 @@ def _prep(lang: str, line: PrepLine, tz: ZoneInfo) -> Block:
     )
 
 
+def _escalation(lang: str, line: EscalationLine, tz: ZoneInfo) -> Block:
+    """An open escalation (issue 16): nobody's yet gets "Ik pak dit op", an owned one
+    "Afhandelen"."""
+    owner = (
+        t(lang, "escalations.owned_line", owner=f"<@{line.owner}>")
+        if line.owner
+        else t(lang, "escalations.unowned_line")
+    )
+    text = t(
+        lang,
+        "escalations.home_line",
+        code=line.code,
+        kind=t(lang, f"escalations.kind_{line.kind}"),
+        when=local_time(lang, line.raised_at, tz),
+    )
+    ref = Ref(case_id=line.case_id, choice=str(line.escalation_id))
+    if line.owner is None:
+        accessory = button(t(lang, "escalations.pick_up"), ActionId.ESCALATION_PICK_UP, ref)
+    else:
+        accessory = button(t(lang, "escalations.resolve"), ActionId.ESCALATION_RESOLVE_OPEN, ref)
+    return SectionBlock(text=md(f"{text}\n{owner}"), accessory=accessory)
+
+
 def _part(title: str, items: list[Block], empty: str) -> list[Block]:
     return [
         DividerBlock(),
@@ -152,11 +178,23 @@ def home_blocks(
     catalogue: Catalogue,
     tz: ZoneInfo,
     absences: Mapping[int, list[Absence]] | None = None,
+    reviews: Sequence[Block] = (),
+    more_time: frozenset[int] = frozenset(),
 ) -> list[Block]:
-    """Everything, in the order a person needs it: what waits for me first, then my cases,
-    then one's own absence."""
+    """Everything, in the order a person needs it: open escalations first, then what waits
+    for me, then my cases, then one's own absence."""
     away = absences or {}
+    escalations = (
+        _part(
+            t(lang, "escalations.home_title"),
+            [_escalation(lang, line, tz) for line in data.escalations],
+            "",
+        )
+        if data.escalations
+        else []
+    )
     return [
+        *escalations,
         *_part(
             t(lang, "home.prep_title"),
             [_prep(lang, line, tz) for line in data.prep],
@@ -164,7 +202,11 @@ def home_blocks(
         ),
         *_part(
             t(lang, "home.actions_title"),
-            [block for line in data.actions for block in _action(lang, line)],
+            [
+                block
+                for line in data.actions
+                for block in _action(lang, line, line.agreement_id in more_time)
+            ],
             t(lang, "home.no_actions"),
         ),
         *_part(
@@ -172,6 +214,7 @@ def home_blocks(
             [_bodemeis(lang, line, tz) for line in data.bodemeisen],
             t(lang, "home.no_bodemeisen"),
         ),
+        *(_part(t(lang, "review.home_title"), list(reviews), "") if reviews else []),
         *_part(
             t(lang, "home.cases_title"),
             [_case(lang, line, catalogue, tz, away) for line in data.cases],
@@ -190,8 +233,10 @@ def home_view(
     *,
     page: int = 0,
     absences: Mapping[int, list[Absence]] | None = None,
+    reviews: Sequence[Block] = (),
+    more_time: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
-    body = home_blocks(lang, data, catalogue, tz, absences)
+    body = home_blocks(lang, data, catalogue, tz, absences, reviews, more_time)
     pages = max(1, -(-len(body) // PAGE_BLOCKS))
     page = min(max(page, 0), pages - 1)
     blocks: list[Block] = [HeaderBlock(text=t(lang, "home.title"))]

@@ -73,6 +73,13 @@ class ActionId(StrEnum):
     AFTERCARE_REOPEN = "aftercare_reopen"
     ABSENCE_OPEN = "absence_open"
     ABSENCE_END = "absence_end"
+    # The case between meetings (issue 16): escalations with an owner, bodemeisen reviewed
+    # (blijft / aanpassen / beëindigen), the agreements for the family.
+    ESCALATION_PICK_UP = "escalation_pick_up"
+    ESCALATION_RESOLVE_OPEN = "escalation_resolve_open"
+    BODEMEIS_KEEP = "bodemeis_keep"
+    BODEMEIS_CHANGE_OPEN = "bodemeis_change_open"
+    BODEMEIS_END_OPEN = "bodemeis_end_open"
 
 
 class ObjectKind(StrEnum):
@@ -97,6 +104,12 @@ class ObjectKind(StrEnum):
     TIMELINE = "reports.timeline"
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
+    # The case between meetings (issue 16).
+    ESCALATION = "escalation.post"
+    ESCALATION_NEWS = "escalation.news"
+    VEILIGHEIDSPLAN = "case.veiligheidsplan"
+    POSTPONED_PAST_MEETING = "agreements.postponed"
+    FAMILY_FILE = "family.file"
     PREP_SUMMARY = "prep.summary"
     # A note about a case to a DM or the channel (bot/kit/notices.py); to a regisseur: someone
     # not in the case joined its channel, with buttons to register or remove them.
@@ -126,6 +139,10 @@ class ViewId(StrEnum):
     MEMBERS = "members"
     CLOSE_CASE = "close_case"
     ABSENCE = "absence"
+    # The case between meetings (issue 16).
+    ESCALATION_RESOLVE = "escalation_resolve"
+    BODEMEIS_CHANGE = "bodemeis_change"
+    BODEMEIS_END = "bodemeis_end"
 
 
 class Field(StrEnum):
@@ -169,6 +186,7 @@ class Field(StrEnum):
     HAND_OVER_TO = "hand_over_to"
     UNTIL = "until"
     STAND_IN = "stand_in"
+    RESOLUTION = "resolution"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.

@@ -18,6 +18,7 @@ from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.agreements.plan import want_plan
 from bot.closing.rows import close_and_show, want_prompt
 from bot.kit.clock import local_now
 from bot.kit.runtime import Declined, Deps
@@ -294,7 +295,11 @@ async def plan_meeting(
             case_id=case_id,
             meeting_id=meeting.id,
         )
-        rows = (await want_planning(session, deps, meeting, case.channel_id),)
+        rows = (
+            await want_planning(session, deps, meeting, case.channel_id),
+            # The veiligheidsplan names the next meeting (issue 16).
+            *await want_plan(session, deps, case=case),
+        )
     return Planned(meeting, rows)
 
 

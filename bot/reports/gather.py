@@ -34,6 +34,7 @@ from flows.scale import Tally
 from flows.steps import StepKind, step_by_key
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
 from storage.audit import deciders
+from storage.bodemeisen import BodemeisSeries, bodemeis_history
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
 from storage.involved import informed_of, views_of_meeting
@@ -59,6 +60,11 @@ async def gather_report(
         round_votes = {
             row_id(r): await votes(session, round_id=row_id(r)) for r in rounds if r.closed_at
         }
+        series = [
+            s
+            for s in await bodemeis_history(session, case_id=case_id)
+            if len(s.versions) > 1 or not s.active
+        ]
         by_decision = await deciders(session, meeting_id=meeting_id)
         views = await views_of_meeting(session, meeting_id=meeting_id)
         informed = await informed_of(session, meeting_id=meeting_id)
@@ -79,6 +85,8 @@ async def gather_report(
     people += list(by_decision.values())
     people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
     people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
+    people += [v.monitor_user_id or "" for s in series for v in s.versions if v.monitor_user_id]
+    people += [s.current.ended_by or "" for s in series if s.current.ended_by]
     names = await display_names(client, people)
     organisation = {m.user_id: m.organisation for m in members}
 
@@ -152,7 +160,45 @@ async def gather_report(
         ),
         closed=outcome.closed,
         **_agreements(lang, agreed, previous, next_meeting, names, tz),
+        bodemeis_history=tuple(_history(lang, one, names, tz) for one in series),
     )
+
+
+def _interval(lang: str, days: int | None) -> str:
+    if days in (7, 14, 28):
+        return t(lang, f"agreements.interval_{days}")
+    return t(lang, "report.every_days", n=days)
+
+
+def _history(
+    lang: str, series: BodemeisSeries, names: dict[str, str], tz: ZoneInfo
+) -> tuple[str, ...]:
+    """A bodemeis's versions, oldest first, then how it ended: what was agreed when."""
+    lines = [" ".join((series.versions[0].text or "").split())]
+    for v in series.versions:
+        lines.append(
+            t(
+                lang,
+                "report.version",
+                version=v.version,
+                since=local_time(lang, v.created_at, tz),
+                text=" ".join((v.text or "").split()),
+                monitor=names.get(v.monitor_user_id or "", v.monitor_user_id or "—"),
+                interval=_interval(lang, v.interval_days),
+            )
+        )
+    last = series.current
+    if last.status == AgreementStatus.ENDED:
+        lines.append(
+            t(
+                lang,
+                "report.ended",
+                when=local_time(lang, last.ended_at, tz),
+                by=names.get(last.ended_by or "", last.ended_by or "—"),
+                reason=" ".join((last.end_reason or "").split()),
+            )
+        )
+    return tuple(lines)
 
 
 def _agreements(

@@ -121,6 +121,11 @@ def render_markdown(lang: str, report: Report) -> str:
         f"- {e(b.text)} — {t(lang, 'report.monitor')}: {e(b.monitor)} — {e(b.interval)}"
         for b in report.bodemeisen
     ] or none()
+    if report.bodemeis_history:
+        lines.append(heading("report.bodemeis_history"))
+        for first, *rest in report.bodemeis_history:
+            lines.append(f"- {e(first)}")
+            lines += [f"  - {e(line)}" for line in rest]
     lines.append(heading("report.collaboration"))
     lines.append(f"- **{t(lang, 'report.next_meeting')}:** {_or_none(lang, report.next_meeting)}")
     lines.append(f"- **{t(lang, 'report.timeline')}:** {_or_none(lang, report.timeline)}")

@@ -81,6 +81,9 @@ class Report:
     closed: bool = False
     actions: tuple[ActionItem, ...] = ()
     bodemeisen: tuple[Bodemeis, ...] = ()
+    # Every bodemeis of the case that was changed or ended: one tuple of lines per bodemeis, its
+    # versions oldest first, then its end (issue 16).
+    bodemeis_history: tuple[tuple[str, ...], ...] = ()
     next_meeting: str | None = None
     timeline: str | None = None
     escalation_plan: str | None = None

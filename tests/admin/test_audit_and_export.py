@@ -72,6 +72,10 @@ def test_export_writes_the_whole_case_file_owner_only_and_audits_it(admin: Admin
     assert f"### {question}" in markdown
     assert "Moeder en twee kinderen; vader woont elders sinds maart." in markdown
     assert "Schaalvraag ronde 1" in markdown and "U0SANNE: 6" in markdown
+    # The veiligheidsplan, rewritten from the rows, with the emergency line (issue 16).
+    assert document["veiligheidsplan"].startswith(f"# Veiligheidsplan {seeded.code}")
+    assert "## Veiligheidsplan" in markdown and f"### Veiligheidsplan {seeded.code}" in markdown
+    assert "Bij acuut gevaar: 112" in markdown
 
     async def audited(db: Database) -> list[str]:
         async with db.session() as session:

@@ -354,7 +354,9 @@ async def test_lukt_niet_asks_a_reason_stores_it_encrypted_and_tells_the_lead(
     assert "Lukt niet" in text_of(fresh(h, "sanne", dm)) and action_ids(fresh(h, "sanne", dm)) == []
     told = text_of(h.sb.messages(CASE_CHANNEL)[-1])
     assert "<@U0PETRA>" in told and "Moeder weigert het huisbezoek" in told
-    assert all(r.status != ReminderStatus.PENDING for r in await stored_reminders(h))
+    # A high-priority action escalates: only its "nobody picked this up" DMs still wait.
+    waiting = [r.kind for r in await stored_reminders(h) if r.status == ReminderStatus.PENDING]
+    assert set(waiting) == {"escalation_pickup", "escalation_pickup_again"}
 
 
 async def test_forged_clicks_on_a_dm_change_nothing(harness: Harness) -> None:

@@ -109,8 +109,8 @@ async def test_niet_nageleefd_alerts_the_procesregisseur_with_the_plan_and_a_but
     cancelled, told = await stored_reminders(h, ReminderKind.BODEMEIS_ESCALATION)
     assert cancelled.status == ReminderStatus.CANCELLED
     assert (told.status, told.message_ts) == (ReminderStatus.SENT, alert["ts"])
-    # Like every reminder's post, it carries its reminder's id: a retry finds it, not resends.
-    assert alert["metadata"]["event_payload"] == {"reminder_id": told.id}
+    # The post is the escalation's outbox object: a retry finds it by its key, not resends.
+    assert alert["metadata"]["event_payload"] == {"key": "escalation:1"}
     assert check.escalation_ts == alert["ts"]
 
     # A participant cannot plan; the procesregisseur gets the plan modal in directe veiligheid.
@@ -294,7 +294,7 @@ async def test_the_next_meeting_opens_with_the_checks_since_the_last_one(
     await click_dm(h, "sanne", "check_not_met", dm)
     second = await start_meeting(h)
     overview = text_of(thread(h, second)[0])
-    assert "Controles van bodemeisen sinds het vorige overleg" in overview
+    assert "Bodemeisen van kracht, met de controles sinds het vorige overleg" in overview
     assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nageleefd" in overview
 
 
