@@ -25,6 +25,9 @@ class ActionId(StrEnum):
     MEETING_DECIDE = "meeting_decide"
     # The parent message's small button: draw the running meeting again (as /casus herstel).
     MEETING_REDRAW = "meeting_redraw"
+    # Attendance (issue 15): an invitee checks in; the regisseurs keep the list.
+    ATTENDANCE_CHECK_IN = "attendance_check_in"
+    ATTENDANCE_OPEN = "attendance_open"
     CONFIRM_CONFIDENTIALITY = "confirm_confidentiality"
     # One action id per score: Slack wants action ids unique within a block. The score itself
     # travels (and is validated) in the button's value; see VOTE_PATTERN.
@@ -93,6 +96,7 @@ class ViewId(StrEnum):
     AGREEMENT_CLOSURE = "agreement_closure"
     ACTION_NOT_POSSIBLE = "action_not_possible"
     CHECK_NOTE = "check_note"
+    ATTENDANCE = "attendance"
 
 
 class Field(StrEnum):
@@ -126,6 +130,9 @@ class Field(StrEnum):
     INFORMING = "informing"
     REASON = "reason"
     NOTE = "note"
+    ATTENDANCE_PRESENT = "attendance_present"
+    ATTENDANCE_EXCUSED = "attendance_excused"
+    ATTENDANCE_ABSENT = "attendance_absent"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.

@@ -85,6 +85,17 @@ async def display_names(client: AsyncWebClient, users: Iterable[str]) -> dict[st
     return names
 
 
+async def permalink(client: AsyncWebClient, channel: str | None, ts: str | None) -> str | None:
+    """A link to a message (a meeting's thread), or None when Slack cannot give one."""
+    if not channel or not ts:
+        return None
+    try:
+        return str((await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+    except SlackApiError as error:
+        log.info("no permalink for %s in %s: %s", ts, channel, error_code(error))
+        return None
+
+
 def uploaded_id(response: Any) -> str:
     """The id of the (first) file a files_upload_v2 call uploaded."""
     files = response.get("files") or [response.get("file") or {}]

@@ -38,6 +38,7 @@ from flows.meeting import MeetingState, Status, Transition, current_step
 from flows.model import Catalogue
 from flows.steps import Step
 from storage import audit
+from storage.attendance import mark
 from storage.cases import add_participants, case_by_id, close_case, participants, set_phase
 from storage.meetings import (
     dump_state,
@@ -49,7 +50,7 @@ from storage.meetings import (
 )
 from storage.meetings import invitees as invitees_of
 from storage.meetings import plan_meeting as store_meeting
-from storage.models import Case, Meeting, MeetingStatus, row_id
+from storage.models import Attendance, Case, Meeting, MeetingStatus, row_id
 from storage.reminders import cancel_reminders, move_meeting_reminders
 from storage.types import utcnow
 from storage.votes import close_round, open_round
@@ -135,6 +136,8 @@ async def _record(
                 detail=event.decision.key,
             )
         case MeetingStarted():
+            # Whoever starts the meeting is at the table; the others check in.
+            await mark(session, meeting_id=meeting_id, marks={actor: Attendance.PRESENT}, by=actor)
             await audit.record(
                 session,
                 actor=actor,

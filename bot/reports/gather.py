@@ -28,10 +28,11 @@ from flows.model import Catalogue, Decision, Outcome, Phase
 from flows.scale import Tally
 from flows.steps import StepKind, phase_steps
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
+from storage.attendance import missing_organisations, seats
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
-from storage.meetings import invitees, load_state, meeting_by_id, meetings_of_case
-from storage.models import Meeting, Role, row_id
+from storage.meetings import load_state, meeting_by_id, meetings_of_case
+from storage.models import Attendance, Meeting, Role, row_id
 from storage.votes import family_view, rounds_of_meeting, votes
 
 
@@ -46,7 +47,7 @@ async def gather_report(
             raise LookupError(f"no meeting {meeting_id}")
         case_id = row_id(case)
         members = await participants(session, case_id=case_id)
-        invited = await invitees(session, meeting_id=meeting_id)
+        table = await seats(session, meeting_id=meeting_id)
         replies = await contributions(session, meeting_id=meeting_id)
         rounds = await rounds_of_meeting(session, meeting_id=meeting_id)
         round_votes = {
@@ -66,7 +67,8 @@ async def gather_report(
             if next_meeting_ids
             else None
         )
-    people = [m.user_id for m in members] + [r.user_id for r in replies]
+    people = [m.user_id for m in members] + [s.user_id for s in table]
+    people += [r.user_id for r in replies]
     people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
     people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
     names = await display_names(client, people)
@@ -96,15 +98,26 @@ async def gather_report(
     )
     state = load_state(meeting)
     decision = phase.decision_point.option(state.decision) if state.decision else None
-    present = [m for m in members if m.user_id in invited]
-    absent = [m for m in members if m.user_id not in invited]
+    # Attendance as people checked in and the regisseurs marked it; nobody marked is absent.
+    status = {seat.user_id: seat.attendance for seat in table}
+    added = {seat.user_id for seat in table if seat.added}
+
+    def person(user: str) -> Person:
+        suffix = f" ({t(lang, 'report.added')})" if user in added else ""
+        return Person(names.get(user, user) + suffix, organisation.get(user, ""))
+
+    def having(*wanted: Attendance | None) -> tuple[Person, ...]:
+        return tuple(person(seat.user_id) for seat in table if status[seat.user_id] in wanted)
+
     return Report(
         code=case.code,
         phase=phase.title.get(lang),
         goal=phase.goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
-        attendees=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in present),
-        absent=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in absent),
+        attendees=having(Attendance.PRESENT),
+        excused=having(Attendance.EXCUSED),
+        absent=having(Attendance.ABSENT, None),
+        missing_organisations=tuple(missing_organisations(table, members)),
         confidentiality=tuple(
             (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
             for m in members

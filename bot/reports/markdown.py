@@ -58,8 +58,14 @@ def render_markdown(lang: str, report: Report) -> str:
         heading("report.attendees"),
     ]
     lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.attendees] or none()
+    lines.append(heading("report.excused"))
+    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.excused] or none()
     lines.append(heading("report.absent"))
     lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.absent] or none()
+    lines.append(heading("report.missing"))
+    lines += [f"- {e(org)}" for org in report.missing_organisations] or [
+        f"_{t(lang, 'report.all_at_table')}_"
+    ]
     lines.append(heading("report.confidentiality"))
     lines += [f"- {e(who)}: {e(when)}" for who, when in report.confidentiality] or [
         f"_{t(lang, 'report.no_guests')}_"

@@ -53,8 +53,8 @@ class Report:
     phase: str
     goal: str
     date: str
-    attendees: tuple[Person, ...]
-    absent: tuple[Person, ...]
+    attendees: tuple[Person, ...]  # present: checked in, or marked so by a regisseur
+    absent: tuple[Person, ...]  # marked absent, or never checked in
     confidentiality: tuple[tuple[str, str], ...]  # (guest, when confirmed)
     minutes: tuple[QuestionMinutes, ...]
     scale_question: str
@@ -72,3 +72,5 @@ class Report:
     informing: str | None = None
     closure_plan: str | None = None
     previous_actions: tuple[ActionItem, ...] = field(default=())
+    excused: tuple[Person, ...] = ()  # afgemeld
+    missing_organisations: tuple[str, ...] = ()  # of the case, with nobody present

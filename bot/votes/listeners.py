@@ -31,6 +31,7 @@ REFUSALS = {
     VoteRefusal.CLOSED: "votes.round_closed",
     VoteRefusal.NO_ROUND: "votes.no_round",
     VoteRefusal.NOT_INVITED: "votes.not_invited",
+    VoteRefusal.NOT_PRESENT: "votes.not_present",
 }
 
 

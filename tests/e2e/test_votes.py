@@ -133,7 +133,8 @@ async def test_a_vote_can_be_changed_until_the_reveal_and_not_after(harness: Har
     await h.settle()
     assert await stored_votes(h) == {"sanne": 9}
     assert "*9*" in last_private(h, "sanne")
-    assert "Gestemd: 1 van 6" in text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
+    # Petra started (present) and Sanne's vote checked her in: two at the table so far.
+    assert "Gestemd: 1 van 2 aanwezigen" in text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
 
     await click(h, "karim", "vote_reveal", voting)
     meeting = await stored_meeting(h)
@@ -283,7 +284,7 @@ async def test_two_hundred_people_vote_at_once(harness: Harness) -> None:
         counted = (await session.exec(text("SELECT COUNT(*) FROM vote"))).one()  # type: ignore[call-overload]
     assert counted[0] == 200
     live = text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
-    assert "Gestemd: 200 van 206" in live
+    assert "Gestemd: 200 van 201 aanwezigen" in live  # the voters and Petra, who started
     assert all(h.sb.mention(who) in live for who in crowd)
     # Far fewer message updates than clicks: the live message is refreshed in passes.
     updates = [c for c in h.sb.calls("chat.update") if c.args.get("ts") == voting["ts"]]
@@ -292,7 +293,7 @@ async def test_two_hundred_people_vote_at_once(harness: Harness) -> None:
 
     await click(h, "petra", "vote_reveal", h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
     revealed = text_of(results(h, thread_ts))
-    assert "200 van 206" in revealed and "*Mediaan:* 5,5" in revealed
+    assert "200 van 201" in revealed and "*Mediaan:* 5,5" in revealed
     assert all(h.sb.mention(who) in revealed for who in crowd)
 
 
