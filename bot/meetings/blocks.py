@@ -363,6 +363,7 @@ def question_message(
             ],
         )
     )
+    blocks.append(context(t(lang, "meeting.regisseurs_only")))
     return dicts(blocks)
 
 

@@ -152,6 +152,7 @@ def voting_message(lang: str, ballot: Ballot) -> list[dict[str, Any]]:
                 ],
             )
         )
+        blocks.append(context(t(lang, "votes.reveal_regisseurs")))
     return dicts(blocks)
 
 
@@ -235,15 +236,16 @@ def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
         lines = [t(lang, "votes.discuss"), *(f"• {p.text.get(lang)}" for p in prompts)]
         blocks.append(SectionBlock(text=md("\n".join(lines))))
     ref = Ref(meeting_id=results.meeting_id, scale_round=results.round)
-    blocks.append(
+    blocks += [
         ActionsBlock(
             block_id="after_reveal",
             elements=[
                 button(t(lang, "votes.new_round"), ActionId.VOTE_NEW_ROUND, ref),
                 button(t(lang, "votes.family_button"), ActionId.FAMILY_VIEW_OPEN, ref),
             ],
-        )
-    )
+        ),
+        context(t(lang, "meeting.regisseurs_only")),
+    ]
     return messages(blocks)
 
 
@@ -274,7 +276,8 @@ def back_at_scale(lang: str, meeting_id: int, last_round: int) -> list[dict[str,
         SectionBlock(
             text=md(t(lang, "votes.back_at_scale")),
             accessory=button(t(lang, "votes.new_round"), ActionId.VOTE_NEW_ROUND, ref),
-        )
+        ),
+        context(t(lang, "meeting.regisseurs_only")),
     ]
     return dicts(blocks)
 

@@ -116,8 +116,9 @@ def test_results_show_every_score_by_name_the_stats_and_the_spread_ask() -> None
     assert "*7* — <@U2>, <@U4>" in text and "*3* — <@U1>" in text
     assert "5 punten uit elkaar. <@U1> (laagste score) en <@U3> (hoogste score)" in text
     assert "Wat is de onderbouwing voor het cijfer?" in text
-    buttons = blocks[-1]["elements"]
+    buttons = blocks[-2]["elements"]
     assert [b["action_id"] for b in buttons] == ["vote_new_round", "family_view_open"]
+    assert "Alleen regisseurs" in blocks[-1]["elements"][0]["text"]
 
 
 def test_close_scores_need_no_spread_ask_and_halves_use_the_languages_mark() -> None:
