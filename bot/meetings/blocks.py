@@ -44,6 +44,7 @@ from bot.kit.blocks import (
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, Field, ViewId
 from bot.kit.payloads import Ref
+from bot.kit.scale_words import direction
 from flows.model import Catalogue, Phase
 from flows.steps import Step, StepKind
 from storage.attendance import Seat
@@ -308,6 +309,7 @@ def _question_text(lang: str, step: Step) -> str:
                 high=step.scale.label_10.get(lang),
             )
         )
+        lines.append(f"*{direction(lang, step.scale)}*")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.kit.blocks import MESSAGE_BLOCK_LIMIT
 from bot.kit.ids import ObjectKind
 from bot.kit.runtime import Deps
+from bot.kit.scale_words import scale_title
 from bot.meetings.applied import Applied
 from bot.meetings.blocks import Summary, SummaryItem, summary_messages
 from bot.meetings.objects import lane, want_in_thread
@@ -90,7 +91,10 @@ async def scale_part(
     has_scale = any(s.kind is StepKind.SCALE for s in steps)
     if not mine and family is None and not has_scale:
         return []
-    return summary_blocks(deps.settings.language, mine, family, points)
+    lang = deps.settings.language
+    latest = next((r.scale for r in reversed(rounds) if r.meeting_id == meeting_id), None)
+    scale = scale_title(lang, deps.catalogue, latest) if latest else None
+    return summary_blocks(lang, mine, family, points, scale)
 
 
 def with_summary_part(

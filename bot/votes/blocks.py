@@ -40,8 +40,9 @@ from bot.kit.blocks import (
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, Field, ViewId, vote_action
 from bot.kit.payloads import Ref
+from bot.kit.scale_words import direction
 from flows.model import Phase, Scale
-from flows.scale import SCORES, Tally, TrendPoint, by_score, outliers
+from flows.scale import SCORES, Tally, TrendPoint, by_score, outliers, per_scale
 from flows.steps import Step
 
 BAR_WIDTH = 20  # blocks in the longest bar: fits a phone screen in a code span
@@ -79,7 +80,8 @@ def name_lines(users: Sequence[str], limit: int = NAMES_PER_SECTION_CHARS) -> li
 
 
 def _scale_text(lang: str, scale: Scale) -> str:
-    return t(lang, "votes.labels", low=scale.label_1.get(lang), high=scale.label_10.get(lang))
+    labels = t(lang, "votes.labels", low=scale.label_1.get(lang), high=scale.label_10.get(lang))
+    return f"{labels}\n*{direction(lang, scale)}*"
 
 
 # --- the voting message ------------------------------------------------------------------------
@@ -201,6 +203,8 @@ def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "votes.results_header", round=results.round)[:HEADER_LIMIT])
     ]
+    if results.step.scale is not None:
+        blocks.append(context(direction(lang, results.step.scale)))
     if not tally.total:
         blocks.append(SectionBlock(text=md(t(lang, "votes.no_votes"))))
     else:
@@ -333,10 +337,17 @@ class RoundLine:
 
 
 def summary_blocks(
-    lang: str, rounds: Sequence[RoundLine], family: int | None, trend: Sequence[TrendPoint]
+    lang: str,
+    rounds: Sequence[RoundLine],
+    family: int | None,
+    trend: Sequence[TrendPoint],
+    scale: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The Schaalvraag's part of the meeting summary."""
+    """The Schaalvraag's part of the meeting summary. `scale` names the scale of the latest
+    score (its title); the case's trend is drawn on that scale only."""
     lines = [t(lang, "votes.summary_title")]
+    if scale:
+        lines.append(t(lang, "votes.summary_scale", scale=scale))
     if not rounds:
         lines.append(t(lang, "votes.summary_none"))
     for line in rounds:
@@ -357,7 +368,8 @@ def summary_blocks(
             lines.append(t(lang, "votes.summary_round_empty", round=line.round))
     if family is not None:
         lines.append(t(lang, "votes.summary_family", value=family))
-    medians = [number(lang, p.median) for p in trend if p.median is not None]
+    same_scale = per_scale(trend).get(trend[-1].scale, []) if trend else []
+    medians = [number(lang, p.median) for p in same_scale if p.median is not None]
     if len(medians) > 1:
         lines.append(t(lang, "votes.summary_trend", points=" → ".join(medians)))
     return dicts([SectionBlock(text=md(chunk)) for chunk in _join_lines(lines)])
@@ -394,27 +406,17 @@ def trend_message(
     points: Sequence[TrendPoint],
     phases: Mapping[str, Phase],
     tz: ZoneInfo,
+    titles: Mapping[str, str] | None = None,
 ) -> list[list[dict[str, Any]]]:
-    lines = [f"*{t(lang, 'trend.title', code=code)}*", *trend_lines(lang, points, phases, tz)]
-    for key in dict.fromkeys(p.phase for p in points):
-        phase = phases.get(key)
-        scale = _phase_scale(phase) if phase else None
-        if phase is not None and scale is not None:
-            lines.append(
-                t(
-                    lang,
-                    "trend.scale",
-                    phase=phase.title.get(lang),
-                    low=scale.label_1.get(lang),
-                    high=scale.label_10.get(lang),
-                )
-            )
+    """The trend, one part per scale under its own title: scores on different scales are
+    never read as one line."""
+    lines = [f"*{t(lang, 'trend.title', code=code)}*"]
+    for scale, scale_points in per_scale(points).items():
+        title = (titles or {}).get(scale) or scale
+        lines.append(t(lang, "trend.scale", scale=title))
+        lines += trend_lines(lang, scale_points, phases, tz)
     blocks: list[Block] = [SectionBlock(text=md(chunk)) for chunk in _join_lines(lines)]
     return messages(blocks)
-
-
-def _phase_scale(phase: Phase) -> Scale | None:
-    return next((s.scale for s in phase.sections if s.scale is not None), None)
 
 
 def chart_labels(lang: str, code: str) -> dict[str, str]:

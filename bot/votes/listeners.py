@@ -13,6 +13,7 @@ from bot.kit.forms import form_text, form_values, text_errors
 from bot.kit.ids import Field, vote_action
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
+from bot.kit.scale_words import direction, score_words
 from bot.meetings.show import show_move
 from bot.meetings.use_cases import Move, Stale, steer, step_of
 from bot.votes.blocks import family_view_modal
@@ -72,11 +73,26 @@ async def _told_vote(turn: CaseTurn, outcome: VoteOutcome, number: int, score: i
     # The voter's answer does not wait for the ballot: it says what is stored already.
     turn.deps.render_soon(outcome.rows)
     if outcome.stored:
-        await turn.tell(turn.t("votes.your_vote", round=number, value=score))
+        await turn.tell(_your_vote(turn, number, score))
     elif outcome.refusal is not None:
         await turn.tell(turn.t(REFUSALS[outcome.refusal], round=number))
     else:  # a newer click of theirs is already stored (or this one arrived twice)
         await turn.tell(turn.t("votes.newer_kept", round=number, value=outcome.kept))
+
+
+def _your_vote(turn: CaseTurn, number: int, score: int) -> str:
+    """'Je gaf een 8 in ronde 1 — weinig zorgen', with the scale's direction in words."""
+    step = step_of(turn.deps.catalogue, turn.meeting) if turn.meeting is not None else None
+    if step is None or step.scale is None:  # moved on since: say the score alone
+        return turn.t("votes.your_score", round=number, value=score)
+    scale = step.scale
+    return turn.t(
+        "votes.your_vote",
+        round=number,
+        value=score,
+        words=score_words(turn.lang, scale, score),
+        direction=direction(turn.lang, scale),
+    )
 
 
 # --- reveal and new round (regisseurs) ---------------------------------------------------------

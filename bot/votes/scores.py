@@ -6,7 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.scale import RoundScores, Tally, TrendPoint, trend
 from storage.models import row_id
-from storage.votes import closed_rounds_of_case, family_views_of_case
+from storage.votes import FamilyView, closed_rounds_of_case, family_views_of_case
 
 
 async def scores_of_case(
@@ -22,8 +22,15 @@ async def scores_of_case(
             phase=meeting.phase,
             round=scale_round.number,
             tally=Tally.from_counts(counts),
-            family=families[row_id(meeting)].value if row_id(meeting) in families else None,
+            family=_family(families, row_id(meeting), scale_round.step_key),
+            scale=scale_round.step_key,
         )
         for meeting, scale_round, counts in rows
     ]
     return rounds, trend(rounds)
+
+
+def _family(families: dict[int, FamilyView], meeting_id: int, scale: str) -> int | None:
+    """The family's view of that meeting, on that scale."""
+    view = families.get(meeting_id)
+    return view.value if view is not None and view.step_key in (scale, "") else None

@@ -79,14 +79,17 @@ async def test_a_whole_vote_blind_until_the_reveal(harness: Harness) -> None:
     shown = text_of(voting)
     assert SCALE_TEXT in shown and "ronde 1" in shown
     assert "1 = Zeer bezorgd" in shown and "10 = Niet bezorgd" in shown
+    assert "Hoe hoger het cijfer, hoe minder zorgen" in shown
     assert [f"vote_{n}" for n in range(1, 11)] == action_ids(voting)[:10]
 
     scores = {"sanne": 3, "joost": 7, "ilse": 8, "lotte": 6, "karim": 5}
     await asyncio.gather(*(vote(h, who, score, voting) for who, score in scores.items()))
     await h.settle()
     assert await stored_votes(h) == scores
-    assert "Je score in ronde 1: *3*" in last_private(h, "sanne")
-    assert "Your score in round 1: *8*" in last_private(h, "ilse")  # her Slack is in English
+    # Every voter is told their score in words, with the direction of the scale.
+    assert "Je gaf een *3* in ronde 1 — veel zorgen" in last_private(h, "sanne")
+    assert "hoe hoger het cijfer, hoe minder zorgen" in last_private(h, "sanne").lower()
+    assert "You gave a *8* in round 1 — few worries" in last_private(h, "ilse")  # English Slack
 
     live = text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
     assert "Gestemd: 5 van 6" in live
