@@ -37,15 +37,16 @@ async def tell_user(
     text: str,
     *,
     blocks: Sequence[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
 ) -> None:
-    """A private answer: ephemeral in the channel the user acted in, else (or when the bot is
-    not in that channel) as a DM."""
+    """A private answer: ephemeral in the channel the user acted in (in the thread they acted
+    in, when `thread_ts` names one), else (or when the bot is not in that channel) as a DM."""
     if not user_id:
         return
     if channel_id and not channel_id.startswith("D"):
         try:
             await client.chat_postEphemeral(
-                channel=channel_id, user=user_id, text=text, blocks=blocks
+                channel=channel_id, user=user_id, text=text, blocks=blocks, thread_ts=thread_ts
             )
             return
         except SlackApiError as error:

@@ -91,8 +91,9 @@ async def gather_report(
         if step.kind is StepKind.QUESTION
         and not (step.only_if_closing and not by_step.get(step.key))
     )
+    named = deps.settings.scores_named
     score_rounds = tuple(
-        _score_round(r.number, round_votes[row_id(r)], names)
+        _score_round(r.number, round_votes[row_id(r)], names, named=named)
         for r in rounds
         if row_id(r) in round_votes
     )
@@ -183,15 +184,20 @@ def _agreements(
     }
 
 
-def _score_round(number: int, scores: dict[str, int], names: dict[str, str]) -> ScoreRound:
+def _score_round(
+    number: int, scores: dict[str, int], names: dict[str, str], *, named: bool
+) -> ScoreRound:
+    """A revealed round: every score by name when scores are named (CASUSBOT_SCORES_NAMED),
+    else only how many gave each score."""
     tally = Tally.of(scores.values())
     ranked = sorted(((names.get(u, u), v) for u, v in scores.items()), key=lambda pair: pair[1])
     return ScoreRound(
         number=number,
-        scores=tuple(ranked),
+        scores=tuple(ranked) if named else (),
         median=tally.median,
         low=tally.minimum,
         high=tally.maximum,
+        counts=tuple((score, n) for score, n in tally.counts.items() if n),
     )
 
 

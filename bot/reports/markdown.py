@@ -91,6 +91,9 @@ def render_markdown(lang: str, report: Report) -> str:
         )
         lines.append(f"- {summary}")
         lines += [f"  - {e(name)}: {score}" for name, score in round_.scores]
+        if not round_.scores and round_.counts:
+            counts = ", ".join(f"{score} ({n}×)" for score, n in round_.counts)
+            lines.append(f"  - {t(lang, 'report.distribution', counts=counts)}")
     lines.append(f"\n**{t(lang, 'report.family_view')}:** {_or_none(lang, report.family_view)}")
     lines.append(heading("report.decision"))
     if report.decision:

@@ -30,6 +30,7 @@ class ScoreRound:
     median: float | None
     low: int | None
     high: int | None
+    counts: tuple[tuple[int, int], ...] = ()  # (score, how many gave it): the distribution
 
 
 @dataclass(frozen=True, slots=True)

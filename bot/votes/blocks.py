@@ -97,6 +97,7 @@ class Ballot:
     voters: Sequence[str]
     eligible: int
     open: bool = True
+    named: bool = False  # CASUSBOT_SCORES_NAMED: the reveal names who gave which score
 
 
 def voting_message(lang: str, ballot: Ballot) -> list[dict[str, Any]]:
@@ -126,7 +127,7 @@ def voting_message(lang: str, ballot: Ballot) -> list[dict[str, Any]]:
                 ],
             )
         )
-        blocks.append(context(t(lang, "votes.how")))
+        blocks.append(context(t(lang, "votes.how", shown=shown(lang, ballot.named))))
     n, m = len(ballot.voters), ballot.eligible
     if ballot.open:
         blocks.append(SectionBlock(text=md(t(lang, "votes.voted", n=n, m=m))))
@@ -194,11 +195,18 @@ class Results:
     votes: Mapping[str, int]  # user -> score
     eligible: int
     spread_threshold: int
+    named: bool = False  # CASUSBOT_SCORES_NAMED
+
+
+def shown(lang: str, named: bool) -> str:
+    """What everyone sees of a score once revealed: the promise every text about scores makes."""
+    return t(lang, "votes.shown_named" if named else "votes.shown_anonymous")
 
 
 def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
-    """Every score by name, the distribution, median and range; the spread question when the
-    scores lie far apart; then the onderbouwing prompts. Split over messages if it must be."""
+    """The distribution, median and range, every score by name when scores are named; the
+    spread question when the scores lie far apart (naming the lowest and highest scorers only
+    when scores are named); then the onderbouwing prompts. Split over messages if need be."""
     tally = Tally.of(results.votes.values())
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "votes.results_header", round=results.round)[:HEADER_LIMIT])
@@ -224,8 +232,21 @@ def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
                 )
             )
         )
-        blocks += _per_person(lang, results.votes)
         far = outliers(results.votes, results.spread_threshold)
+        if not results.named:
+            # Only the distribution; the lowest and highest scorers are asked privately.
+            if far is not None:
+                ask = t(
+                    lang,
+                    "votes.spread_ask_anonymous",
+                    spread=tally.spread,
+                    low=tally.minimum,
+                    high=tally.maximum,
+                )
+                blocks.append(SectionBlock(text=md(ask)))
+            far = None
+        else:
+            blocks += _per_person(lang, results.votes)
         if far is not None:
             ask = t(
                 lang,

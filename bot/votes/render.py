@@ -84,6 +84,7 @@ async def render_ballot(deps: Deps, ctx: RenderContext) -> Rendered:
         voters=who,
         eligible=len(eligible),
         open=scale_round.closed_at is None,
+        named=deps.settings.scores_named,
     )
     rendered = await post_or_update(
         ctx,
@@ -113,6 +114,7 @@ async def results_for(
         votes=scores,
         eligible=len(eligible),
         spread_threshold=deps.settings.spread_threshold,
+        named=deps.settings.scores_named,
     )
     return results_messages(deps.settings.language, results)
 

@@ -256,6 +256,9 @@ async def test_attendance_is_what_people_checked_in_as(harness: Harness) -> None
     assert "Joost Bakker" not in present and "Ilse Jansen" not in present
     assert "Joost Bakker" in markdown.split("## Afgemeld")[1].split("## ")[0]
     assert "Ilse Jansen" in markdown.split("## Afwezig")[1].split("## ")[0]
+    # Scores without names (the default): the report gives the distribution only.
+    scores = markdown.split("## Schaalvraag")[1].split("## ")[0]
+    assert "verdeling: 6 (1×), 7 (1×)" in scores and "Lotte Visser" not in scores
     missing = markdown.split("## Organisaties van de casus zonder iemand aan tafel")[1]
     assert "Reclassering Nederland" in missing.split("## ")[0]
 

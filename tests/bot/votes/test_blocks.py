@@ -110,7 +110,8 @@ def test_the_bar_chart_scales_to_the_longest_bar() -> None:
 def test_results_show_every_score_by_name_the_stats_and_the_spread_ask() -> None:
     step = scale_step()
     votes = {"U1": 3, "U2": 7, "U3": 8, "U4": 7}
-    messages = results_messages("nl", Results(step, 5, 1, votes, eligible=6, spread_threshold=3))
+    results = Results(step, 5, 1, votes, eligible=6, spread_threshold=3, named=True)
+    messages = results_messages("nl", results)
     assert len(messages) == 1
     blocks = checked(messages[0])
     text = all_text(blocks)
@@ -121,6 +122,16 @@ def test_results_show_every_score_by_name_the_stats_and_the_spread_ask() -> None
     buttons = blocks[-2]["elements"]
     assert [b["action_id"] for b in buttons] == ["vote_new_round", "family_view_open"]
     assert "Alleen regisseurs" in blocks[-1]["elements"][0]["text"]
+
+
+def test_without_names_the_results_show_only_the_distribution() -> None:
+    step = scale_step()
+    votes = {"U1": 3, "U2": 7, "U3": 8, "U4": 7}
+    messages = results_messages("nl", Results(step, 5, 1, votes, eligible=6, spread_threshold=3))
+    text = all_text(checked(messages[0]))
+    assert "<@" not in text and "per persoon" not in text
+    assert "*Gestemd:* 4 van 6 aanwezigen" in text and " 7 │ " in text
+    assert "5 punten uit elkaar (3 tot 8)" in text and "privé" in text
 
 
 def test_close_scores_need_no_spread_ask_and_halves_use_the_languages_mark() -> None:
@@ -138,7 +149,7 @@ def test_a_round_without_votes_says_so() -> None:
 
 def test_results_of_a_thousand_voters_are_split_over_messages_within_limits() -> None:
     votes = {u: 1 + i % 10 for i, u in enumerate(users(1000))}
-    messages = results_messages("nl", Results(scale_step(), 5, 1, votes, 1000, 3))
+    messages = results_messages("nl", Results(scale_step(), 5, 1, votes, 1000, 3, named=True))
     for blocks in messages:
         checked(blocks)
     text = "".join(all_text(b) for b in messages)
