@@ -209,20 +209,34 @@ def early_start(lang: str, text: str, ref: Ref) -> list[dict[str, Any]]:
     return dicts(blocks)
 
 
+def _progress(lang: str, view: MeetingView) -> str:
+    if view.ended:
+        return t(lang, "meeting.progress_ended")
+    if view.step is None:
+        return t(lang, "meeting.progress_not_started")
+    return t(
+        lang,
+        "meeting.progress",
+        section=view.step.section.title.get(lang),
+        n=view.step.number,
+        m=view.step.total,
+    )
+
+
+def parent_text(lang: str, view: MeetingView) -> str:
+    """The parent message's fallback text (notifications, search, screen readers): the meeting
+    and where it is now — the question under discussion — or that it ended."""
+    head = t(lang, "meeting.header", code=view.code)
+    if view.ended:
+        return f"{head}: {t(lang, 'meeting.ended_text')}"
+    if view.step is None:
+        return head
+    return f"{head} · {view.step.section.title.get(lang)}: {view.step.text.get(lang)}"
+
+
 def parent_message(lang: str, view: MeetingView, tz: ZoneInfo) -> list[dict[str, Any]]:
     phase = view.phase
-    if view.ended:
-        progress = t(lang, "meeting.progress_ended")
-    elif view.step is None:
-        progress = t(lang, "meeting.progress_not_started")
-    else:
-        progress = t(
-            lang,
-            "meeting.progress",
-            section=view.step.section.title.get(lang),
-            n=view.step.number,
-            m=view.step.total,
-        )
+    progress = _progress(lang, view)
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "meeting.header", code=view.code)[:HEADER_LIMIT]),
         SectionBlock(
@@ -413,6 +427,9 @@ class Summary:
     next_phase: Phase | None
     closed: bool
     skipped: Sequence[Step] = ()
+    # The next meeting when one is planned already: when (local, formatted) and its phase.
+    next_meeting: str | None = None
+    next_meeting_phase: Phase | None = None
 
 
 def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
@@ -443,6 +460,11 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
     blocks.append(SectionBlock(text=md(decision)))
     if summary.closed:
         after = t(lang, "summary.closed")
+    elif summary.next_meeting is not None:
+        phase = summary.next_meeting_phase or summary.next_phase or summary.phase
+        after = t(
+            lang, "summary.next_planned", when=summary.next_meeting, phase=phase.title.get(lang)
+        )
     else:
         phase = summary.next_phase or summary.phase
         after = t(lang, "summary.next", phase=phase.title.get(lang))

@@ -24,6 +24,7 @@ from bot.meetings.blocks import (
     MeetingView,
     overview_message,
     parent_message,
+    parent_text,
     passed_question,
     planning_message,
     question_message,
@@ -127,7 +128,7 @@ async def render_parent(deps: Deps, ctx: RenderContext) -> Rendered:
         missing=missing_organisations(table, members),
         attendance=here if running else None,
     )
-    text = t(lang, "meeting.header" if ctx.ts is None else "meeting.updated", code=view.code)
+    text = parent_text(lang, view)
     rendered = await post_or_update(
         ctx, text=text, blocks=parent_message(lang, view, deps.settings.timezone)
     )
@@ -169,8 +170,11 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
         blocks += agreement_buttons(lang, step, ref) or []
         text = step.text.get(lang)
     else:
-        blocks = passed_question(lang, step, skipped=step.key in state.skipped)
-        text = t(lang, "meeting.updated")
+        skipped = step.key in state.skipped
+        blocks = passed_question(lang, step, skipped=skipped)
+        # What changed, for notifications and screen readers: the question, and that it passed.
+        note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
+        text = f"{note}: {step.text.get(lang)}"
     rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if current and rendered.ts != meeting.question_ts:
         await _remember(stored.meeting_id, deps, question_ts=rendered.ts)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.kit.blocks import MESSAGE_BLOCK_LIMIT
+from bot.kit.blocks import MESSAGE_BLOCK_LIMIT, local_time
 from bot.kit.ids import ObjectKind
 from bot.kit.runtime import Deps
 from bot.kit.scale_words import scale_title
@@ -24,7 +24,7 @@ from bot.votes.scores import scores_of_case
 from flows.decisions import resolve
 from flows.steps import Step, StepKind, phase_steps
 from storage.contributions import contributions
-from storage.meetings import load_state
+from storage.meetings import load_state, next_planned
 from storage.models import Case, Meeting, row_id
 
 
@@ -75,9 +75,22 @@ async def summary_parts(
         next_phase=catalogue.phase(next_phase) if next_phase else None,
         closed=closed,
         skipped=[s for s in steps if s.key in state.skipped],
+        **await _next_meeting(session, deps, case),
     )
     scale = await scale_part(session, deps, meeting, steps)
     return with_summary_part(summary_messages(lang, summary), scale)
+
+
+async def _next_meeting(session: AsyncSession, deps: Deps, case: Case) -> dict[str, Any]:
+    """The case's next planned meeting, for the summary's last line (no "plan it" when it is)."""
+    planned = await next_planned(session, case_id=row_id(case))
+    if planned is None or planned.scheduled_at is None:
+        return {}
+    lang, tz = deps.settings.language, deps.settings.timezone
+    return {
+        "next_meeting": local_time(lang, planned.scheduled_at, tz),
+        "next_meeting_phase": deps.catalogue.phase(planned.phase),
+    }
 
 
 async def scale_part(

@@ -88,7 +88,7 @@ async def render_ballot(deps: Deps, ctx: RenderContext) -> Rendered:
     )
     rendered = await post_or_update(
         ctx,
-        text=t(lang, "votes.header", round=scale_round.number),
+        text=t(lang, "votes.ballot_text", round=scale_round.number, question=step.text.get(lang)),
         blocks=voting_message(lang, ballot),
     )
     if rendered.ts and rendered.ts != scale_round.message_ts:
