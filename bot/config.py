@@ -97,6 +97,11 @@ class Settings:
     # next start) may take it over, and how often each process looks for rows to render.
     outbox_lease_seconds: float = 30.0
     outbox_poll_seconds: float = 2.0
+    # Scores with names (issue 18): whether the reveal and the report name who gave which
+    # score, or show only the distribution (and privately ask the lowest and highest scorers for
+    # their onderbouwing). Off by default: a professional's score is personal data the method
+    # does not need by name, and an anonymous reveal keeps scores independent.
+    scores_named: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -203,6 +208,7 @@ def load_settings(
             "CASUSBOT_NO_NEXT_MEETING_DAYS", get("CASUSBOT_NO_NEXT_MEETING_DAYS") or "2", 1, 20
         ),
         max_meeting_interval=parse_meeting_intervals(get("CASUSBOT_MAX_MEETING_INTERVAL") or ""),
+        scores_named=_bool("CASUSBOT_SCORES_NAMED", get("CASUSBOT_SCORES_NAMED") or "false"),
     )
 
 
@@ -321,6 +327,15 @@ def _int(name: str, value: str, low: int, high: int) -> int:
     if not low <= number <= high:
         raise SettingsError(name, f"{number} is outside {low}..{high}.")
     return number
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "yes", "ja", "1", "on"):
+        return True
+    if lowered in ("false", "no", "nee", "0", "off"):
+        return False
+    raise SettingsError(name, f"'{value}' is not true or false.")
 
 
 def _seconds(name: str, value: str, low: float, high: float) -> float:

@@ -149,6 +149,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.view(ViewId.PLAN_MEETING)(
         acked_view(deps, meetings.validate_plan, meetings.plan, Access.STEER)
     )
+    # Attendance (issue 15): participants check in; the regisseurs keep the list.
+    app.action(ActionId.ATTENDANCE_CHECK_IN)(acked(deps, meetings.check_in, Access.MEMBER))
+    app.action(ActionId.ATTENDANCE_OPEN)(acked(deps, meetings.open_attendance_form, Access.STEER))
+    app.view(ViewId.ATTENDANCE)(
+        acked_view(deps, meetings.validate_attendance, meetings.save_attendance, Access.STEER)
+    )
     app.view(ViewId.FAMILY_VIEW)(
         acked_view(deps, involved.validate_views, involved.save_views, Access.STEER)
     )

@@ -150,6 +150,9 @@ class RoundScores:
     round: int
     tally: Tally
     family: int | None = None  # the visie van betrokkenen recorded at that meeting
+    # The scale it was given on (the scale question's key): scores on different scales
+    # (directe veiligheid, stabiele veiligheid, kwaliteit van leven) never share a line.
+    scale: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,7 @@ class TrendPoint:
     phase: str
     rounds: tuple[tuple[int, float], ...]  # (round, median) of every round with votes
     family: int | None
+    scale: str = ""
 
     @property
     def median(self) -> float | None:
@@ -167,15 +171,25 @@ class TrendPoint:
 
 
 def trend(rounds: Sequence[RoundScores]) -> list[TrendPoint]:
-    """Per meeting, in the order given: each round's median and the family's view."""
-    points: dict[int, TrendPoint] = {}
+    """Per meeting and scale, in the order given: each round's median and the family's view.
+    A meeting that voted on two scales (it changed phase) is a point on each."""
+    points: dict[tuple[int, str], TrendPoint] = {}
     for scores in rounds:
-        known = points.get(scores.meeting_id)
+        at = (scores.meeting_id, scores.scale)
+        known = points.get(at)
         medians = known.rounds if known else ()
         if scores.tally.median is not None:
             medians = (*medians, (scores.round, scores.tally.median))
         family = scores.family if scores.family is not None else (known.family if known else None)
-        points[scores.meeting_id] = TrendPoint(
-            scores.meeting_id, scores.held_at, scores.phase, medians, family
+        points[at] = TrendPoint(
+            scores.meeting_id, scores.held_at, scores.phase, medians, family, scores.scale
         )
     return list(points.values())
+
+
+def per_scale(points: Sequence[TrendPoint]) -> dict[str, list[TrendPoint]]:
+    """The points of each scale, scales in the order they were first used."""
+    lines: dict[str, list[TrendPoint]] = {}
+    for point in points:
+        lines.setdefault(point.scale, []).append(point)
+    return lines

@@ -51,6 +51,8 @@ class CaseLine:
     # "Overleg te lang geleden": longer between meetings than the phase allows (storage.rhythm);
     # only judged when home_data is given the limits.
     meeting_overdue: bool = False
+    # The scale the latest score was given on (its scale question's key).
+    latest_scale: str | None = None
 
     @property
     def steering(self) -> bool:
@@ -194,6 +196,7 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
     ).one()
     rounds = await closed_rounds_of_case(session, case_id=case_id)
     latest = Tally.from_counts(rounds[-1][2]).median if rounds else None
+    latest_scale = rounds[-1][1].step_key if rounds else None
     overdue_actions = (
         await session.exec(
             select(func.count()).where(
@@ -217,6 +220,7 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
         next_meeting=next_meeting,
         latest_median=latest,
         overdue=int(overdue_actions) + broken,
+        latest_scale=latest_scale,
     )
 
 

@@ -66,6 +66,25 @@ async def next_planned(session: AsyncSession, *, case_id: int) -> Meeting | None
     return (await session.exec(query)).first()
 
 
+async def planned_meetings(session: AsyncSession, *, case_id: int) -> list[Meeting]:
+    query = (
+        select(Meeting)
+        .where(Meeting.case_id == case_id, Meeting.status == MeetingStatus.PLANNED)
+        .order_by(col(Meeting.scheduled_at), col(Meeting.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def latest_ended(session: AsyncSession, *, case_id: int) -> Meeting | None:
+    """The case's meeting that ended last (the one `/casus verslag` reports)."""
+    query = (
+        select(Meeting)
+        .where(Meeting.case_id == case_id, Meeting.status == MeetingStatus.ENDED)
+        .order_by(col(Meeting.ended_at).desc().nulls_last(), col(Meeting.id).desc())
+    )
+    return (await session.exec(query)).first()
+
+
 async def running_meeting(session: AsyncSession, *, case_id: int) -> Meeting | None:
     query = select(Meeting).where(
         Meeting.case_id == case_id, Meeting.status == MeetingStatus.RUNNING

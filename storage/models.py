@@ -37,6 +37,14 @@ class MeetingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Attendance(StrEnum):
+    """Who was at the table (issue 15): checked in, excused beforehand, or not there."""
+
+    PRESENT = "present"
+    EXCUSED = "afgemeld"
+    ABSENT = "absent"
+
+
 class Case(SQLModel, table=True):
     __tablename__ = "case"
 
@@ -91,7 +99,17 @@ class Participant(SQLModel, table=True):
 
 class Meeting(SQLModel, table=True):
     __tablename__ = "meeting"
-    __table_args__ = (Index("ix_meeting_case_status", "case_id", "status"),)
+    __table_args__ = (
+        Index("ix_meeting_case_status", "case_id", "status"),
+        # One meeting of a case runs at a time: two starts at once cannot both win.
+        Index(
+            "uq_meeting_one_running",
+            "case_id",
+            unique=True,
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
@@ -123,6 +141,12 @@ class MeetingInvitee(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     user_id: str = Field(max_length=32)
+    # Attendance (storage/attendance.py): None until they check in or a regisseur marks them;
+    # who set it and when. `added_by`: a regisseur added them at the table (not invited).
+    attendance: str | None = Field(default=None, max_length=10)
+    attendance_by: str | None = Field(default=None, max_length=32)
+    attendance_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    added_by: str | None = Field(default=None, max_length=32)
 
 
 class Contribution(SQLModel, table=True):

@@ -19,7 +19,8 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.scale import ACTION_TS_WIDTH
-from storage.models import Meeting, MeetingInvitee, Participant
+from storage.attendance import may_vote_clause
+from storage.models import Attendance, Meeting, MeetingInvitee, Participant
 from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
 
@@ -64,6 +65,7 @@ class VoteRefusal(StrEnum):
     NO_ROUND = "no_round"
     CLOSED = "closed"
     NOT_INVITED = "not_invited"
+    NOT_PRESENT = "not_present"  # invited, but marked afgemeld or absent
 
 
 # --- rounds ------------------------------------------------------------------------------------
@@ -149,14 +151,20 @@ async def cast_vote(
 ) -> int | None:
     """Store `value` for `user_id` in the round; returns the round's id when it was stored.
 
-    None means nothing changed: the round is closed or unknown, the user is not invited, or a
-    click with a newer `action_ts` is already stored (`why_not_stored` tells which).
+    None means nothing changed: the round is closed or unknown, the user is not invited (or
+    marked afgemeld or absent), or a click with a newer `action_ts` is already stored
+    (`why_not_stored` tells which). Who may vote: an invitee who is present or not marked yet
+    (the caller checks a voter in with storage.attendance.check_in).
     """
     if not 1 <= value <= 10 or len(action_ts) != ACTION_TS_WIDTH:
         raise ValueError("value must be 1..10 and action_ts fixed width (flows.scale)")
     invited = (
         select(MeetingInvitee.id)
-        .where(MeetingInvitee.meeting_id == meeting_id, MeetingInvitee.user_id == user_id)
+        .where(
+            MeetingInvitee.meeting_id == meeting_id,
+            MeetingInvitee.user_id == user_id,
+            may_vote_clause(),
+        )
         .exists()
     )
     # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
@@ -203,11 +211,14 @@ async def why_not_stored(
         return VoteRefusal.NO_ROUND
     if scale_round.closed_at is not None:
         return VoteRefusal.CLOSED
-    query = select(MeetingInvitee.id).where(
+    query = select(MeetingInvitee.id, MeetingInvitee.attendance).where(
         MeetingInvitee.meeting_id == meeting_id, MeetingInvitee.user_id == user_id
     )
-    if (await session.exec(query)).first() is None:
+    found = (await session.exec(query)).first()
+    if found is None:
         return VoteRefusal.NOT_INVITED
+    if found[1] not in (None, Attendance.PRESENT.value):
+        return VoteRefusal.NOT_PRESENT
     return None
 
 
@@ -241,7 +252,8 @@ async def distribution(session: AsyncSession, *, round_id: int) -> dict[int, int
 
 
 async def eligible_voters(session: AsyncSession, *, meeting_id: int, case_id: int) -> list[str]:
-    """The meeting's invitees who are (still) participants of the case: who may vote."""
+    """The meeting's invitees who are present and (still) participants of the case: who is
+    asked to vote ("5 van 6 aanwezigen")."""
     query = (
         select(MeetingInvitee.user_id)
         .join(
@@ -250,7 +262,10 @@ async def eligible_voters(session: AsyncSession, *, meeting_id: int, case_id: in
             & (col(Participant.case_id) == case_id)
             & col(Participant.removed_at).is_(None),
         )
-        .where(MeetingInvitee.meeting_id == meeting_id)
+        .where(
+            MeetingInvitee.meeting_id == meeting_id,
+            MeetingInvitee.attendance == Attendance.PRESENT.value,
+        )
         .order_by(col(MeetingInvitee.id))
     )
     return list((await session.exec(query)).all())

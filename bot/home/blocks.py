@@ -25,6 +25,7 @@ from bot.kit.blocks import button, context, local_day, local_time, md, number
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, ViewId
 from bot.kit.payloads import Ref
+from bot.kit.scale_words import scale_title
 from flows.model import Catalogue
 from storage.absence import Absence
 from storage.home import (
@@ -76,7 +77,9 @@ def _case(
         else t(lang, "home.no_meeting"),
     ]
     if line.latest_median is not None:
-        parts.append(t(lang, "home.latest_score", score=number(lang, line.latest_median)))
+        scale = scale_title(lang, catalogue, line.latest_scale or "")
+        score = number(lang, line.latest_median)
+        parts.append(t(lang, "home.latest_score", score=score, scale=scale))
     if line.steering and line.overdue:
         parts.append(t(lang, "home.overdue", n=line.overdue))
     # Issue 16: meetings too far apart for the phase; who in the case is away (regisseurs).

@@ -26,6 +26,9 @@ class ActionId(StrEnum):
     MEETING_TO_AGREEMENTS = "meeting_to_agreements"
     # The parent message's small button: draw the running meeting again (as /casus herstel).
     MEETING_REDRAW = "meeting_redraw"
+    # Attendance (issue 15): an invitee checks in; the regisseurs keep the list.
+    ATTENDANCE_CHECK_IN = "attendance_check_in"
+    ATTENDANCE_OPEN = "attendance_open"
     CONFIRM_CONFIDENTIALITY = "confirm_confidentiality"
     # One action id per score: Slack wants action ids unique within a block. The score itself
     # travels (and is validated) in the button's value; see VOTE_PATTERN.
@@ -143,6 +146,7 @@ class ViewId(StrEnum):
     ESCALATION_RESOLVE = "escalation_resolve"
     BODEMEIS_CHANGE = "bodemeis_change"
     BODEMEIS_END = "bodemeis_end"
+    ATTENDANCE = "attendance"
 
 
 class Field(StrEnum):
@@ -187,6 +191,9 @@ class Field(StrEnum):
     UNTIL = "until"
     STAND_IN = "stand_in"
     RESOLUTION = "resolution"
+    ATTENDANCE_PRESENT = "attendance_present"
+    ATTENDANCE_EXCUSED = "attendance_excused"
+    ATTENDANCE_ABSENT = "attendance_absent"
 
 
 # Every vote button's action id (vote_1 .. vote_10), for one listener registration.

@@ -256,9 +256,22 @@ class Turn:
         view = self.body.get("view")
         return view if isinstance(view, dict) else {}
 
+    @property
+    def thread_ts(self) -> str | None:
+        """The thread the user acted in (a click on a message in a thread, a thread reply)."""
+        return thread_of_body(self.body)
+
     async def tell(self, text: str, *, blocks: Sequence[dict[str, Any]] | None = None) -> None:
-        """A private answer to the user: in the channel they acted in, else as a DM."""
-        await tell_user(self.client, self.user_id, self.channel_id, text, blocks=blocks)
+        """A private answer to the user: in the channel (and thread) they acted in, else as a
+        DM."""
+        await tell_user(
+            self.client,
+            self.user_id,
+            self.channel_id,
+            text,
+            blocks=blocks,
+            thread_ts=self.thread_ts,
+        )
 
     async def answer(self, text: str, *, blocks: Sequence[dict[str, Any]] | None = None) -> None:
         """A private answer to a slash command: through its response_url, which works even
@@ -331,6 +344,14 @@ def user_and_channel(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if not channel and isinstance(body.get("container"), Mapping):
         channel = body["container"].get("channel_id")
     return user, channel
+
+
+def thread_of_body(body: Mapping[str, Any]) -> str | None:
+    """The thread a request happened in: the clicked message's thread, or a reply's."""
+    for holder in (body.get("container"), body.get("message"), body.get("event")):
+        if isinstance(holder, Mapping) and holder.get("thread_ts"):
+            return str(holder["thread_ts"])
+    return None
 
 
 def build_turn(

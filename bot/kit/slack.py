@@ -40,15 +40,16 @@ async def tell_user(
     text: str,
     *,
     blocks: Sequence[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
 ) -> None:
-    """A private answer: ephemeral in the channel the user acted in, else (or when the bot is
-    not in that channel) as a DM."""
+    """A private answer: ephemeral in the channel the user acted in (in the thread they acted
+    in, when `thread_ts` names one), else (or when the bot is not in that channel) as a DM."""
     if not user_id:
         return
     if channel_id and not channel_id.startswith("D"):
         try:
             await client.chat_postEphemeral(
-                channel=channel_id, user=user_id, text=text, blocks=blocks
+                channel=channel_id, user=user_id, text=text, blocks=blocks, thread_ts=thread_ts
             )
             return
         except SlackApiError as error:
@@ -86,6 +87,17 @@ async def display_names(client: AsyncWebClient, users: Iterable[str]) -> dict[st
         except SlackApiError:
             names[user] = user
     return names
+
+
+async def permalink(client: AsyncWebClient, channel: str | None, ts: str | None) -> str | None:
+    """A link to a message (a meeting's thread), or None when Slack cannot give one."""
+    if not channel or not ts:
+        return None
+    try:
+        return str((await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+    except SlackApiError as error:
+        log.info("no permalink for %s in %s: %s", ts, channel, error_code(error))
+        return None
 
 
 def uploaded_id(response: Any) -> str:

@@ -44,8 +44,11 @@ from bot.kit.blocks import (
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, Field, ViewId
 from bot.kit.payloads import Ref
+from bot.kit.scale_words import direction
 from flows.model import Catalogue, Decision, Phase
 from flows.steps import Step
+from storage.attendance import Seat
+from storage.models import Attendance
 
 DEFAULT_MEETING_TIME = time(10, 0)  # the plan form's time when nothing else is known
 
@@ -56,12 +59,16 @@ class MeetingView:
 
     code: str
     phase: Phase
-    scheduled_at: datetime | None
-    present: Sequence[str]
+    held_at: datetime | None  # when it started (the planned time until then)
+    seats: Sequence[Seat]
     step: Step | None
     ended: bool = False
     # While the meeting runs: the button that draws it again (when Slack lost a message).
     redraw: Ref | None = None
+    # Organisations of the case with nobody present ("Zitten alle relevante personen aan tafel?")
+    missing: Sequence[str] = ()
+    # While the meeting runs: the check-in button and the regisseurs' attendance form.
+    attendance: Ref | None = None
 
 
 def plan_meeting_modal(
@@ -113,8 +120,10 @@ def planning_message(
     when: datetime | None,
     invited: Sequence[str],
     tz: ZoneInfo,
-    start: Ref,
+    start: Ref | None,
 ) -> list[dict[str, Any]]:
+    """The planned meeting with its Start button (regisseurs only); without one (`start` None)
+    while another meeting of the case runs."""
     body = t(
         lang,
         "meeting.planned",
@@ -123,33 +132,111 @@ def planning_message(
         when=local_time(lang, when, tz),
         invited=", ".join(mention(u) for u in invited) or "—",
     )
+    blocks: list[Block] = [SectionBlock(text=md(body))]
+    if start is None:
+        blocks.append(context(t(lang, "meeting.start_after_running")))
+    else:
+        blocks += [
+            ActionsBlock(
+                elements=[
+                    button(
+                        t(lang, "meeting.start_button"),
+                        ActionId.MEETING_START,
+                        start,
+                        style="primary",
+                    )
+                ]
+            ),
+            context(t(lang, "meeting.regisseurs_only")),
+        ]
+    return dicts(blocks)
+
+
+def attendance_text(
+    lang: str, seats: Sequence[Seat], missing: Sequence[str], *, ended: bool
+) -> str:
+    """Present / afgemeld / absent (and, while it runs, not checked in yet), and which
+    organisations of the case have nobody at the table. Someone nobody marked counts as absent
+    once the meeting ended."""
+    groups: dict[str, list[str]] = {"present": [], "afgemeld": [], "absent": [], "unknown": []}
+    for seat in seats:
+        name = mention(seat.user_id) + (f" {t(lang, 'attendance.added')}" if seat.added else "")
+        if seat.attendance is None:
+            groups["absent" if ended else "unknown"].append(name)
+        else:
+            groups[seat.attendance.value].append(name)
+    present = groups["present"]
+    lines = [t(lang, "attendance.present", n=len(present), names=", ".join(present) or "—")]
+    for key in ("afgemeld", "absent", "unknown"):
+        if groups[key]:
+            lines.append(t(lang, f"attendance.{key}", names=", ".join(groups[key])))
+    if missing:
+        lines.append(t(lang, "attendance.missing", organisations=", ".join(missing)))
+    elif present:
+        lines.append(t(lang, "attendance.all_at_table"))
+    return "\n".join(lines)
+
+
+def attendance_modal(lang: str, ref: Ref, seats: Sequence[Seat]) -> dict[str, Any]:
+    """The regisseurs' attendance list: who is present, afgemeld or absent. Someone chosen who
+    was not invited is added at the table."""
+
+    def users(field: str, attendance: Attendance) -> InputBlock:
+        chosen = [s.user_id for s in seats if s.attendance is attendance]
+        return InputBlock(
+            block_id=field,
+            label=t(lang, f"attendance.form_{attendance.value}"),
+            optional=True,
+            element=UserMultiSelectElement(action_id=field, initial_users=chosen),
+        )
+
     blocks: list[Block] = [
-        SectionBlock(text=md(body)),
-        ActionsBlock(
-            elements=[
-                button(
-                    t(lang, "meeting.start_button"), ActionId.MEETING_START, start, style="primary"
-                )
-            ]
-        ),
+        context(t(lang, "attendance.form_intro")),
+        users(Field.ATTENDANCE_PRESENT, Attendance.PRESENT),
+        users(Field.ATTENDANCE_EXCUSED, Attendance.EXCUSED),
+        users(Field.ATTENDANCE_ABSENT, Attendance.ABSENT),
+    ]
+    texts = ("attendance.form_title", "attendance.form_submit", "case_form.cancel")
+    return modal(lang, ViewId.ATTENDANCE, texts, ref=ref, blocks=blocks)
+
+
+def early_start(lang: str, text: str, ref: Ref) -> list[dict[str, Any]]:
+    """Asked privately when a meeting is started well before its planned time."""
+    blocks: list[Block] = [
+        SectionBlock(text=md(text)),
+        ActionsBlock(elements=[button(t(lang, "meeting.start_now"), ActionId.MEETING_START, ref)]),
     ]
     return dicts(blocks)
 
 
+def _progress(lang: str, view: MeetingView) -> str:
+    if view.ended:
+        return t(lang, "meeting.progress_ended")
+    if view.step is None:
+        return t(lang, "meeting.progress_not_started")
+    return t(
+        lang,
+        "meeting.progress",
+        section=view.step.section.title.get(lang),
+        n=view.step.number,
+        m=view.step.total,
+    )
+
+
+def parent_text(lang: str, view: MeetingView) -> str:
+    """The parent message's fallback text (notifications, search, screen readers): the meeting
+    and where it is now — the question under discussion — or that it ended."""
+    head = t(lang, "meeting.header", code=view.code)
+    if view.ended:
+        return f"{head}: {t(lang, 'meeting.ended_text')}"
+    if view.step is None:
+        return head
+    return f"{head} · {view.step.section.title.get(lang)}: {view.step.text.get(lang)}"
+
+
 def parent_message(lang: str, view: MeetingView, tz: ZoneInfo) -> list[dict[str, Any]]:
     phase = view.phase
-    if view.ended:
-        progress = t(lang, "meeting.progress_ended")
-    elif view.step is None:
-        progress = t(lang, "meeting.progress_not_started")
-    else:
-        progress = t(
-            lang,
-            "meeting.progress",
-            section=view.step.section.title.get(lang),
-            n=view.step.number,
-            m=view.step.total,
-        )
+    progress = _progress(lang, view)
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "meeting.header", code=view.code)[:HEADER_LIMIT]),
         SectionBlock(
@@ -158,16 +245,30 @@ def parent_message(lang: str, view: MeetingView, tz: ZoneInfo) -> list[dict[str,
                 f"*{t(lang, 'meeting.goal')}:* {phase.goal.get(lang)}"
             )
         ),
-        context(
-            t(
-                lang,
-                "meeting.when_present",
-                when=local_time(lang, view.scheduled_at, tz),
-                present=", ".join(mention(u) for u in view.present) or "—",
+        context(t(lang, "meeting.held_at", when=local_time(lang, view.held_at, tz))),
+        *(
+            SectionBlock(text=md(chunk))
+            for chunk in split_text(
+                attendance_text(lang, view.seats, view.missing, ended=view.ended)
             )
         ),
-        SectionBlock(text=md(progress)),
     ]
+    if view.attendance is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id="attendance",
+                elements=[
+                    button(
+                        t(lang, "attendance.check_in"),
+                        ActionId.ATTENDANCE_CHECK_IN,
+                        view.attendance,
+                        style="primary",
+                    ),
+                    button(t(lang, "attendance.manage"), ActionId.ATTENDANCE_OPEN, view.attendance),
+                ],
+            )
+        )
+    blocks.append(SectionBlock(text=md(progress)))
     if view.redraw is not None:
         blocks.append(
             ActionsBlock(
@@ -222,6 +323,7 @@ def _question_text(lang: str, step: Step) -> str:
                 high=step.scale.label_10.get(lang),
             )
         )
+        lines.append(f"*{direction(lang, step.scale)}*")
     return "\n".join(lines)
 
 
@@ -325,6 +427,7 @@ def question_message(
             ],
         )
     )
+    blocks.append(context(t(lang, "meeting.regisseurs_only")))
     return dicts(blocks)
 
 
@@ -396,6 +499,9 @@ class Summary:
     # The decision question the meeting ended before, if any (its text).
     undecided: str | None = None
     closing_pending: bool = False  # decided to close; a regisseur finishes it (/casus afsluiten)
+    # The next meeting when one is planned already: when (local, formatted) and its phase.
+    next_meeting: str | None = None
+    next_meeting_phase: Phase | None = None
 
 
 def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
@@ -441,6 +547,11 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
         after = t(lang, "summary.closed")
     elif summary.closing_pending:
         after = t(lang, "closing.pending_summary")
+    elif summary.next_meeting is not None:
+        phase = summary.next_meeting_phase or summary.next_phase or summary.phase
+        after = t(
+            lang, "summary.next_planned", when=summary.next_meeting, phase=phase.title.get(lang)
+        )
     else:
         phase = summary.next_phase or summary.phase
         after = t(lang, "summary.next", phase=phase.title.get(lang))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
 
 from bot.kit.blocks import local_time
 from bot.kit.clock import local_now
@@ -11,9 +14,13 @@ from bot.kit.forms import form_values
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
+from bot.kit.slack import permalink
+from bot.meetings.attendance import check_in_self, mark_attendance
 from bot.meetings.blocks import (
     DEFAULT_MEETING_TIME,
+    attendance_modal,
     decision_required,
+    early_start,
     end_without_decision,
     plan_meeting_modal,
 )
@@ -31,12 +38,17 @@ from bot.meetings.use_cases import (
 )
 from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
+from storage.attendance import seats
 from storage.cases import participants
 from storage.meetings import invitees, next_planned, running_meeting
-from storage.models import MeetingStatus, row_id
+from storage.models import Attendance, Meeting, MeetingStatus, row_id
 
 # In the plan form's metadata: this form moves the planned meeting it names.
 MOVE = "move"
+# On the Start button of the "start already?" question: the regisseur confirmed.
+START_EARLY = "early"
+# Starting more than this before the planned time asks for confirmation first.
+EARLY_START = timedelta(minutes=30)
 
 
 async def open_plan_form(turn: CaseTurn) -> Followup:
@@ -133,9 +145,21 @@ async def plan(turn: CaseTurn) -> Followup:
 
 async def start(turn: CaseTurn) -> Followup:
     """`/casus start` or the Start button: the meeting starts; its parent message, the Vooraf
-    overview and the first question follow after the ack."""
+    overview and the first question follow after the ack. One meeting of a case runs at a time
+    (a second start gets a link to the running thread), and a start well before the planned
+    time asks first."""
     case, deps = turn.case, turn.deps
     ref = turn.ref if turn.ref is not None and turn.ref.meeting_id is not None else None
+    async with deps.db.session() as session:
+        running = await running_meeting(session, case_id=turn.case_id)
+        planned = (
+            turn.meeting if ref is not None else await next_planned(session, case_id=turn.case_id)
+        )
+    if running is not None:
+        return later(tell_running, turn, running)
+    early = too_early(planned, deps.settings.timezone)
+    if early and (ref is None or ref.choice != START_EARLY) and planned is not None:
+        return later(_confirm_early, turn, planned)
     if ref is not None and ref.meeting_id is not None:
         meeting_id, version = ref.meeting_id, ref.version
     else:
@@ -149,7 +173,38 @@ async def start(turn: CaseTurn) -> Followup:
         raise Declined("meeting.already_started") from None
     except MoveError as error:
         raise Declined(f"moves.{error.code.value}") from None
+    except IntegrityError:  # another start won the race (one running meeting per case)
+        return later(_tell_running_now, turn)
     return later(show_move, turn, applied)
+
+
+def too_early(meeting: Meeting | None, tz: ZoneInfo) -> bool:
+    """Starting now would be well before the planned time (EARLY_START or more)."""
+    if meeting is None or meeting.scheduled_at is None:
+        return False
+    return meeting.scheduled_at - local_now(tz) > EARLY_START
+
+
+async def tell_running(turn: CaseTurn, running: Meeting) -> None:
+    """Privately, with a link to the running meeting's thread."""
+    link = await permalink(turn.client, running.channel_id, running.thread_ts)
+    when = local_time(turn.lang, running.started_at, turn.deps.settings.timezone)
+    key = "meeting.already_running_link" if link else "meeting.already_running"
+    await turn.answer(turn.t(key, code=turn.case.code, when=when, link=link or ""))
+
+
+async def _tell_running_now(turn: CaseTurn) -> None:
+    async with turn.deps.db.session() as session:
+        running = await running_meeting(session, case_id=turn.case_id)
+    if running is not None:
+        await tell_running(turn, running)
+
+
+async def _confirm_early(turn: CaseTurn, planned: Meeting) -> None:
+    when = local_time(turn.lang, planned.scheduled_at, turn.deps.settings.timezone)
+    ref = Ref(meeting_id=planned.id, version=planned.version, choice=START_EARLY)
+    text = turn.t("meeting.early_confirm", code=turn.case.code, when=when)
+    await turn.answer(text, blocks=early_start(turn.lang, text, ref))
 
 
 async def _steer(turn: CaseTurn, move: Move, *, ending: bool = False) -> Followup:
@@ -251,3 +306,73 @@ async def redraw(turn: CaseTurn) -> Followup:
 async def _redrawn(turn: CaseTurn, rows: list[int]) -> None:
     await turn.tell(turn.t("meeting.redrawing"))
     await turn.show(rows)
+
+
+# ----- attendance (issue 15): invitees check in, the regisseurs keep the list -----
+
+ATTENDANCE_FIELDS = {
+    Field.ATTENDANCE_PRESENT: Attendance.PRESENT,
+    Field.ATTENDANCE_EXCUSED: Attendance.EXCUSED,
+    Field.ATTENDANCE_ABSENT: Attendance.ABSENT,
+}
+
+
+def _meeting_id(turn: CaseTurn) -> int:
+    if turn.meeting is None:  # the guard loaded the meeting the button names
+        raise Declined("errors.forged")
+    return row_id(turn.meeting)
+
+
+async def check_in(turn: CaseTurn) -> Followup:
+    """'Ik ben aanwezig' on the parent message (every participant of the case)."""
+    rows = await check_in_self(turn.deps, meeting_id=_meeting_id(turn), user_id=turn.user_id)
+    return later(_checked_in, turn, rows)
+
+
+async def _checked_in(turn: CaseTurn, rows: tuple[int, ...]) -> None:
+    await turn.tell(turn.t("attendance.checked_in" if rows else "attendance.already_present"))
+    await turn.show(rows)
+
+
+async def open_attendance_form(turn: CaseTurn) -> Followup:
+    meeting_id = _meeting_id(turn)
+
+    async def open_form() -> None:
+        async with turn.deps.db.session() as session:
+            table = await seats(session, meeting_id=meeting_id)
+        view = attendance_modal(turn.lang, Ref(meeting_id=meeting_id), table)
+        await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    return open_form
+
+
+def _marks(turn: CaseTurn) -> dict[str, Attendance]:
+    values = form_values(turn.view)
+    marks: dict[str, Attendance] = {}
+    for field, attendance in ATTENDANCE_FIELDS.items():
+        for user in values.get(field) or []:
+            marks[user] = attendance
+    return marks
+
+
+async def validate_attendance(turn: CaseTurn) -> dict[str, str] | None:
+    values = form_values(turn.view)
+    seen: set[str] = set()
+    for field in ATTENDANCE_FIELDS:
+        chosen = set(values.get(field) or [])
+        if chosen & seen:
+            return {field: turn.t("attendance.twice")}
+        seen |= chosen
+    return None
+
+
+async def save_attendance(turn: CaseTurn) -> Followup:
+    meeting_id = _meeting_id(turn)
+    marks = _marks(turn)
+    newcomers = await newcomers_of(
+        turn.deps, turn.client, case_id=turn.case_id, invited=list(marks)
+    )
+    rows = await mark_attendance(
+        turn.deps, meeting_id=meeting_id, marks=marks, newcomers=newcomers, actor=turn.user_id
+    )
+    return later(turn.show, rows)

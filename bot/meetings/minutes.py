@@ -13,14 +13,16 @@ from typing import Any
 
 from bot.kit.access import Access, Refused, guard
 from bot.kit.runtime import CaseTurn, Followup, Turn, later
+from bot.kit.slack import permalink
 from bot.kit.wiring import explain_refusal
 from bot.meetings.use_cases import step_of
 from flows.personal_data import scan
 from flows.steps import Step
+from storage.cases import open_case_in_channel
 from storage.contributions import add_contribution, delete_contribution, edit_contribution
 from storage.deliveries import first_delivery
-from storage.meetings import meeting_by_thread
-from storage.models import MeetingStatus, row_id
+from storage.meetings import meeting_by_thread, running_meeting
+from storage.models import Meeting, MeetingStatus, row_id
 
 log = logging.getLogger("casusbot")
 
@@ -51,8 +53,13 @@ async def on_message(turn: Turn) -> Followup | None:
         return None  # our own messages, joins, topic changes: not minutes
     thread_ts, ts, author = _thread_of(event)
     channel = event.get("channel")
-    if not thread_ts or not ts or thread_ts == ts or not channel or not author:
-        return None  # top-level chat in the channel is not part of a meeting
+    new = subtype in (None, "file_share")
+    if not ts or not channel or not author:
+        return None
+    if not thread_ts or thread_ts == ts:
+        # Top-level chat in the channel is not part of a meeting; while one runs, its author
+        # is told where the minutes are.
+        return await _beside_the_thread(turn, channel) if new else None
     async with turn.deps.db.session() as session:
         meeting = await meeting_by_thread(session, channel_id=channel, thread_ts=thread_ts)
     if meeting is None:
@@ -60,7 +67,7 @@ async def on_message(turn: Turn) -> Followup | None:
     meeting_id = row_id(meeting)
     if meeting.status != MeetingStatus.RUNNING:
         log.info("reply in meeting %s thread after it %s: not stored", meeting.id, meeting.status)
-        return None
+        return await _after_the_meeting(turn, meeting) if new else None
     turn.user_id = author
     try:
         member_turn = await guard(turn, Access.MEMBER)
@@ -119,6 +126,42 @@ async def _store(
     if findings.warnings:
         return later(_warn, turn, findings.warnings)
     return None
+
+
+async def _first(turn: Turn) -> bool:
+    """This event for the first time (Slack retries events): a note is told once."""
+    event_id = turn.body.get("event_id")
+    if not event_id:
+        return True
+    async with turn.deps.db.session() as session:
+        return await first_delivery(session, key=f"event:{event_id}")
+
+
+async def _beside_the_thread(turn: Turn, channel: str) -> Followup | None:
+    """A message in the channel while a meeting of its case runs: not in the minutes."""
+    async with turn.deps.db.session() as session:
+        case = await open_case_in_channel(session, channel_id=channel)
+        running = await running_meeting(session, case_id=row_id(case)) if case else None
+    if running is None or not running.thread_ts or not await _first(turn):
+        return None
+    return later(_tell_where, turn, running, "thread.in_channel")
+
+
+async def _after_the_meeting(turn: Turn, meeting: Meeting) -> Followup | None:
+    """A reply in the thread of a meeting that ended: not in its minutes any more."""
+    if meeting.status != MeetingStatus.ENDED or not await _first(turn):
+        return None
+    async with turn.deps.db.session() as session:
+        running = await running_meeting(session, case_id=meeting.case_id)
+    return later(_tell_where, turn, running, "thread.after_end")
+
+
+async def _tell_where(turn: Turn, running: Meeting | None, key: str) -> None:
+    """The note, with a link to the running meeting's thread where there is one."""
+    await turn.settle_language()
+    link = await permalink(turn.client, running.channel_id, running.thread_ts) if running else None
+    where = turn.t("thread.where_running", link=link) if link else turn.t("thread.where_later")
+    await turn.tell(turn.t(key, where=where))
 
 
 async def _not_stored(turn: Turn, refusal: Refused) -> None:

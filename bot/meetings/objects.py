@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.kit.ids import ObjectKind
 from bot.kit.objects import bump, wanted
 from bot.kit.runtime import Deps
+from storage.meetings import planned_meetings
 from storage.models import Meeting, SlackObject, row_id
 from storage.slack_objects import newest_in_lane, object_by_key, objects_in_lane
 
@@ -76,6 +77,24 @@ async def want_parent(session: AsyncSession, deps: Deps, meeting: Meeting, chann
         lane=lane(meeting_id),
         payload={"meeting": meeting_id},
     )
+
+
+async def bump_parent(session: AsyncSession, deps: Deps, meeting_id: int) -> list[int]:
+    """Redraw the parent message (attendance, progress), if it was asked for."""
+    row = await object_by_key(session, key=parent_key(meeting_id))
+    return [await bump(session, deps, row)] if row is not None else []
+
+
+async def bump_case_plannings(
+    session: AsyncSession, deps: Deps, case_id: int, *, but: int | None = None
+) -> list[int]:
+    """Redraw the planning messages of the case's planned meetings (all `but` one): their
+    Start button is there only while no meeting of the case runs."""
+    ids: list[int] = []
+    for meeting in await planned_meetings(session, case_id=case_id):
+        if meeting.id != but:
+            ids += await bump_planning(session, deps, row_id(meeting))
+    return ids
 
 
 async def want_in_thread(

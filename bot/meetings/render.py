@@ -25,6 +25,7 @@ from bot.meetings.blocks import (
     MeetingView,
     overview_message,
     parent_message,
+    parent_text,
     passed_question,
     planning_message,
     question_message,
@@ -37,7 +38,9 @@ from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
 from bot.prep.blocks import status_blocks
 from flows.meeting import MeetingState, Status, current_step
 from flows.steps import phase_steps, step_by_key
-from storage.meetings import invitees, load_state, set_messages
+from storage.attendance import missing_organisations, seats
+from storage.cases import participants
+from storage.meetings import invitees, load_state, running_meeting, set_messages
 from storage.models import Case, Meeting, MeetingStatus
 from storage.prep import prep_status
 
@@ -80,6 +83,7 @@ async def render_planning(deps: Deps, ctx: RenderContext) -> Rendered:
         async with deps.db.session() as session:
             invited = await invitees(session, meeting_id=stored.meeting_id)
             status = await prep_status(session, meeting_id=stored.meeting_id)
+            running = await running_meeting(session, case_id=meeting.case_id)
         blocks = planning_message(
             lang,
             code=case.code,
@@ -87,7 +91,8 @@ async def render_planning(deps: Deps, ctx: RenderContext) -> Rendered:
             when=meeting.scheduled_at,
             invited=invited,
             tz=deps.settings.timezone,
-            start=Ref(meeting_id=meeting.id, version=meeting.version),
+            # No Start while another meeting of the case runs (it would run beside it).
+            start=Ref(meeting_id=meeting.id, version=meeting.version) if running is None else None,
         ) + status_blocks(lang, status, review=Ref(meeting_id=meeting.id))
         text = t(lang, "meeting.planned_short", code=case.code)
         rendered = await post_or_update(ctx, text=text, blocks=blocks)
@@ -110,19 +115,23 @@ async def render_parent(deps: Deps, ctx: RenderContext) -> Rendered:
     stored = await _stored(deps, ctx)
     meeting, state, lang = stored.meeting, stored.state, deps.settings.language
     async with deps.db.session() as session:
-        present = await invitees(session, meeting_id=stored.meeting_id)
+        table = await seats(session, meeting_id=stored.meeting_id)
+        members = await participants(session, case_id=meeting.case_id)
     running = state.status is Status.RUNNING
+    here = Ref(meeting_id=meeting.id)
     view = MeetingView(
         code=stored.case.code,
         # The phase the meeting is in now: a decision can take it on to another.
         phase=deps.catalogue.phase(state.phase),
-        scheduled_at=meeting.scheduled_at or meeting.started_at,
-        present=present,
+        held_at=meeting.started_at or meeting.scheduled_at,
+        seats=table,
         step=current_step(deps.catalogue, state),
         ended=state.status is Status.ENDED,
-        redraw=Ref(meeting_id=meeting.id) if running else None,
+        redraw=here if running else None,
+        missing=missing_organisations(table, members),
+        attendance=here if running else None,
     )
-    text = t(lang, "meeting.header" if ctx.ts is None else "meeting.updated", code=view.code)
+    text = parent_text(lang, view)
     rendered = await post_or_update(
         ctx, text=text, blocks=parent_message(lang, view, deps.settings.timezone)
     )
@@ -173,8 +182,11 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
             )
         text = step.text.get(lang)
     else:
-        blocks = passed_question(lang, step, skipped=step.key in state.skipped)
-        text = t(lang, "meeting.updated")
+        skipped = step.key in state.skipped
+        blocks = passed_question(lang, step, skipped=skipped)
+        # What changed, for notifications and screen readers: the question, and that it passed.
+        note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
+        text = f"{note}: {step.text.get(lang)}"
     rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if current and rendered.ts != meeting.question_ts:
         await _remember(stored.meeting_id, deps, question_ts=rendered.ts)

@@ -22,6 +22,7 @@ from bot.kit.objects import bump
 from bot.kit.runtime import Deps, Turn
 from bot.meetings.applied import Applied, reached_scale
 from bot.meetings.objects import (
+    bump_case_plannings,
     bump_planning,
     current_question,
     lane,
@@ -70,6 +71,9 @@ async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applie
                     )
                 )
                 rows += await bump_planning(session, deps, meeting_id)
+                # Other planned meetings lose their Start button while this one runs.
+                case_id = meeting.case_id
+                rows += await bump_case_plannings(session, deps, case_id, but=meeting_id)
             case QuestionPosed():
                 # The Beeldvorming opens with the regisseurs' summary of the prep.
                 rows += await want_prep_summary(session, deps, meeting, event.step)
@@ -135,6 +139,7 @@ async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applie
                 )
             case MeetingEnded():
                 rows += await want_summary(session, deps, applied)
+                rows += await bump_case_plannings(session, deps, meeting.case_id)
                 quiet += await want_report(session, deps, meeting, by=applied.actor)
             case StepSkipped():
                 pass  # a skip shows on the passed question

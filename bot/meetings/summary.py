@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.kit.blocks import MESSAGE_BLOCK_LIMIT
+from bot.kit.blocks import MESSAGE_BLOCK_LIMIT, local_time
 from bot.kit.ids import ObjectKind
 from bot.kit.runtime import Deps
+from bot.kit.scale_words import scale_title
 from bot.meetings.applied import Applied
 from bot.meetings.blocks import DecisionLine, Summary, SummaryItem, summary_messages
 from bot.meetings.objects import lane, want_in_thread
@@ -26,7 +27,7 @@ from flows.errors import MoveError
 from flows.steps import Step, StepKind, step_by_key
 from storage.audit import deciders
 from storage.contributions import contributions
-from storage.meetings import load_state
+from storage.meetings import load_state, next_planned
 from storage.models import Case, CaseStatus, Meeting, row_id
 
 
@@ -77,6 +78,7 @@ async def summary_parts(
         skipped=[s for s in steps if s.key in state.skipped],
         phases=[catalogue.phase(key) for key in state.route],
         undecided=_undecided(deps, state),
+        **await _next_meeting(session, deps, case),
     )
     scale = await scale_part(session, deps, meeting, steps)
     return with_summary_part(summary_messages(lang, summary), scale)
@@ -107,6 +109,18 @@ def _undecided(deps: Deps, state: machine.MeetingState) -> str | None:
     return waiting.text.get(deps.settings.language) if waiting is not None else None
 
 
+async def _next_meeting(session: AsyncSession, deps: Deps, case: Case) -> dict[str, Any]:
+    """The case's next planned meeting, for the summary's last line (no "plan it" when it is)."""
+    planned = await next_planned(session, case_id=row_id(case))
+    if planned is None or planned.scheduled_at is None:
+        return {}
+    lang, tz = deps.settings.language, deps.settings.timezone
+    return {
+        "next_meeting": local_time(lang, planned.scheduled_at, tz),
+        "next_meeting_phase": deps.catalogue.phase(planned.phase),
+    }
+
+
 async def scale_part(
     session: AsyncSession, deps: Deps, meeting: Meeting, steps: Sequence[Step]
 ) -> list[dict[str, Any]]:
@@ -118,7 +132,10 @@ async def scale_part(
     has_scale = any(s.kind is StepKind.SCALE for s in steps)
     if not mine and family is None and not has_scale:
         return []
-    return summary_blocks(deps.settings.language, mine, family, points)
+    lang = deps.settings.language
+    latest = next((r.scale for r in reversed(rounds) if r.meeting_id == meeting_id), None)
+    scale = scale_title(lang, deps.catalogue, latest) if latest else None
+    return summary_blocks(lang, mine, family, points, scale)
 
 
 def with_summary_part(

@@ -41,6 +41,7 @@ from flows.meeting import MeetingState, Status, Transition, current_step
 from flows.model import Catalogue
 from flows.steps import Step
 from storage import audit
+from storage.attendance import mark
 from storage.cases import add_participants, case_by_id, participants, set_phase
 from storage.closing import ClosingRefused
 from storage.meetings import (
@@ -53,7 +54,7 @@ from storage.meetings import (
 )
 from storage.meetings import invitees as invitees_of
 from storage.meetings import plan_meeting as store_meeting
-from storage.models import Case, CaseStatus, Meeting, MeetingStatus, row_id
+from storage.models import Attendance, Case, CaseStatus, Meeting, MeetingStatus, row_id
 from storage.reminders import cancel_reminders, move_meeting_reminders
 from storage.rhythm import after_meeting_ended
 from storage.types import utcnow
@@ -187,6 +188,8 @@ async def _record(
                 detail=event.decision.key,
             )
         case MeetingStarted():
+            # Whoever starts the meeting is at the table; the others check in.
+            await mark(session, meeting_id=meeting_id, marks={actor: Attendance.PRESENT}, by=actor)
             await audit.record(
                 session,
                 actor=actor,

@@ -163,8 +163,10 @@ def prep_modal(
     *,
     answers: Mapping[str, str] | None = None,
     pre_score: int | None = None,
+    scores_named: bool = False,
 ) -> dict[str, Any]:
-    """The prep questions, filled in with what the invitee stored before (if anything)."""
+    """The prep questions, filled in with what the invitee stored before (if anything). The
+    score's hint promises what the meeting will show (`scores_named`, a setting)."""
     answers = answers or {}
     when = local_time(lang, info.when, info.tz)
     blocks: list[Block] = [
@@ -205,7 +207,11 @@ def prep_modal(
             block_id=Field.PREP_SCORE,
             label=scale.text.get(lang)[:LABEL_LIMIT],
             hint=t(
-                lang, "prep.score_hint", low=scale.label_1.get(lang), high=scale.label_10.get(lang)
+                lang,
+                "prep.score_hint",
+                low=scale.label_1.get(lang),
+                high=scale.label_10.get(lang),
+                shown=t(lang, "votes.shown_named" if scores_named else "votes.shown_anonymous"),
             )[:HINT_LIMIT],
             optional=True,
             element=StaticSelectElement(

@@ -71,6 +71,7 @@ async def _open_form(turn: CaseTurn) -> None:
         Ref(meeting_id=meeting.id),
         answers=stored.texts if stored else None,
         pre_score=stored.pre_score if stored else None,
+        scores_named=turn.deps.settings.scores_named,
     )
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 

@@ -33,13 +33,14 @@ from flows.model import Catalogue, Phase
 from flows.scale import Tally
 from flows.steps import StepKind, step_by_key
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
+from storage.attendance import missing_organisations, seats
 from storage.audit import deciders
 from storage.bodemeisen import BodemeisSeries, bodemeis_history
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
 from storage.involved import informed_of, views_of_meeting
-from storage.meetings import invitees, load_state, meeting_by_id, meetings_of_case
-from storage.models import Meeting, Role, row_id
+from storage.meetings import load_state, meeting_by_id, meetings_of_case
+from storage.models import Attendance, Meeting, Role, row_id
 from storage.votes import rounds_of_meeting, votes
 
 
@@ -54,7 +55,7 @@ async def gather_report(
             raise LookupError(f"no meeting {meeting_id}")
         case_id = row_id(case)
         members = await participants(session, case_id=case_id)
-        invited = await invitees(session, meeting_id=meeting_id)
+        table = await seats(session, meeting_id=meeting_id)
         replies = await contributions(session, meeting_id=meeting_id)
         rounds = await rounds_of_meeting(session, meeting_id=meeting_id)
         round_votes = {
@@ -81,7 +82,8 @@ async def gather_report(
             if next_meeting_ids
             else None
         )
-    people = [m.user_id for m in members] + [r.user_id for r in replies]
+    people = [m.user_id for m in members] + [s.user_id for s in table]
+    people += [r.user_id for r in replies]
     people += list(by_decision.values())
     people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
     people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
@@ -123,22 +125,34 @@ async def gather_report(
         if step.kind is StepKind.QUESTION
         and not (step.only_if_closing and not by_step.get(step.key))
     )
+    named = deps.settings.scores_named
     score_rounds = tuple(
-        _score_round(r.number, round_votes[row_id(r)], names)
+        _score_round(r.number, round_votes[row_id(r)], names, named=named)
         for r in rounds
         if row_id(r) in round_votes
     )
     outcome = machine.course(catalogue, state)
-    present = [m for m in members if m.user_id in invited]
-    absent = [m for m in members if m.user_id not in invited]
+    # Attendance as people checked in and the regisseurs marked it; nobody marked is absent.
+    status = {seat.user_id: seat.attendance for seat in table}
+    added = {seat.user_id for seat in table if seat.added}
+
+    def person(user: str) -> Person:
+        suffix = f" ({t(lang, 'report.added')})" if user in added else ""
+        return Person(names.get(user, user) + suffix, organisation.get(user, ""))
+
+    def having(*wanted: Attendance | None) -> tuple[Person, ...]:
+        return tuple(person(seat.user_id) for seat in table if status[seat.user_id] in wanted)
+
     return Report(
         code=case.code,
         referring_partner=case.referring_partner,
         phase=" → ".join(p.title.get(lang) for p in phases),
         goal=phases[0].goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
-        attendees=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in present),
-        absent=tuple(Person(names.get(m.user_id, m.user_id), m.organisation) for m in absent),
+        attendees=having(Attendance.PRESENT),
+        excused=having(Attendance.EXCUSED),
+        absent=having(Attendance.ABSENT, None),
+        missing_organisations=tuple(missing_organisations(table, members)),
         confidentiality=tuple(
             (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
             for m in members
@@ -247,15 +261,20 @@ def _agreements(
     }
 
 
-def _score_round(number: int, scores: dict[str, int], names: dict[str, str]) -> ScoreRound:
+def _score_round(
+    number: int, scores: dict[str, int], names: dict[str, str], *, named: bool
+) -> ScoreRound:
+    """A revealed round: every score by name when scores are named (CASUSBOT_SCORES_NAMED),
+    else only how many gave each score."""
     tally = Tally.of(scores.values())
     ranked = sorted(((names.get(u, u), v) for u, v in scores.items()), key=lambda pair: pair[1])
     return ScoreRound(
         number=number,
-        scores=tuple(ranked),
+        scores=tuple(ranked) if named else (),
         median=tally.median,
         low=tally.minimum,
         high=tally.maximum,
+        counts=tuple((score, n) for score, n in tally.counts.items() if n),
     )
 
 

@@ -6,23 +6,26 @@ from __future__ import annotations
 
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.reports.objects import want_report, want_timeline
-from storage.meetings import meetings_of_case
-from storage.models import MeetingStatus
+from storage.meetings import latest_ended, running_meeting
 
 
 async def report(turn: CaseTurn) -> Followup:
-    """The report of the case's latest meeting, uploaded to its thread."""
+    """The report of the case's latest ended meeting, uploaded to its thread; while a meeting
+    runs the asker is told its report follows when it ends."""
     async with turn.deps.db.session() as session:
-        meetings = await meetings_of_case(session, case_id=turn.case_id)
-        held = [
-            m
-            for m in meetings
-            if m.status in (MeetingStatus.ENDED, MeetingStatus.RUNNING) and m.thread_ts
-        ]
-        if not held:
-            raise Declined("report.no_meeting", code=turn.case.code)
-        files = await want_report(session, turn.deps, held[-1], by=turn.user_id)
-    return later(turn.show, [], quiet=files)
+        running = await running_meeting(session, case_id=turn.case_id)
+        ended = await latest_ended(session, case_id=turn.case_id)
+        if ended is None or not ended.thread_ts:
+            key = "report.running_no_ended" if running else "report.no_meeting"
+            raise Declined(key, code=turn.case.code)
+        files = await want_report(session, turn.deps, ended, by=turn.user_id)
+    return later(_report_follows, turn, files, running is not None)
+
+
+async def _report_follows(turn: CaseTurn, files: list[int], running: bool) -> None:
+    if running:
+        await turn.answer(turn.t("report.running_previous", code=turn.case.code))
+    await turn.show([], quiet=files)
 
 
 async def timeline(turn: CaseTurn) -> Followup:

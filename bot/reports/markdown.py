@@ -60,8 +60,14 @@ def render_markdown(lang: str, report: Report) -> str:
         heading("report.attendees"),
     ]
     lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.attendees] or none()
+    lines.append(heading("report.excused"))
+    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.excused] or none()
     lines.append(heading("report.absent"))
     lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.absent] or none()
+    lines.append(heading("report.missing"))
+    lines += [f"- {e(org)}" for org in report.missing_organisations] or [
+        f"_{t(lang, 'report.all_at_table')}_"
+    ]
     lines.append(heading("report.confidentiality"))
     lines += [f"- {e(who)}: {e(when)}" for who, when in report.confidentiality] or [
         f"_{t(lang, 'report.no_guests')}_"
@@ -92,6 +98,9 @@ def render_markdown(lang: str, report: Report) -> str:
         )
         lines.append(f"- {summary}")
         lines += [f"  - {e(name)}: {score}" for name, score in round_.scores]
+        if not round_.scores and round_.counts:
+            counts = ", ".join(f"{score} ({n}×)" for score, n in round_.counts)
+            lines.append(f"  - {t(lang, 'report.distribution', counts=counts)}")
     lines.append(f"\n**{t(lang, 'report.family_view')}:**")
     if not report.involved:
         lines.append(f"- {t(lang, 'report.none')}")

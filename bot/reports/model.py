@@ -40,6 +40,7 @@ class ScoreRound:
     median: float | None
     low: int | None
     high: int | None
+    counts: tuple[tuple[int, int], ...] = ()  # (score, how many gave it): the distribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +64,8 @@ class Report:
     phase: str
     goal: str
     date: str
-    attendees: tuple[Person, ...]
-    absent: tuple[Person, ...]
+    attendees: tuple[Person, ...]  # present: checked in, or marked so by a regisseur
+    absent: tuple[Person, ...]  # marked absent, or never checked in
     confidentiality: tuple[tuple[str, str], ...]  # (guest, when confirmed)
     minutes: tuple[QuestionMinutes, ...]
     scale_question: str
@@ -92,3 +93,5 @@ class Report:
     previous_actions: tuple[ActionItem, ...] = field(default=())
     # The aanbrengende partner: the organisation that brought the case in (issue 16).
     referring_partner: str | None = None
+    excused: tuple[Person, ...] = ()  # afgemeld
+    missing_organisations: tuple[str, ...] = ()  # of the case, with nobody present

@@ -36,8 +36,9 @@ from bot.kit.blocks import (
 from bot.kit.i18n import t
 from bot.kit.ids import ActionId, vote_action
 from bot.kit.payloads import Ref
+from bot.kit.scale_words import direction
 from flows.model import Phase, Scale
-from flows.scale import SCORES, Tally, TrendPoint, by_score, outliers
+from flows.scale import SCORES, Tally, TrendPoint, by_score, outliers, per_scale
 from flows.steps import Step
 
 BAR_WIDTH = 20  # blocks in the longest bar: fits a phone screen in a code span
@@ -75,7 +76,8 @@ def name_lines(users: Sequence[str], limit: int = NAMES_PER_SECTION_CHARS) -> li
 
 
 def _scale_text(lang: str, scale: Scale) -> str:
-    return t(lang, "votes.labels", low=scale.label_1.get(lang), high=scale.label_10.get(lang))
+    labels = t(lang, "votes.labels", low=scale.label_1.get(lang), high=scale.label_10.get(lang))
+    return f"{labels}\n*{direction(lang, scale)}*"
 
 
 # --- the voting message ------------------------------------------------------------------------
@@ -91,6 +93,7 @@ class Ballot:
     voters: Sequence[str]
     eligible: int
     open: bool = True
+    named: bool = False  # CASUSBOT_SCORES_NAMED: the reveal names who gave which score
 
 
 def voting_message(lang: str, ballot: Ballot) -> list[dict[str, Any]]:
@@ -120,7 +123,7 @@ def voting_message(lang: str, ballot: Ballot) -> list[dict[str, Any]]:
                 ],
             )
         )
-        blocks.append(context(t(lang, "votes.how")))
+        blocks.append(context(t(lang, "votes.how", shown=shown(lang, ballot.named))))
     n, m = len(ballot.voters), ballot.eligible
     if ballot.open:
         blocks.append(SectionBlock(text=md(t(lang, "votes.voted", n=n, m=m))))
@@ -148,6 +151,7 @@ def voting_message(lang: str, ballot: Ballot) -> list[dict[str, Any]]:
                 ],
             )
         )
+        blocks.append(context(t(lang, "votes.reveal_regisseurs")))
     return dicts(blocks)
 
 
@@ -187,15 +191,24 @@ class Results:
     votes: Mapping[str, int]  # user -> score
     eligible: int
     spread_threshold: int
+    named: bool = False  # CASUSBOT_SCORES_NAMED
+
+
+def shown(lang: str, named: bool) -> str:
+    """What everyone sees of a score once revealed: the promise every text about scores makes."""
+    return t(lang, "votes.shown_named" if named else "votes.shown_anonymous")
 
 
 def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
-    """Every score by name, the distribution, median and range; the spread question when the
-    scores lie far apart; then the onderbouwing prompts. Split over messages if it must be."""
+    """The distribution, median and range, every score by name when scores are named; the
+    spread question when the scores lie far apart (naming the lowest and highest scorers only
+    when scores are named); then the onderbouwing prompts. Split over messages if need be."""
     tally = Tally.of(results.votes.values())
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "votes.results_header", round=results.round)[:HEADER_LIMIT])
     ]
+    if results.step.scale is not None:
+        blocks.append(context(direction(lang, results.step.scale)))
     if not tally.total:
         blocks.append(SectionBlock(text=md(t(lang, "votes.no_votes"))))
     else:
@@ -215,8 +228,21 @@ def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
                 )
             )
         )
-        blocks += _per_person(lang, results.votes)
         far = outliers(results.votes, results.spread_threshold)
+        if not results.named:
+            # Only the distribution; the lowest and highest scorers are asked privately.
+            if far is not None:
+                ask = t(
+                    lang,
+                    "votes.spread_ask_anonymous",
+                    spread=tally.spread,
+                    low=tally.minimum,
+                    high=tally.maximum,
+                )
+                blocks.append(SectionBlock(text=md(ask)))
+            far = None
+        else:
+            blocks += _per_person(lang, results.votes)
         if far is not None:
             ask = t(
                 lang,
@@ -231,15 +257,16 @@ def results_messages(lang: str, results: Results) -> list[list[dict[str, Any]]]:
         lines = [t(lang, "votes.discuss"), *(f"• {p.text.get(lang)}" for p in prompts)]
         blocks.append(SectionBlock(text=md("\n".join(lines))))
     ref = Ref(meeting_id=results.meeting_id, scale_round=results.round)
-    blocks.append(
+    blocks += [
         ActionsBlock(
             block_id="after_reveal",
             elements=[
                 button(t(lang, "votes.new_round"), ActionId.VOTE_NEW_ROUND, ref),
                 button(t(lang, "votes.family_button"), ActionId.FAMILY_VIEW_OPEN, ref),
             ],
-        )
-    )
+        ),
+        context(t(lang, "meeting.regisseurs_only")),
+    ]
     return messages(blocks)
 
 
@@ -270,7 +297,8 @@ def back_at_scale(lang: str, meeting_id: int, last_round: int) -> list[dict[str,
         SectionBlock(
             text=md(t(lang, "votes.back_at_scale")),
             accessory=button(t(lang, "votes.new_round"), ActionId.VOTE_NEW_ROUND, ref),
-        )
+        ),
+        context(t(lang, "meeting.regisseurs_only")),
     ]
     return dicts(blocks)
 
@@ -285,10 +313,17 @@ class RoundLine:
 
 
 def summary_blocks(
-    lang: str, rounds: Sequence[RoundLine], family: int | None, trend: Sequence[TrendPoint]
+    lang: str,
+    rounds: Sequence[RoundLine],
+    family: int | None,
+    trend: Sequence[TrendPoint],
+    scale: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The Schaalvraag's part of the meeting summary."""
+    """The Schaalvraag's part of the meeting summary. `scale` names the scale of the latest
+    score (its title); the case's trend is drawn on that scale only."""
     lines = [t(lang, "votes.summary_title")]
+    if scale:
+        lines.append(t(lang, "votes.summary_scale", scale=scale))
     if not rounds:
         lines.append(t(lang, "votes.summary_none"))
     for line in rounds:
@@ -309,7 +344,8 @@ def summary_blocks(
             lines.append(t(lang, "votes.summary_round_empty", round=line.round))
     if family is not None:
         lines.append(t(lang, "votes.summary_family", value=family))
-    medians = [number(lang, p.median) for p in trend if p.median is not None]
+    same_scale = per_scale(trend).get(trend[-1].scale, []) if trend else []
+    medians = [number(lang, p.median) for p in same_scale if p.median is not None]
     if len(medians) > 1:
         lines.append(t(lang, "votes.summary_trend", points=" → ".join(medians)))
     return dicts([SectionBlock(text=md(chunk)) for chunk in _join_lines(lines)])
@@ -346,27 +382,17 @@ def trend_message(
     points: Sequence[TrendPoint],
     phases: Mapping[str, Phase],
     tz: ZoneInfo,
+    titles: Mapping[str, str] | None = None,
 ) -> list[list[dict[str, Any]]]:
-    lines = [f"*{t(lang, 'trend.title', code=code)}*", *trend_lines(lang, points, phases, tz)]
-    for key in dict.fromkeys(p.phase for p in points):
-        phase = phases.get(key)
-        scale = _phase_scale(phase) if phase else None
-        if phase is not None and scale is not None:
-            lines.append(
-                t(
-                    lang,
-                    "trend.scale",
-                    phase=phase.title.get(lang),
-                    low=scale.label_1.get(lang),
-                    high=scale.label_10.get(lang),
-                )
-            )
+    """The trend, one part per scale under its own title: scores on different scales are
+    never read as one line."""
+    lines = [f"*{t(lang, 'trend.title', code=code)}*"]
+    for scale, scale_points in per_scale(points).items():
+        title = (titles or {}).get(scale) or scale
+        lines.append(t(lang, "trend.scale", scale=title))
+        lines += trend_lines(lang, scale_points, phases, tz)
     blocks: list[Block] = [SectionBlock(text=md(chunk)) for chunk in _join_lines(lines)]
     return messages(blocks)
-
-
-def _phase_scale(phase: Phase) -> Scale | None:
-    return next((s.scale for s in phase.sections if s.scale is not None), None)
 
 
 def chart_labels(lang: str, code: str) -> dict[str, str]:

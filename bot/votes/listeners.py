@@ -9,23 +9,29 @@ from __future__ import annotations
 
 import time
 
+from bot.kit.i18n import t
 from bot.kit.ids import vote_action
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
+from bot.kit.scale_words import direction, score_words
+from bot.kit.slack import tell_user
 from bot.meetings.show import show_move
-from bot.meetings.use_cases import Move, Stale, steer
+from bot.meetings.use_cases import Move, Stale, steer, step_of
+from bot.votes.blocks import shown
 from bot.votes.objects import want_trend
 from bot.votes.use_cases import VoteOutcome, record_vote
 from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
 from flows.meeting import MeetingState, Transition
 from flows.model import Catalogue
-from flows.scale import action_ts_key, parse_score
-from storage.votes import VoteRefusal
+from flows.scale import action_ts_key, outliers, parse_score
+from storage.models import row_id
+from storage.votes import VoteRefusal, round_by_number, votes
 
 REFUSALS = {
     VoteRefusal.CLOSED: "votes.round_closed",
     VoteRefusal.NO_ROUND: "votes.no_round",
     VoteRefusal.NOT_INVITED: "votes.not_invited",
+    VoteRefusal.NOT_PRESENT: "votes.not_present",
 }
 
 
@@ -66,11 +72,28 @@ async def _told_vote(turn: CaseTurn, outcome: VoteOutcome, number: int, score: i
     # The voter's answer does not wait for the ballot: it says what is stored already.
     turn.deps.render_soon(outcome.rows)
     if outcome.stored:
-        await turn.tell(turn.t("votes.your_vote", round=number, value=score))
+        await turn.tell(_your_vote(turn, number, score))
     elif outcome.refusal is not None:
         await turn.tell(turn.t(REFUSALS[outcome.refusal], round=number))
     else:  # a newer click of theirs is already stored (or this one arrived twice)
         await turn.tell(turn.t("votes.newer_kept", round=number, value=outcome.kept))
+
+
+def _your_vote(turn: CaseTurn, number: int, score: int) -> str:
+    """'Je gaf een 8 in ronde 1 — weinig zorgen', with the scale's direction in words."""
+    step = step_of(turn.deps.catalogue, turn.meeting) if turn.meeting is not None else None
+    seen = shown(turn.lang, turn.deps.settings.scores_named)
+    if step is None or step.scale is None:  # moved on since: say the score alone
+        return turn.t("votes.your_score", round=number, value=score, shown=seen)
+    scale = step.scale
+    return turn.t(
+        "votes.your_vote",
+        round=number,
+        value=score,
+        words=score_words(turn.lang, scale, score),
+        direction=direction(turn.lang, scale),
+        shown=seen,
+    )
 
 
 # --- reveal and new round (regisseurs) ---------------------------------------------------------
@@ -110,9 +133,34 @@ async def _round_move(turn: CaseTurn, move: Move, already: MoveCode, key: str) -
 
 
 async def reveal(turn: CaseTurn) -> Followup:
-    return await _round_move(
+    shown_move = await _round_move(
         turn, machine.close_scale, MoveCode.SCALE_NOT_OPEN, "votes.already_revealed"
     )
+    if turn.deps.settings.scores_named or turn.ref is None or turn.ref.scale_round is None:
+        return shown_move
+    return later(_revealed_anonymously, turn, shown_move, turn.ref.scale_round)
+
+
+async def _revealed_anonymously(turn: CaseTurn, shown_move: Followup, number: int) -> None:
+    """Scores without names: the thread shows the distribution; the lowest and highest
+    scorers are asked privately, in the thread, to give their onderbouwing first."""
+    await shown_move()
+    meeting = turn.meeting
+    if meeting is None:
+        return
+    async with turn.deps.db.session() as session:
+        scale_round = await round_by_number(session, meeting_id=row_id(meeting), number=number)
+        scores = await votes(session, round_id=row_id(scale_round)) if scale_round else {}
+    far = outliers(scores, turn.deps.settings.spread_threshold)
+    if far is None:
+        return
+    for key, users in (("votes.outlier_low", far.lowest), ("votes.outlier_high", far.highest)):
+        for user in users:
+            lang = await turn.deps.users.language(turn.client, user)
+            text = t(lang, key, round=number, value=scores[user])
+            await tell_user(
+                turn.client, user, meeting.channel_id, text, thread_ts=meeting.thread_ts
+            )
 
 
 async def new_round(turn: CaseTurn) -> Followup:

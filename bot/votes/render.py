@@ -7,6 +7,7 @@ since the last drawing, one chat.update shows them all.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.kit.i18n import t
 from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
+from bot.kit.scale_words import scale_title
 from bot.kit.slack import uploaded_id
 from bot.outbox import RenderContext, Rendered, RenderFailed, lays_out, post_or_update
 from bot.votes.blocks import (
@@ -27,6 +29,7 @@ from bot.votes.blocks import (
     voting_message,
 )
 from bot.votes.scores import scores_of_case
+from flows.scale import TrendPoint
 from flows.steps import Step, StepKind, step_by_key
 from storage.meetings import meeting_by_id
 from storage.models import Case, Meeting, row_id
@@ -80,10 +83,11 @@ async def render_ballot(deps: Deps, ctx: RenderContext) -> Rendered:
         voters=who,
         eligible=len(eligible),
         open=scale_round.closed_at is None,
+        named=deps.settings.scores_named,
     )
     rendered = await post_or_update(
         ctx,
-        text=t(lang, "votes.header", round=scale_round.number),
+        text=t(lang, "votes.ballot_text", round=scale_round.number, question=step.text.get(lang)),
         blocks=voting_message(lang, ballot),
     )
     if rendered.ts and rendered.ts != scale_round.message_ts:
@@ -109,6 +113,7 @@ async def results_for(
         votes=scores,
         eligible=len(eligible),
         spread_threshold=deps.settings.spread_threshold,
+        named=deps.settings.scores_named,
     )
     return results_messages(deps.settings.language, results)
 
@@ -148,13 +153,20 @@ async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[
     if not points:
         return []
     phases = {phase.key: phase for phase in deps.catalogue.phases}
+    lang = deps.settings.language
     return trend_message(
-        deps.settings.language,
+        lang,
         code=case.code,
         points=points,
         phases=phases,
         tz=deps.settings.timezone,
+        titles=scale_titles(lang, deps, points),
     )
+
+
+def scale_titles(lang: str, deps: Deps, points: Sequence[TrendPoint]) -> dict[str, str]:
+    """Each scale's title, for the scores given on it."""
+    return {p.scale: scale_title(lang, deps.catalogue, p.scale) for p in points}
 
 
 async def render_trend(deps: Deps, ctx: RenderContext) -> Rendered:
@@ -184,7 +196,8 @@ async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
 
     lang, tz = deps.settings.language, deps.settings.timezone
     # Drawing takes a moment of CPU: off the event loop, so clicks keep being answered.
-    png = await asyncio.to_thread(render_png, points, chart_labels(lang, case.code), tz)
+    titles = scale_titles(lang, deps, points)
+    png = await asyncio.to_thread(render_png, points, chart_labels(lang, case.code), tz, titles)
     last = short_date(points[-1].held_at, tz)
     response = await ctx.client.files_upload_v2(
         channel=ctx.channel_id,

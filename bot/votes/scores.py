@@ -23,7 +23,9 @@ async def scores_of_case(
             phase=scale_round.step_key.partition(".")[0] or meeting.phase,
             round=scale_round.number,
             tally=Tally.from_counts(counts),
+            scale=scale_round.step_key,
         )
         for meeting, scale_round, counts in rows
     ]
     return rounds, trend(rounds)
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.kit.runtime import Deps
+from bot.meetings.attendance import check_in_voter
 from bot.votes.objects import want_vote
 from storage.models import Meeting, row_id
 from storage.votes import (
@@ -53,7 +54,9 @@ async def record_vote(
         )
         if round_id is not None and meeting.channel_id:
             ballot = await want_vote(session, deps, meeting, round_id=round_id)
-            return VoteOutcome(stored=True, rows=(ballot,))
+            # The eligible-voter rule: a vote checks its voter in when nobody marked them.
+            present = await check_in_voter(session, deps, meeting, user_id)
+            return VoteOutcome(stored=True, rows=(ballot, *present))
     if round_id is not None:
         return VoteOutcome(stored=True)
     async with deps.db.session() as session:

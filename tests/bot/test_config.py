@@ -76,6 +76,7 @@ def test_api_url_gets_a_trailing_slash_for_govslack_or_the_sandbox() -> None:
         ("CASUSBOT_MAX_MEETING_INTERVAL", "crisis:3"),
         ("CASUSBOT_MAX_MEETING_INTERVAL", "directe_veiligheid:0"),
         ("CASUSBOT_MAX_MEETING_INTERVAL", "directe_veiligheid:"),
+        ("CASUSBOT_SCORES_NAMED", "misschien"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(name: str, value: str) -> None:
@@ -136,6 +137,12 @@ def test_the_case_between_meetings_has_safe_defaults_and_can_be_tuned() -> None:
         "risicogestuurde_zorg": 42,
         "herstelgerichte_zorg": 91,
     }
+
+
+def test_scores_are_shown_without_names_unless_the_setting_says_so() -> None:
+    assert load_settings({}).scores_named is False
+    assert load_settings({"CASUSBOT_SCORES_NAMED": "true"}).scores_named is True
+    assert load_settings({"CASUSBOT_SCORES_NAMED": "nee"}).scores_named is False
 
 
 def test_missing_slack_token_says_how_to_connect_and_how_to_try_the_sandbox() -> None:

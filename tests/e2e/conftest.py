@@ -87,6 +87,20 @@ async def harness(
 
 
 @pytest.fixture
+async def named_harness(
+    make_settings: Callable[..., Settings], database_env: dict[str, str]
+) -> AsyncIterator[Harness]:
+    """The bot over signed HTTP with CASUSBOT_SCORES_NAMED=true: revealed scores carry names."""
+    env = {**database_env, "CASUSBOT_SCORES_NAMED": "true"}
+    sb, app, running, settings = await start_harness(make_settings, env, socket_mode=False)
+    try:
+        yield Harness(sb, app, running, settings)
+    finally:
+        await running.stop()
+        await sb.stop()
+
+
+@pytest.fixture
 async def socket_harness(
     make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Harness]:

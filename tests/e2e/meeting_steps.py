@@ -79,6 +79,17 @@ async def start_meeting(h: Harness, by: str = "petra") -> str:
     return meeting.thread_ts
 
 
+async def confirm_early_start(h: Harness, by: str = "petra") -> bool:
+    """Answer "start it now already?" (asked privately when a meeting is started well before
+    its planned time) with 'Nu starten'; False when it was not asked."""
+    asked = [e for e in h.sb.user(by).ephemerals(CASE_CHANNEL) if "meeting_start" in action_ids(e)]
+    if not asked:
+        return False
+    await h.sb.user(by).click("meeting_start", channel=CASE_CHANNEL)
+    await h.settle()
+    return True
+
+
 def thread(h: Harness, thread_ts: str) -> list[dict[str, Any]]:
     return h.sb.messages(CASE_CHANNEL, thread_ts=thread_ts)
 

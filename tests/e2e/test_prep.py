@@ -24,6 +24,7 @@ from storage.types import utcnow
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import (
     action_ids,
+    confirm_early_start,
     register_case,
     stored_meeting,
     text_of,
@@ -117,6 +118,8 @@ async def start_planned(h: Harness) -> str:
         "meeting_start", message=(CASE_CHANNEL, planning_message(h)["ts"])
     )
     await h.settle()
+    # Planned days ahead: starting now asks first.
+    assert await confirm_early_start(h)
     meeting = await stored_meeting(h)
     assert meeting is not None and meeting.thread_ts
     return meeting.thread_ts

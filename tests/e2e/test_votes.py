@@ -79,14 +79,17 @@ async def test_a_whole_vote_blind_until_the_reveal(harness: Harness) -> None:
     shown = text_of(voting)
     assert SCALE_TEXT in shown and "ronde 1" in shown
     assert "1 = Zeer bezorgd" in shown and "10 = Niet bezorgd" in shown
+    assert "Hoe hoger het cijfer, hoe minder zorgen" in shown
     assert [f"vote_{n}" for n in range(1, 11)] == action_ids(voting)[:10]
 
     scores = {"sanne": 3, "joost": 7, "ilse": 8, "lotte": 6, "karim": 5}
     await asyncio.gather(*(vote(h, who, score, voting) for who, score in scores.items()))
     await h.settle()
     assert await stored_votes(h) == scores
-    assert "Je score in ronde 1: *3*" in last_private(h, "sanne")
-    assert "Your score in round 1: *8*" in last_private(h, "ilse")  # her Slack is in English
+    # Every voter is told their score in words, with the direction of the scale.
+    assert "Je gaf een *3* in ronde 1 — veel zorgen" in last_private(h, "sanne")
+    assert "hoe hoger het cijfer, hoe minder zorgen" in last_private(h, "sanne").lower()
+    assert "You gave a *8* in round 1 — few worries" in last_private(h, "ilse")  # English Slack
 
     live = text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
     assert "Gestemd: 5 van 6" in live
@@ -102,13 +105,17 @@ async def test_a_whole_vote_blind_until_the_reveal(harness: Harness) -> None:
     revealed = text_of(results(h, thread_ts))
     assert "Scores schaalvraag — ronde 1" in revealed
     assert "*Mediaan:* 6" in revealed and "3–8" in revealed and "5 van 6" in revealed
-    assert f"*8* — {h.sb.mention('ilse')}" in revealed
-    assert f"*3* — {h.sb.mention('sanne')}" in revealed
+    assert "Hoe hoger het cijfer, hoe minder zorgen" in revealed
     assert " 7 │ " in revealed and "█" in revealed  # the bar chart
-    assert "5 punten uit elkaar" in revealed
-    ask = next(line for line in revealed.split("\n") if "uit elkaar" in line)
-    assert h.sb.mention("sanne") in ask and h.sb.mention("ilse") in ask
+    # CASUSBOT_SCORES_NAMED is off by default: only the distribution, nobody named...
+    assert not any(h.sb.mention(who) in revealed for who in scores)
+    assert "5 punten uit elkaar (3 tot 8)" in revealed
     assert "Wat is de onderbouwing voor het cijfer?" in revealed
+    # ... and the lowest and highest scorers are asked privately, in the thread.
+    low = h.sb.user("sanne").ephemerals(CASE_CHANNEL)[-1]
+    assert "de laagste score (3)" in text_of(low) and low.get("thread_ts") == thread_ts
+    assert "the highest score (8)" in last_private(h, "ilse")
+    assert "laagste" not in last_private(h, "joost") and "hoogste" not in last_private(h, "joost")
 
     closed = h.sb.message(CASE_CHANNEL, voting["ts"]) or {}
     assert "Ronde 1 is gesloten" in text_of(closed) and "vote_5" not in action_ids(closed)
@@ -122,6 +129,25 @@ async def test_a_whole_vote_blind_until_the_reveal(harness: Harness) -> None:
     assert current_question(h, thread_ts)["ts"] != before
 
 
+async def test_with_scores_named_the_reveal_names_every_score(named_harness: Harness) -> None:
+    h = named_harness
+    await register_case(h)
+    thread_ts = await start_meeting(h)
+    voting = await walk_to_scale(h, thread_ts)
+    assert "ieders score, met naam" in text_of(voting)
+    scores = {"sanne": 3, "joost": 7, "ilse": 8}
+    await asyncio.gather(*(vote(h, who, score, voting) for who, score in scores.items()))
+    await h.settle()
+    assert "ieders score, met naam" in last_private(h, "sanne")
+    await click(h, "petra", "vote_reveal", h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
+    revealed = text_of(results(h, thread_ts))
+    assert f"*8* — {h.sb.mention('ilse')}" in revealed
+    assert f"*3* — {h.sb.mention('sanne')}" in revealed
+    ask = next(line for line in revealed.split("\n") if "uit elkaar" in line)
+    assert h.sb.mention("sanne") in ask and h.sb.mention("ilse") in ask
+    assert not any("laagste score (" in text_of(m) for m in h.sb.user("sanne").ephemerals())
+
+
 async def test_a_vote_can_be_changed_until_the_reveal_and_not_after(harness: Harness) -> None:
     h = harness
     await register_case(h)
@@ -133,7 +159,8 @@ async def test_a_vote_can_be_changed_until_the_reveal_and_not_after(harness: Har
     await h.settle()
     assert await stored_votes(h) == {"sanne": 9}
     assert "*9*" in last_private(h, "sanne")
-    assert "Gestemd: 1 van 6" in text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
+    # Petra started (present) and Sanne's vote checked her in: two at the table so far.
+    assert "Gestemd: 1 van 2 aanwezigen" in text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
 
     await click(h, "karim", "vote_reveal", voting)
     meeting = await stored_meeting(h)
@@ -283,7 +310,7 @@ async def test_two_hundred_people_vote_at_once(harness: Harness) -> None:
         counted = (await session.exec(text("SELECT COUNT(*) FROM vote"))).one()  # type: ignore[call-overload]
     assert counted[0] == 200
     live = text_of(h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
-    assert "Gestemd: 200 van 206" in live
+    assert "Gestemd: 200 van 201 aanwezigen" in live  # the voters and Petra, who started
     assert all(h.sb.mention(who) in live for who in crowd)
     # Far fewer message updates than clicks: the live message is refreshed in passes.
     updates = [c for c in h.sb.calls("chat.update") if c.args.get("ts") == voting["ts"]]
@@ -292,8 +319,8 @@ async def test_two_hundred_people_vote_at_once(harness: Harness) -> None:
 
     await click(h, "petra", "vote_reveal", h.sb.message(CASE_CHANNEL, voting["ts"]) or {})
     revealed = text_of(results(h, thread_ts))
-    assert "200 van 206" in revealed and "*Mediaan:* 5,5" in revealed
-    assert all(h.sb.mention(who) in revealed for who in crowd)
+    assert "200 van 201" in revealed and "*Mediaan:* 5,5" in revealed
+    assert not any(h.sb.mention(who) in revealed for who in crowd)  # scores without names
 
 
 async def test_summary_and_trend_show_the_scores_per_meeting(harness: Harness) -> None:

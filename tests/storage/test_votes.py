@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from flows.scale import action_ts_key
+from storage.attendance import check_in
 from storage.db import Database
 from storage.involved import (
     InvolvedView,
@@ -162,6 +163,10 @@ async def test_two_hundred_concurrent_voters_lose_nothing(db: Database) -> None:
         assert await count_votes(session, round_id=round_id) == 200
         assert sorted(await voters(session, round_id=round_id)) == people
         assert await distribution(session, round_id=round_id) == dict.fromkeys(range(1, 11), 20)
+        # Who is asked to vote is who is present: a vote checks its voter in (bot.votes).
+        assert await eligible_voters(session, meeting_id=meeting_id, case_id=case_id) == []
+        for user in people:
+            await check_in(session, meeting_id=meeting_id, user_id=user, only_unmarked=True)
         assert len(await eligible_voters(session, meeting_id=meeting_id, case_id=case_id)) == 200
 
 

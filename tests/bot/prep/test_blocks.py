@@ -112,7 +112,7 @@ def test_the_pre_score_is_a_1_to_10_select_with_the_end_labels() -> None:
     assert options[9]["text"]["text"].startswith("10 — Not worried")
     assert [o["text"]["text"] for o in options[1:9]] == [str(v) for v in range(2, 10)]
     assert all(len(o["text"]["text"]) <= 75 for o in options)
-    assert "never who gave which" in score["hint"]["text"]
+    assert "never who gave what" in score["hint"]["text"]
     assert "initial_option" not in score["element"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.kit.payloads import Ref, decode
+from bot.kit.scale_words import direction, scale_of, scale_title, score_words
 from bot.meetings.summary import with_summary_part
 from bot.votes.blocks import (
     Ballot,
@@ -108,7 +110,8 @@ def test_the_bar_chart_scales_to_the_longest_bar() -> None:
 def test_results_show_every_score_by_name_the_stats_and_the_spread_ask() -> None:
     step = scale_step()
     votes = {"U1": 3, "U2": 7, "U3": 8, "U4": 7}
-    messages = results_messages("nl", Results(step, 5, 1, votes, eligible=6, spread_threshold=3))
+    results = Results(step, 5, 1, votes, eligible=6, spread_threshold=3, named=True)
+    messages = results_messages("nl", results)
     assert len(messages) == 1
     blocks = checked(messages[0])
     text = all_text(blocks)
@@ -116,8 +119,19 @@ def test_results_show_every_score_by_name_the_stats_and_the_spread_ask() -> None
     assert "*7* — <@U2>, <@U4>" in text and "*3* — <@U1>" in text
     assert "5 punten uit elkaar. <@U1> (laagste score) en <@U3> (hoogste score)" in text
     assert "Wat is de onderbouwing voor het cijfer?" in text
-    buttons = blocks[-1]["elements"]
+    buttons = blocks[-2]["elements"]
     assert [b["action_id"] for b in buttons] == ["vote_new_round", "family_view_open"]
+    assert "Alleen regisseurs" in blocks[-1]["elements"][0]["text"]
+
+
+def test_without_names_the_results_show_only_the_distribution() -> None:
+    step = scale_step()
+    votes = {"U1": 3, "U2": 7, "U3": 8, "U4": 7}
+    messages = results_messages("nl", Results(step, 5, 1, votes, eligible=6, spread_threshold=3))
+    text = all_text(checked(messages[0]))
+    assert "<@" not in text and "per persoon" not in text
+    assert "*Gestemd:* 4 van 6 aanwezigen" in text and " 7 │ " in text
+    assert "5 punten uit elkaar (3 tot 8)" in text and "privé" in text
 
 
 def test_close_scores_need_no_spread_ask_and_halves_use_the_languages_mark() -> None:
@@ -135,7 +149,7 @@ def test_a_round_without_votes_says_so() -> None:
 
 def test_results_of_a_thousand_voters_are_split_over_messages_within_limits() -> None:
     votes = {u: 1 + i % 10 for i, u in enumerate(users(1000))}
-    messages = results_messages("nl", Results(scale_step(), 5, 1, votes, 1000, 3))
+    messages = results_messages("nl", Results(scale_step(), 5, 1, votes, 1000, 3, named=True))
     for blocks in messages:
         checked(blocks)
     text = "".join(all_text(b) for b in messages)
@@ -189,26 +203,44 @@ def test_the_summary_part_goes_before_the_closing_divider() -> None:
     assert len(with_summary_part(full, [{"type": "section"}])) == 2
 
 
-def test_the_trend_message_names_dates_phases_medians_and_the_scale_ends() -> None:
+def test_the_trend_message_names_dates_phases_medians_and_each_scale() -> None:
+    dv, herstel = (
+        "directe_veiligheid.schaalvraag.bezorgdheid",
+        ("herstelgerichte_zorg.schaalvraag.kwaliteit_van_leven"),
+    )
+    march, april = datetime(2026, 3, 3, 9, tzinfo=UTC), datetime(2026, 4, 7, 9, tzinfo=UTC)
     rounds = [
-        RoundScores(1, datetime(2026, 3, 3, 9, tzinfo=UTC), "directe_veiligheid", 1, Tally.of([3])),
-        RoundScores(1, datetime(2026, 3, 3, 9, tzinfo=UTC), "directe_veiligheid", 2, Tally.of([4])),
-        RoundScores(
-            2,
-            datetime(2026, 4, 7, 9, tzinfo=UTC),
-            "herstelgerichte_zorg",
-            1,
-            Tally.of([8]),
-            family=7,
-        ),
+        RoundScores(1, march, "directe_veiligheid", 1, Tally.of([3]), scale=dv),
+        RoundScores(1, march, "directe_veiligheid", 2, Tally.of([4]), scale=dv),
+        RoundScores(2, april, "herstelgerichte_zorg", 1, Tally.of([8]), family=7, scale=herstel),
     ]
     phases = {p.key: p for p in CATALOGUE.phases}
-    messages = trend_message("nl", code="ZVH-1", points=trend(rounds), phases=phases, tz=TZ)
+    points = trend(rounds)
+    titles = {p.scale: scale_title("nl", CATALOGUE, p.scale) for p in points}
+    messages = trend_message("nl", code="ZVH-1", points=points, phases=phases, tz=TZ, titles=titles)
     text = all_text(checked(messages[0]))
     assert "casus ZVH-1" in text
     assert "di 3 mrt 2026 10:00 · Directe veiligheid · mediaan 4 · rondes: 3, 4" in text
     assert "mediaan 8 · visie van betrokkenen: 7" in text
-    assert "Zeer lage kwaliteit van leven" in text
+    # One part per scale, each under its own title: never one line across scales.
+    first = text.index("Schaal: Directe veiligheid (1 = zeer bezorgd … 10 = niet bezorgd)")
+    second = text.index("Schaal: Herstelgerichte zorg (1 = zeer lage kwaliteit van leven")
+    assert first < text.index("mediaan 4") < second < text.index("mediaan 8")
+
+
+def test_every_score_is_told_in_words_with_the_direction() -> None:
+    step = scale_step()
+    assert step.scale is not None
+    assert score_words("nl", step.scale, 8) == "weinig zorgen"
+    assert score_words("nl", step.scale, 1) == "zeer veel zorgen"
+    assert score_words("en", step.scale, 10) == "no or hardly any worries"
+    assert "Hoe hoger het cijfer, hoe minder zorgen" in direction("nl", step.scale)
+    herstel = scale_of(CATALOGUE, "herstelgerichte_zorg.schaalvraag.kwaliteit_van_leven")
+    assert herstel is not None
+    assert score_words("nl", herstel[1], 3) == "lage kwaliteit van leven"
+    # A scale a region added gets words drawn from its own (configurable) labels.
+    custom = replace(step.scale, key="x.schaalvraag.eigen")
+    assert score_words("nl", custom, 10) == "niet bezorgd"
 
 
 def test_numbers_print_without_needless_decimals() -> None:
