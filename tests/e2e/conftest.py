@@ -31,8 +31,11 @@ class Harness:
     def db(self) -> Database:
         return self.bot.deps.db
 
-    async def settle(self, max_wait: float = 10.0) -> None:
-        """Quiet in the sandbox AND no bot task still working (the sandbox cannot see those)."""
+    async def settle(self, max_wait: float = 60.0) -> None:
+        """Quiet in the sandbox AND no bot task still working (the sandbox cannot see those).
+
+        Returns as soon as all is quiet; the long limit only serves a busy machine, where the
+        report's PDF alone can take many seconds of a starved thread."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_wait
         while True:
