@@ -34,6 +34,7 @@ from bot.meetings.overview import gather
 from bot.meetings.summary import summary_parts
 from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
 from bot.prep.blocks import status_blocks
+from flows import meeting as machine
 from flows.meeting import MeetingState, Status, current_step
 from flows.steps import phase_steps, step_by_key
 from storage.meetings import invitees, load_state, set_messages
@@ -168,7 +169,8 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
         blocks += agreement_buttons(lang, step, ref) or []
         text = step.text.get(lang)
     else:
-        blocks = passed_question(lang, step, skipped=step.key in state.skipped)
+        decided = machine.decision_at(deps.catalogue, state, step.key)
+        blocks = passed_question(lang, step, skipped=step.key in state.skipped, decided=decided)
         text = t(lang, "meeting.updated")
     rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if current and rendered.ts != meeting.question_ts:

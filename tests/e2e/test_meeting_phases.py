@@ -478,5 +478,13 @@ def test_sandbox_demo_plays_a_whole_meeting(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Verslag casusoverleg ZVH-2026-014" in result.stdout
-    assert "Besluit vastgelegd" in result.stdout
+    # The demo decides at the guideline's question, and goes on in the new phase.
+    assert (
+        "Besluit bij _Zijn er nog zorgen om de directe veiligheid of kunnen we gaan werken aan "
+        "de risico’s?_: *Indien het laatste, ga door naar de fase van risicogestuurde zorg*"
+    ) in result.stdout
+    assert "Dit overleg gaat verder in de fase *Risicogestuurde zorg*" in result.stdout
+    assert "Brainstorm: Welke acties zijn er mogelijk om in dit gezin directe veiligheid" not in (
+        result.stdout
+    )
     assert "Traceback" not in result.stderr
