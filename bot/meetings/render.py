@@ -181,7 +181,7 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
 async def render_decision(deps: Deps, ctx: RenderContext) -> Rendered:
     """A note in the thread: a decision taken at its question, or withdrawn (Vorige), or the
     meeting going on in another phase; and by whom."""
-    stored = await _stored(deps, ctx)
+    await _stored(deps, ctx)  # the meeting must still be there
     lang, catalogue = deps.settings.language, deps.catalogue
     by = str(ctx.payload.get("by") or "")
     who = mention(by) if by else "—"
