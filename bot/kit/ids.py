@@ -43,6 +43,13 @@ class ActionId(StrEnum):
     VOTE_NEW_ROUND = "vote_new_round"
     FAMILY_VIEW_OPEN = "family_view_open"
     PREP_OPEN = "prep_open"
+    # Around the meeting (issue 15): the people involved informed of the outcome; the
+    # regisseurs read the prep and summarise it; the trend and timeline shared from private.
+    INFORMED_OPEN = "informed_open"
+    PREP_REVIEW = "prep_review"
+    PREP_SUMMARY_OPEN = "prep_summary_open"
+    SHARE_TREND = "share_trend"
+    SHARE_TIMELINE = "share_timeline"
     # Agreements (issue 6): record them in the thread; answer their reminders in a DM.
     AGREEMENT_ACTION_OPEN = "agreement_action_open"
     AGREEMENT_BODEMEIS_OPEN = "agreement_bodemeis_open"
@@ -80,6 +87,7 @@ class ObjectKind(StrEnum):
     TIMELINE = "reports.timeline"
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
+    PREP_SUMMARY = "prep.summary"
 
 
 class ViewId(StrEnum):
@@ -88,6 +96,8 @@ class ViewId(StrEnum):
     PLAN_MEETING = "plan_meeting"
     FAMILY_VIEW = "family_view"
     PREP = "prep"
+    PREP_SUMMARY = "prep_summary"
+    INFORMED = "informed"
     AGREEMENT_ACTION = "agreement_action"
     AGREEMENT_BODEMEIS = "agreement_bodemeis"
     AGREEMENT_COLLABORATION = "agreement_collaboration"
@@ -109,8 +119,9 @@ class Field(StrEnum):
     DATE = "date"
     TIME = "time"
     INVITED = "invited"
-    FAMILY_SCORE = "family_score"
-    FAMILY_TEXT = "family_text"
+    INFORMED_ANSWER = "informed_answer"
+    INFORMED_REASON = "informed_reason"
+    PREP_SUMMARY_TEXT = "prep_summary_text"
     # The prep modal's text inputs use their question's catalogue key as block id.
     PREP_SCORE = "prep_score"
     AGREEMENT_TEXT = "agreement_text"

@@ -34,7 +34,6 @@ from bot.meetings.overview import gather
 from bot.meetings.summary import summary_parts
 from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
 from bot.prep.blocks import status_blocks
-from flows import meeting as machine
 from flows.meeting import MeetingState, Status, current_step
 from flows.steps import phase_steps, step_by_key
 from storage.meetings import invitees, load_state, set_messages
@@ -88,7 +87,7 @@ async def render_planning(deps: Deps, ctx: RenderContext) -> Rendered:
             invited=invited,
             tz=deps.settings.timezone,
             start=Ref(meeting_id=meeting.id, version=meeting.version),
-        ) + status_blocks(lang, status)
+        ) + status_blocks(lang, status, review=Ref(meeting_id=meeting.id))
         text = t(lang, "meeting.planned_short", code=case.code)
         rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if rendered.ts != meeting.planning_ts:
@@ -169,8 +168,7 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
         blocks += agreement_buttons(lang, step, ref) or []
         text = step.text.get(lang)
     else:
-        decided = machine.decision_at(deps.catalogue, state, step.key)
-        blocks = passed_question(lang, step, skipped=step.key in state.skipped, decided=decided)
+        blocks = passed_question(lang, step, skipped=step.key in state.skipped)
         text = t(lang, "meeting.updated")
     rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if current and rendered.ts != meeting.question_ts:
@@ -181,7 +179,7 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
 async def render_decision(deps: Deps, ctx: RenderContext) -> Rendered:
     """A note in the thread: a decision taken at its question, or withdrawn (Vorige), or the
     meeting going on in another phase; and by whom."""
-    await _stored(deps, ctx)  # the meeting must still be there
+    await _stored(deps, ctx)  # raises RenderFailed when the case or meeting is gone
     lang, catalogue = deps.settings.language, deps.catalogue
     by = str(ctx.payload.get("by") or "")
     who = mention(by) if by else "—"

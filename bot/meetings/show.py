@@ -30,6 +30,7 @@ from bot.meetings.objects import (
     want_parent,
 )
 from bot.meetings.summary import want_summary
+from bot.prep.summary import want_prep_summary
 from bot.reports.objects import want_report
 from bot.votes.objects import bump_ballot, want_back_at_scale, want_ballot, want_results
 from flows.events import (
@@ -70,6 +71,8 @@ async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applie
                 )
                 rows += await bump_planning(session, deps, meeting_id)
             case QuestionPosed():
+                # The Beeldvorming opens with the regisseurs' summary of the prep.
+                rows += await want_prep_summary(session, deps, meeting, event.step)
                 question = ObjectKind.MEETING_QUESTION
                 # The phase too: a meeting can go on in another phase, whose steps these are.
                 step = {"step": event.step.index, "phase": event.step.phase_key}

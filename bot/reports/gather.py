@@ -25,6 +25,7 @@ from bot.reports.model import (
     Report,
     ScoreRound,
 )
+from bot.votes.involved import informed_line, role_name
 from flows import meeting as machine
 from flows.errors import MoveError
 from flows.meeting import MeetingState
@@ -35,9 +36,10 @@ from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreem
 from storage.audit import deciders
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
+from storage.involved import informed_of, views_of_meeting
 from storage.meetings import invitees, load_state, meeting_by_id, meetings_of_case
 from storage.models import Meeting, Role, row_id
-from storage.votes import family_view, rounds_of_meeting, votes
+from storage.votes import rounds_of_meeting, votes
 
 
 async def gather_report(
@@ -57,8 +59,9 @@ async def gather_report(
         round_votes = {
             row_id(r): await votes(session, round_id=row_id(r)) for r in rounds if r.closed_at
         }
-        view = await family_view(session, meeting_id=meeting_id)
         by_decision = await deciders(session, meeting_id=meeting_id)
+        views = await views_of_meeting(session, meeting_id=meeting_id)
+        informed = await informed_of(session, meeting_id=meeting_id)
         agreed = await agreements_of_meeting(session, meeting_id=meeting_id)
         earlier = [
             m for m in await meetings_of_case(session, case_id=case_id) if row_id(m) < meeting_id
@@ -135,7 +138,10 @@ async def gather_report(
         minutes=minutes,
         scale_question=" / ".join(p.scale.text.get(lang) for p in phases),
         score_rounds=score_rounds,
-        family_view=f"{view.value} — {view.text or ''}".rstrip(" —") if view else None,
+        involved=tuple((role_name(lang, v.role), v.score, v.text or "") for v in views),
+        informed=informed_line(
+            lang, informed.answer if informed else None, informed.reason if informed else None
+        ),
         decision=decisions[-1].decision if decisions else None,
         decided_by=decisions[-1].by if decisions else None,
         decisions=decisions,

@@ -90,7 +90,13 @@ def render_markdown(lang: str, report: Report) -> str:
         )
         lines.append(f"- {summary}")
         lines += [f"  - {e(name)}: {score}" for name, score in round_.scores]
-    lines.append(f"\n**{t(lang, 'report.family_view')}:** {_or_none(lang, report.family_view)}")
+    lines.append(f"\n**{t(lang, 'report.family_view')}:**")
+    if not report.involved:
+        lines.append(f"- {t(lang, 'report.none')}")
+    for role, score, said in report.involved:
+        parts = [e(role)] + ([t(lang, "involved.score", score=score)] if score else [])
+        lines.append(f"- {' · '.join(parts)}" + (f" — {e(said)}" if said else ""))
+    lines.append(f"\n**{t(lang, 'report.informed')}:** {e(report.informed)}")
     lines.append(heading("report.decision"))
     decisions = report.decisions or (
         (Decided("", report.decision, report.decided_by or "—"),) if report.decision else ()

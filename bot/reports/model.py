@@ -69,7 +69,10 @@ class Report:
     minutes: tuple[QuestionMinutes, ...]
     scale_question: str
     score_rounds: tuple[ScoreRound, ...] = ()
-    family_view: str | None = None
+    # The view of the people involved, one (role, score, text) per role; and whether they
+    # were informed of the outcome (one line: the answer, and the reason when not yes).
+    involved: tuple[tuple[str, int | None, str], ...] = ()
+    informed: str = ""
     decision: str | None = None  # the latest decision (the one that sets the course)
     decided_by: str | None = None
     decisions: tuple[Decided, ...] = ()  # every decision, each at its question, in order

@@ -15,13 +15,12 @@ from bot.kit.i18n import t
 from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
 from bot.kit.slack import uploaded_id
-from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
+from bot.outbox import RenderContext, Rendered, RenderFailed, lays_out, post_or_update
 from bot.votes.blocks import (
     Ballot,
     Results,
     back_at_scale,
     chart_labels,
-    family_view_recorded,
     results_messages,
     short_date,
     trend_message,
@@ -34,7 +33,6 @@ from storage.models import Case, Meeting, row_id
 from storage.votes import (
     ScaleRound,
     eligible_voters,
-    family_view,
     round_by_id,
     set_round_messages,
     voters,
@@ -144,21 +142,6 @@ async def render_back_at_scale(deps: Deps, ctx: RenderContext) -> Rendered:
     )
 
 
-async def render_family(deps: Deps, ctx: RenderContext) -> Rendered:
-    """The family's view (visie van betrokkenen), as last recorded."""
-    meeting_id = payload_int(ctx.payload, "meeting")
-    async with deps.db.session() as session:
-        view = await family_view(session, meeting_id=meeting_id)
-    if view is None:
-        raise RenderFailed("family_view_gone")
-    lang = deps.settings.language
-    messages = family_view_recorded(
-        lang, value=view.value, text=view.text or "", by=view.recorded_by
-    )
-    blocks = [block for message in messages for block in message]
-    return await post_or_update(ctx, text=t(lang, "votes.family_title"), blocks=blocks)
-
-
 async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
     """The case's trend: its messages, none while no round was revealed."""
     _, points = await scores_of_case(session, row_id(case))
@@ -186,6 +169,7 @@ async def render_trend(deps: Deps, ctx: RenderContext) -> Rendered:
     return await post_or_update(ctx, text=title, blocks=parts[part])
 
 
+@lays_out
 async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
     """The trend's chart as a PNG in the trend's thread. A file carries no metadata: a retry
     after an upload whose answer was lost uploads it again."""

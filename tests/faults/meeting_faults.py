@@ -112,9 +112,9 @@ def posed(stage: Stage, thread_ts: str) -> Counter[str]:
 
 
 def next_click(stage: Stage, thread_ts: str) -> tuple[str, dict[str, Any], str | None]:
-    """What the regisseur clicks to move the meeting on: reveal an open round first, choose an
-    branch at a decision question (the first, "ga door hieronder"), else Volgende. (action id, message,
-    value)."""
+    """What the regisseur clicks to move the meeting on: reveal an open round first, choose a
+    branch at a decision question (the first, "ga door hieronder"), else Volgende. (action id,
+    message, value)."""
     for message in reversed(thread(stage, thread_ts)):
         if "vote_reveal" in action_ids(message):
             return "vote_reveal", message, None
