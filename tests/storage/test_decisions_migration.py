@@ -59,7 +59,7 @@ async def test_old_meetings_and_their_thread_rows_upgrade_to_decisions_at_their_
     ]
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0009"))
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0011"))
             await connection.execute(
                 text(
                     'INSERT INTO "case" (id, code, phase, status, channel_id, created_by,'

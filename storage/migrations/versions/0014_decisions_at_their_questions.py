@@ -8,7 +8,7 @@ the same questions. Steps are counted with the catalogue the bot runs with: the 
 the region's maatwerk file when CASUSBOT_MAATWERK_FILE names one. No schema change.
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0011 (assigned 0009; chained after main's head)
 """
 
 import json
@@ -23,7 +23,7 @@ from flows.catalogue import load_catalogue
 from flows.upgrade import new_decision_key, new_step_index, upgrade_state
 
 revision: str = "0014"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
