@@ -28,6 +28,7 @@ from tests.e2e.meeting_steps import (
     current_question,
     decision_options,
     decision_value,
+    end_meeting,
     hold_meeting,
     register_case,
     start_meeting,
@@ -294,7 +295,7 @@ async def test_decided_to_go_on_to_risicogestuurde_zorg_at_the_first_judgement_q
     assert "onward" in [b.get("block_id") for b in decided["blocks"]]
     await click(h, "petra", onward, decided, block_id="onward")
     await walk_to_end(h, thread_ts)
-    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    await end_meeting(h, thread_ts)
     await check_branch(h, (*DONE_WHEN, onward), thread_ts, lang)
     posted = "\n".join(text_of(m) for m in thread(h, thread_ts))
     # "Brainstorm: ... directe veiligheid" of the phase it left is never asked.
