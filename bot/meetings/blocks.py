@@ -441,9 +441,14 @@ def decision_required(lang: str, step: Step, view: DecisionView, ref: Ref) -> li
     return dicts(blocks)
 
 
-def passed_question(lang: str, step: Step, *, skipped: bool) -> list[dict[str, Any]]:
-    """A question the meeting moved on from: same text, no buttons (old clicks do nothing)."""
+def passed_question(
+    lang: str, step: Step, *, skipped: bool, decided: Decision | None = None
+) -> list[dict[str, Any]]:
+    """A question the meeting moved on from: same text, no buttons (old clicks do nothing);
+    at a decision point, what was decided there."""
     note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
+    if decided is not None:
+        note = f"{note} · {t(lang, 'meeting.decided_note', decision=decided.text.get(lang))}"
     blocks: list[Block] = [
         SectionBlock(text=md(chunk)) for chunk in split_text(_question_text(lang, step))
     ]

@@ -8,7 +8,6 @@ wanted — to know how many messages it takes — and again whenever it is rende
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -101,9 +100,8 @@ def _undecided(deps: Deps, state: machine.MeetingState) -> str | None:
     """The decision question an ended meeting had not decided yet (it ended before it)."""
     if state.status is not machine.Status.ENDED:
         return None
-    running = replace(state, status=machine.Status.RUNNING)
     try:
-        waiting = machine.undecided(deps.catalogue, running)
+        waiting = machine.undecided(deps.catalogue, state)
     except MoveError:
         return None
     return waiting.text.get(deps.settings.language) if waiting is not None else None

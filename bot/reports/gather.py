@@ -29,7 +29,7 @@ from bot.votes.involved import informed_line, role_name
 from flows import meeting as machine
 from flows.errors import MoveError
 from flows.meeting import MeetingState
-from flows.model import Catalogue, Phase
+from flows.model import Catalogue
 from flows.scale import Tally
 from flows.steps import StepKind, step_by_key
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
@@ -98,7 +98,6 @@ async def gather_report(
 
     state = load_state(meeting)
     phases = [catalogue.phase(key) for key in state.route]
-    phase = phases[-1]
     # The questions of every phase the meeting went through, never those a decision passed by.
     steps = machine.walk(catalogue, state)
     by_step: dict[str, list[Contribution]] = {}
@@ -169,9 +168,7 @@ async def gather_report(
         decided_by=decisions[-1].by if decisions else None,
         decisions=decisions,
         undecided=_undecided(catalogue, state, lang),
-        next_phase=_next_phase(
-            catalogue, outcome.next_phase, phase, decided=bool(decisions), lang=lang
-        ),
+        next_phase=_next_phase(catalogue, outcome.next_phase, decided=bool(decisions), lang=lang),
         closed=outcome.closed,
         **_agreements(lang, agreed, previous, next_meeting, names, tz),
         bodemeis_history=tuple(_history(lang, one, names, tz) for one in series),
@@ -293,7 +290,7 @@ def _undecided(catalogue: Catalogue, state: MeetingState, lang: str) -> str | No
 
 
 def _next_phase(
-    catalogue: Catalogue, next_phase: str | None, phase: Phase, *, decided: bool, lang: str
+    catalogue: Catalogue, next_phase: str | None, *, decided: bool, lang: str
 ) -> str | None:
     """The phase of the next meeting, once the meeting decided something."""
     if not decided or next_phase is None:

@@ -15,7 +15,7 @@ async def test_the_timeline_lists_meetings_and_phase_changes(harness: Harness) -
     await h.settle()
     posted = "\n".join(text_of(m) for m in h.sb.messages(CASE_CHANNEL)[before:])
     assert "Tijdlijn casus ZVH-2026-014" in posted
-    assert "Directe veiligheid · afgerond" in posted
+    assert "Directe veiligheid → Risicogestuurde zorg · afgerond" in posted  # both phases held
     assert "Directe veiligheid → Risicogestuurde zorg" in posted
     assert "Controles van bodemeisen" in posted and "Nog niets." in posted
 
