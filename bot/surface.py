@@ -29,7 +29,7 @@ from bot.meetings import reminders as meeting_reminders
 from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
 from bot.prep import reminders as prep_reminders
-from bot.prep import summary as prep_summary
+from bot.prep import render as prep_render
 from bot.reports import listeners as reports
 from bot.reports import publish, timeline
 from bot.votes import involved_listeners as involved
@@ -95,7 +95,7 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.TIMELINE: timeline.render_timeline,
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
-    ObjectKind.PREP_SUMMARY: prep_summary.render_prep_summary,
+    ObjectKind.PREP_SUMMARY: prep_render.render_prep_summary,
 }
 
 
@@ -140,6 +140,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.VOTE_NEW_ROUND)(acked(deps, votes.new_round, Access.STEER))
     app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, involved.open_views_form, Access.STEER))
     app.action(ActionId.INFORMED_OPEN)(acked(deps, involved.open_informed_form, Access.STEER))
+    # `/casus trend` and `/casus tijdlijn` answer privately; these buttons share them.
+    app.action(ActionId.SHARE_TREND)(acked(deps, votes.share_trend, Access.READ))
+    app.action(ActionId.SHARE_TIMELINE)(acked(deps, reports.share_timeline, Access.READ))
 
     # Guests confirm before the guard lets them in; the handler checks they are a guest.
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
