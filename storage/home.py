@@ -51,6 +51,8 @@ class CaseLine:
     # "Overleg te lang geleden": longer between meetings than the phase allows (storage.rhythm);
     # only judged when home_data is given the limits.
     meeting_overdue: bool = False
+    # The next planned meeting: its regisseurs read the prep from the home tab.
+    next_meeting_id: int | None = None
 
     @property
     def steering(self) -> bool:
@@ -192,6 +194,14 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
             )
         )
     ).one()
+    next_meeting_id = (
+        await session.exec(
+            select(Meeting.id)
+            .where(Meeting.case_id == case_id, Meeting.status == MeetingStatus.PLANNED)
+            .order_by(col(Meeting.scheduled_at), col(Meeting.id))
+            .limit(1)
+        )
+    ).first()
     rounds = await closed_rounds_of_case(session, case_id=case_id)
     latest = Tally.from_counts(rounds[-1][2]).median if rounds else None
     overdue_actions = (
@@ -217,6 +227,7 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
         next_meeting=next_meeting,
         latest_median=latest,
         overdue=int(overdue_actions) + broken,
+        next_meeting_id=next_meeting_id,
     )
 
 

@@ -63,7 +63,16 @@ def _case(lang: str, line: CaseLine, catalogue: Catalogue, tz: ZoneInfo) -> Bloc
         parts.append(t(lang, "home.latest_score", score=number(lang, line.latest_median)))
     if line.steering and line.overdue:
         parts.append(t(lang, "home.overdue", n=line.overdue))
-    return SectionBlock(text=md("\n".join(parts)))
+    read_prep = (
+        button(
+            t(lang, "prep.review_button"),
+            ActionId.PREP_REVIEW,
+            Ref(meeting_id=line.next_meeting_id),
+        )
+        if line.steering and line.next_meeting_id is not None
+        else None
+    )
+    return SectionBlock(text=md("\n".join(parts)), accessory=read_prep)
 
 
 def _action(lang: str, line: ActionLine) -> list[Block]:
