@@ -182,6 +182,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.VOTE_NEW_ROUND)(acked(deps, votes.new_round, Access.STEER))
     app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, involved.open_views_form, Access.STEER))
     app.action(ActionId.INFORMED_OPEN)(acked(deps, involved.open_informed_form, Access.STEER))
+    # `/casus trend` and `/casus tijdlijn` answer privately; these buttons share them.
+    app.action(ActionId.SHARE_TREND)(acked(deps, votes.share_trend, Access.READ))
+    app.action(ActionId.SHARE_TIMELINE)(acked(deps, reports.share_timeline, Access.READ))
 
     # Guests confirm before the guard lets them in; the handler checks they are a guest.
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(

@@ -203,15 +203,17 @@ def interval_options(lang: str) -> list[Option]:
     ]
 
 
-def bodemeis_modal(lang: str, *, ref: Ref, code: str) -> dict[str, Any]:
+def bodemeis_modal(lang: str, *, ref: Ref, code: str, phase: str = "") -> dict[str, Any]:
     options = interval_options(lang)
+    # Herstel asks what must minimally be realised in welzijn, the other phases in veiligheid.
+    herstel = phase.startswith("herstel")
     blocks: list[Block] = [
         context(t(lang, "agreements.case", code=code)),
         _text_input(
             lang,
             Field.AGREEMENT_TEXT,
             "agreements.bodemeis_text",
-            hint_key="agreements.bodemeis_hint",
+            hint_key="agreements.bodemeis_hint_herstel" if herstel else "agreements.bodemeis_hint",
         ),
         InputBlock(
             block_id=Field.MONITOR,

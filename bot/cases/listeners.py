@@ -25,6 +25,7 @@ from bot.kit.forms import bsn_errors, form_text, form_values
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import Declined, Followup, Turn, later
+from bot.kit.slack import tell_user
 from flows.personal_data import normalise_case_code, validate_case_code
 from storage.cases import case_by_code, open_case_in_channel
 from storage.models import Case, CaseStatus, Role
@@ -129,6 +130,12 @@ async def create_new_case(turn: Turn) -> Followup:
     async def announce() -> None:
         await invite(turn.client, channel_id, [*invited, requester])
         await turn.show(registered.rows)
+        # The author hears back where they typed (a DM from the home tab), with the way in.
+        origin = turn.ref.channel_id if turn.ref else None
+        if origin != channel_id:
+            await turn.settle_language()
+            done = turn.t("case_form.registered", code=code, channel=f"<#{channel_id}>")
+            await tell_user(turn.client, requester, origin, done)
 
     return announce
 

@@ -87,7 +87,16 @@ def _case(
         parts.append(t(lang, "rhythm.home_overdue"))
     if line.steering and absences.get(line.case_id):
         parts.append(case_absences(lang, absences[line.case_id]))
-    return SectionBlock(text=md("\n".join(parts)))
+    read_prep = (
+        button(
+            t(lang, "prep.review_button"),
+            ActionId.PREP_REVIEW,
+            Ref(meeting_id=line.next_meeting_id),
+        )
+        if line.steering and line.next_meeting_id is not None
+        else None
+    )
+    return SectionBlock(text=md("\n".join(parts)), accessory=read_prep)
 
 
 def _action(lang: str, line: ActionLine, more_time: bool = False) -> list[Block]:

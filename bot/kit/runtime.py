@@ -276,7 +276,8 @@ class Turn:
     async def answer(self, text: str, *, blocks: Sequence[dict[str, Any]] | None = None) -> None:
         """A private answer to a slash command: through its response_url, which works even
         where the bot is no member; other requests are told as `tell` does."""
-        if self.respond is not None:
+        # A click on the home tab carries no response_url: told as `tell` does.
+        if self.respond is not None and self.body.get("response_url"):
             await self.respond(text=text, blocks=blocks, response_type="ephemeral")
         else:
             await self.tell(text, blocks=blocks)

@@ -147,13 +147,16 @@ async def render_back_at_scale(deps: Deps, ctx: RenderContext) -> Rendered:
     )
 
 
-async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
-    """The case's trend: its messages, none while no round was revealed."""
+async def trend_for(
+    session: AsyncSession, deps: Deps, case: Case, *, lang: str | None = None
+) -> list[list[dict[str, Any]]]:
+    """The case's trend: its messages (in the channel's language unless `lang` is given for a
+    private answer), none while no round was revealed."""
     _, points = await scores_of_case(session, row_id(case))
     if not points:
         return []
     phases = {phase.key: phase for phase in deps.catalogue.phases}
-    lang = deps.settings.language
+    lang = lang or deps.settings.language
     return trend_message(
         lang,
         code=case.code,

@@ -74,7 +74,7 @@ async def check_dm(h: Harness) -> dict:
     ]
     assert (await poll(h, check.due_at)).sent == 1 + len(others)
     dm = last_dm(h, "sanne")
-    assert BODEMEIS in text_of(dm) and "Wordt deze bodemeis nageleefd?" in text_of(dm)
+    assert BODEMEIS in text_of(dm) and "Wordt deze bodemeis nagekomen?" in text_of(dm)
     assert {"check_met", "check_not_met", "check_unknown"} <= set(action_ids(dm))
     return dm
 
@@ -98,8 +98,8 @@ async def test_niet_nageleefd_alerts_the_procesregisseur_with_the_plan_and_a_but
     [check] = await stored_checks(h)
     assert (check.answer, check.answered_by) == ("niet_nageleefd", "U0SANNE")
     answered = fresh(h, "sanne", dm)
-    assert "niet nageleefd" in text_of(answered) and action_ids(answered) == ["check_note_open"]
-    alerts = [m for m in h.sb.messages(CASE_CHANNEL) if "Bodemeis niet nageleefd" in text_of(m)]
+    assert "niet nagekomen" in text_of(answered) and action_ids(answered) == ["check_note_open"]
+    alerts = [m for m in h.sb.messages(CASE_CHANNEL) if "Bodemeis niet nagekomen" in text_of(m)]
     [alert] = alerts  # one, however often she clicked
     shown = text_of(alert)
     assert "<@U0PETRA>" in shown and "<@U0SANNE>" in shown and BODEMEIS in shown
@@ -295,7 +295,7 @@ async def test_the_next_meeting_opens_with_the_checks_since_the_last_one(
     second = await start_meeting(h)
     overview = text_of(thread(h, second)[0])
     assert "Bodemeisen van kracht, met de controles sinds het vorige overleg" in overview
-    assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nageleefd" in overview
+    assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nagekomen" in overview
 
 
 async def test_a_niet_nageleefd_alert_that_could_not_be_posted_is_retried_by_the_poller(
@@ -325,7 +325,7 @@ async def test_a_niet_nageleefd_alert_that_could_not_be_posted_is_retried_by_the
         )
     assert (await poll(h, check.due_at + timedelta(seconds=30))).sent == 1
     alert = h.sb.messages(CASE_CHANNEL)[-1]
-    assert "Bodemeis niet nageleefd" in text_of(alert) and PLAN in text_of(alert)
+    assert "Bodemeis niet nagekomen" in text_of(alert) and PLAN in text_of(alert)
     [stored] = await stored_checks(h)
     assert stored.escalation_ts == alert["ts"]
     # Scheduled again (a second process, say): it finds the alert was posted and stays quiet.
