@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.server import start_bot
 from storage.models import AuditEvent, Case
 from storage.reminders import Reminder, ReminderStatus
 from tests.e2e.agreement_steps import in_days
@@ -48,6 +49,10 @@ async def test_a_stranger_who_joins_sees_no_case_data_and_the_regisseurs_decide(
         told = h.sb.user(regisseur).dms()[-1]
         assert f"<@{mila}>" in text_of(told) and "join_register" in str(told["blocks"])
 
+    # A restart before anyone acts: the buttons still work.
+    await h.bot.stop()
+    h.bot = await start_bot(h.settings, port=0)
+    h.app.request_url = f"http://127.0.0.1:{h.bot.port}/slack/events"
     told = h.sb.user("karim").dms()[-1]
     await h.sb.user("karim").click(
         "join_register", message=(h.sb.user("karim").dm_channel(), told["ts"])
