@@ -132,8 +132,11 @@ async def test_removal_asks_for_a_hand_over_and_then_takes_effect_at_once(
             )
         ).all()
     assert hers == []
-    # No case data any more: her commands are refused.
-    await h.sb.user("sanne").slash("/casus", "verslag", channel="algemeen")
+    # No case data any more: her home tab shows no case, no action.
+    sanne = h.sb.user("sanne")
+    await sanne.open_home()
+    await h.settle()
+    assert "ZVH-2026-014" not in str(sanne.home)
     audit = await _audit(h)
     assert "handed_over" in audit and "participant_removed" in audit
 
