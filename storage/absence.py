@@ -164,13 +164,17 @@ async def forget_past_absences(session: AsyncSession, *, before: date) -> int:
 
 async def stands_in_for(
     session: AsyncSession, *, stand_in: str, users: Collection[str], on: date
-) -> bool:
-    """`stand_in` stands in, on `on`, for one of `users` (so may answer what reached them)."""
+) -> str | None:
+    """Whom of `users` `stand_in` stands in for on `on` (so may answer what reached them)."""
     if not users:
-        return False
-    query = select(Absence.id).where(
-        Absence.stand_in_user_id == stand_in,
-        col(Absence.user_id).in_(list(users)),
-        col(Absence.until) >= on,
+        return None
+    query = (
+        select(Absence.user_id)
+        .where(
+            Absence.stand_in_user_id == stand_in,
+            col(Absence.user_id).in_(list(users)),
+            col(Absence.until) >= on,
+        )
+        .order_by(col(Absence.user_id))
     )
-    return (await session.exec(query)).first() is not None
+    return (await session.exec(query)).first()

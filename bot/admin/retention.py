@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.kit.runtime import Deps
 from bot.kit.slack import error_code, open_dm
+from storage.absence import forget_past_absences
 from storage.db import Database
 from storage.retention import (
     ObjectKind,
@@ -309,6 +310,13 @@ def schedule_retention(
         except Exception:
             # Tomorrow's run tries again; the reason is in the log, the case data is not.
             log.exception("retention run failed")
+        try:
+            # An absence that ended steers nothing any more: who was away when is forgotten.
+            async with deps.db.session() as session:
+                today = utcnow().astimezone(deps.settings.timezone).date()
+                await forget_past_absences(session, before=today)
+        except Exception:
+            log.exception("forgetting past absences failed")
 
     scheduler.add_job(
         job,

@@ -38,6 +38,11 @@ def marked(
 
 async def may_answer_for(deps: Deps, *, user_id: str, for_users: Collection[str]) -> bool:
     """`user_id` stands in today for one of `for_users`."""
+    return await standing_in_for(deps, user_id=user_id, for_users=for_users) is not None
+
+
+async def standing_in_for(deps: Deps, *, user_id: str, for_users: Collection[str]) -> str | None:
+    """Whom of `for_users` `user_id` stands in for today, if anyone."""
     today = utcnow().astimezone(deps.settings.timezone).date()
     async with deps.db.session() as session:
         return await stands_in_for(session, stand_in=user_id, users=for_users, on=today)

@@ -73,7 +73,8 @@ async def _send(deps: Deps, client: AsyncWebClient, reminder: Reminder, *, nudge
             prep_dm(
                 lang,
                 meeting_info(deps, case, meeting, phase),
-                Ref(meeting_id=meeting_id),
+                # A stand-in's button names whom they prepare for.
+                Ref(meeting_id=meeting_id, choice=None if to.via_lead else to.stand_in_for),
                 nudge=nudge,
             ),
         ),

@@ -119,3 +119,44 @@ async def test_back_early_and_bad_input(harness: Harness) -> None:
     async with h.db.session() as session:
         assert (await session.exec(select(Absence))).all() == []
     assert "absence_open" in str(sanne.home["blocks"])  # type: ignore[index]
+
+
+async def test_the_stand_in_prepares_for_someone_away(harness: Harness) -> None:
+    from tests.e2e.test_prep import plan, reminders, stored_preps
+
+    h = harness
+    await register_case(h)
+    await plan(h)
+    due = (await reminders(h, ReminderKind.PREP))["sanne"].due_at
+    await _away(h, "sanne", 40, "joost")
+    await poll(h, due)
+    sanne, joost = h.sb.user("sanne"), h.sb.user("joost")
+    assert not any("prep_open" in action_ids(m) for m in sanne.dms())
+    [theirs] = [m for m in joost.dms() if f"Namens <@{sanne.id}>" in text_of(m)]
+    await joost.click("prep_open", message=(joost.dm_channel().id, theirs["ts"]))
+    await h.settle()
+    assert joost.modal is not None
+    key = next(b["block_id"] for b in joost.modal["blocks"] if b.get("type") == "input")
+    await joost.submit({key: {key: "Wijkteam ziet moeder wekelijks."}})
+    await h.settle()
+    preps = await stored_preps(h)
+    assert "sanne" in preps  # on behalf of the invitee who is away
+
+
+async def test_the_stand_in_answers_a_bodemeis_check(harness: Harness) -> None:
+    from tests.e2e.agreement_steps import pending, stored_checks
+    from tests.e2e.test_escalation import record_bodemeis
+
+    h = harness
+    await record_bodemeis(h, plan=False)
+    await _away(h, "sanne", 30, "joost")
+    check = await pending(h, ReminderKind.BODEMEIS_CHECK)
+    await poll(h, check.due_at)
+    sanne, joost = h.sb.user("sanne"), h.sb.user("joost")
+    assert not any("check_met" in action_ids(m) for m in sanne.dms())
+    [dm] = [m for m in joost.dms() if "check_met" in action_ids(m)]
+    assert f"Namens <@{sanne.id}>" in text_of(dm)
+    await joost.click("check_met", message=(joost.dm_channel(), dm["ts"]))
+    await h.settle()
+    [answered] = await stored_checks(h)
+    assert answered.answer == "nageleefd" and answered.answered_by == joost.id

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from bot.server import start_bot
 from flows.schedule import ReminderKind
 from storage.models import AuditEvent, Contribution, Participant
 from storage.reminders import ReminderStatus
@@ -37,6 +38,10 @@ async def test_a_guest_is_let_into_the_channel_only_after_confirming(harness: Ha
     assert all(_in_channel(h, who) for who in ("petra", "karim", "sanne"))
 
     thread_ts = await start_meeting(h)
+    # A restart while the statement waits: its button still lets the guest in.
+    await h.bot.stop()
+    h.bot = await start_bot(h.settings, port=0)
+    h.app.request_url = f"http://127.0.0.1:{h.bot.port}/slack/events"
     await bram.click("confirm_confidentiality", message=invitation)
     await h.settle()
     assert (await _guest(h)).confidentiality_confirmed_at is not None

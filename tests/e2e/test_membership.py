@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.server import start_bot
 from storage.models import AuditEvent, Case
 from storage.reminders import Reminder, ReminderStatus
 from tests.e2e.agreement_steps import in_days
@@ -48,6 +49,10 @@ async def test_a_stranger_who_joins_sees_no_case_data_and_the_regisseurs_decide(
         told = h.sb.user(regisseur).dms()[-1]
         assert f"<@{mila}>" in text_of(told) and "join_register" in str(told["blocks"])
 
+    # A restart before anyone acts: the buttons still work.
+    await h.bot.stop()
+    h.bot = await start_bot(h.settings, port=0)
+    h.app.request_url = f"http://127.0.0.1:{h.bot.port}/slack/events"
     told = h.sb.user("karim").dms()[-1]
     await h.sb.user("karim").click(
         "join_register", message=(h.sb.user("karim").dm_channel(), told["ts"])
@@ -127,8 +132,11 @@ async def test_removal_asks_for_a_hand_over_and_then_takes_effect_at_once(
             )
         ).all()
     assert hers == []
-    # No case data any more: her commands are refused.
-    await h.sb.user("sanne").slash("/casus", "verslag", channel="algemeen")
+    # No case data any more: her home tab shows no case, no action.
+    sanne = h.sb.user("sanne")
+    await sanne.open_home()
+    await h.settle()
+    assert "ZVH-2026-014" not in str(sanne.home)
     audit = await _audit(h)
     assert "handed_over" in audit and "participant_removed" in audit
 
