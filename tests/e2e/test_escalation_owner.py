@@ -24,6 +24,7 @@ from tests.e2e.agreement_steps import (
     in_days,
     last_dm,
     open_form,
+    pending,
     poll,
     stored_reminders,
     submit,
@@ -209,3 +210,27 @@ async def test_a_high_priority_action_that_cannot_be_done_escalates_with_an_owne
     await click(h, "petra", "escalation_pick_up", alert)
     [escalation] = await escalations(h)
     assert escalation.owner_user_id == "U0PETRA"
+
+
+async def test_a_check_nobody_answers_escalates_with_an_owner_to_find(harness: Harness) -> None:
+    h = harness
+    await record_bodemeis(h, plan=False)
+    await check_dm(h)
+    unanswered = await pending(h, ReminderKind.BODEMEIS_ESCALATION)
+    assert (await poll(h, unanswered.due_at)).sent == 1
+    [escalation] = await escalations(h)
+    assert (escalation.kind, escalation.raised_by, escalation.owner_user_id) == (
+        "check_unanswered",
+        None,
+        None,
+    )
+    [alert] = [m for m in h.sb.messages(CASE_CHANNEL) if "niet gecontroleerd" in text_of(m)]
+    assert "escalation_pick_up" in action_ids(alert) and DEFAULT_EMERGENCY_TEXT in text_of(alert)
+    # Raised at the escalation's time: the pick-up DMs come that many working hours later.
+    first = add_working_time(
+        unanswered.due_at,
+        timedelta(hours=h.settings.escalation_pickup_hours),
+        h.settings.working_hours,
+        AMS,
+    )
+    assert {r.due_at for r in await stored_reminders(h, ReminderKind.ESCALATION_PICKUP)} == {first}
