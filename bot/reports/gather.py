@@ -6,6 +6,7 @@ transaction is open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,11 +29,11 @@ from flows.model import Catalogue, Decision, Outcome, Phase
 from flows.scale import Tally
 from flows.steps import StepKind, phase_steps
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
-from storage.attendance import missing_organisations, seats
+from storage.attendance import Seat, missing_organisations, seats
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
 from storage.meetings import load_state, meeting_by_id, meetings_of_case
-from storage.models import Attendance, Meeting, Role, row_id
+from storage.models import Attendance, Meeting, Participant, Role, row_id
 from storage.votes import family_view, rounds_of_meeting, votes
 
 
@@ -115,10 +116,7 @@ async def gather_report(
         phase=phase.title.get(lang),
         goal=phase.goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
-        attendees=having(Attendance.PRESENT),
-        excused=having(Attendance.EXCUSED),
-        absent=having(Attendance.ABSENT, None),
-        missing_organisations=tuple(missing_organisations(table, members)),
+        **_attendance(table, having, members),
         confidentiality=tuple(
             (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
             for m in members
@@ -136,6 +134,23 @@ async def gather_report(
         closed=bool(decision and decision.outcome is Outcome.CLOSE),
         **_agreements(lang, agreed, previous, next_meeting, names, tz),
     )
+
+
+def _attendance(
+    table: list[Seat],
+    having: Callable[..., tuple[Person, ...]],
+    members: list[Participant],
+) -> dict[str, Any]:
+    """Who was present, afgemeld, absent; a meeting held before attendance was kept (nobody
+    marked at all) lists its invitees as such, not as absent."""
+    if table and all(seat.attendance is None for seat in table):
+        return {"attendees": (), "absent": (), "invited_only": having(None)}
+    return {
+        "attendees": having(Attendance.PRESENT),
+        "excused": having(Attendance.EXCUSED),
+        "absent": having(Attendance.ABSENT, None),
+        "missing_organisations": tuple(missing_organisations(table, members)),
+    }
 
 
 def _agreements(

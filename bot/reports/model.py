@@ -75,3 +75,4 @@ class Report:
     previous_actions: tuple[ActionItem, ...] = field(default=())
     excused: tuple[Person, ...] = ()  # afgemeld
     missing_organisations: tuple[str, ...] = ()  # of the case, with nobody present
+    invited_only: tuple[Person, ...] = ()  # held before attendance was kept: the invitees
