@@ -29,8 +29,11 @@ from bot.meetings import reminders as meeting_reminders
 from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
 from bot.prep import reminders as prep_reminders
+from bot.prep import summary as prep_summary
 from bot.reports import listeners as reports
 from bot.reports import publish, timeline
+from bot.votes import involved_listeners as involved
+from bot.votes import involved_use_cases as involved_cases
 from bot.votes import listeners as votes
 from bot.votes import render as vote_render
 from flows.schedule import ReminderKind
@@ -51,6 +54,13 @@ SUBCOMMANDS: dict[str, Route] = {
     "timeline": route(reports.timeline, Access.READ),
     "herstel": route(meetings.redraw, Access.STEER),
     "redraw": route(meetings.redraw, Access.STEER),
+    # Around the meeting (issue 15): the regisseurs read and summarise the prep; whether the
+    # people involved were told the outcome.
+    "voorbereiding": route(prep.review, Access.STEER),
+    "prep": route(prep.review, Access.STEER),
+    "geinformeerd": route(involved.open_informed_form, Access.STEER),
+    "geïnformeerd": route(involved.open_informed_form, Access.STEER),
+    "informed": route(involved.open_informed_form, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -76,7 +86,7 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.BALLOT: vote_render.render_ballot,
     ObjectKind.RESULTS: vote_render.render_results,
     ObjectKind.BACK_AT_SCALE: vote_render.render_back_at_scale,
-    ObjectKind.FAMILY_VIEW: vote_render.render_family,
+    ObjectKind.FAMILY_VIEW: involved_cases.render_views,
     ObjectKind.TREND: vote_render.render_trend,
     ObjectKind.TREND_CHART: vote_render.render_trend_chart,
     ObjectKind.AGREEMENTS: agreements_message.render_message,
@@ -85,6 +95,7 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.TIMELINE: timeline.render_timeline,
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
+    ObjectKind.PREP_SUMMARY: prep_summary.render_prep_summary,
 }
 
 
@@ -105,14 +116,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     # Attendance (issue 15): participants check in; the regisseurs keep the list.
     app.action(ActionId.ATTENDANCE_CHECK_IN)(acked(deps, meetings.check_in, Access.MEMBER))
-    app.action(ActionId.ATTENDANCE_OPEN)(
-        acked(deps, meetings.open_attendance_form, Access.STEER)
-    )
+    app.action(ActionId.ATTENDANCE_OPEN)(acked(deps, meetings.open_attendance_form, Access.STEER))
     app.view(ViewId.ATTENDANCE)(
         acked_view(deps, meetings.validate_attendance, meetings.save_attendance, Access.STEER)
     )
     app.view(ViewId.FAMILY_VIEW)(
-        acked_view(deps, votes.validate_family, votes.save_family, Access.STEER)
+        acked_view(deps, involved.validate_views, involved.save_views, Access.STEER)
+    )
+    app.view(ViewId.INFORMED)(
+        acked_view(deps, involved.validate_informed, involved.save_informed, Access.STEER)
     )
 
     steering = {
@@ -123,6 +135,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ActionId.MEETING_END: meetings.end,
         ActionId.MEETING_END_UNDECIDED: meetings.end_undecided,
         ActionId.MEETING_DECIDE: meetings.decide,
+        ActionId.MEETING_TO_AGREEMENTS: meetings.to_agreements,
         ActionId.MEETING_REDRAW: meetings.redraw,
     }
     for action_id, handler in steering.items():
@@ -132,7 +145,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(VOTE_PATTERN)(acked(deps, votes.vote, Access.MEMBER))
     app.action(ActionId.VOTE_REVEAL)(acked(deps, votes.reveal, Access.STEER))
     app.action(ActionId.VOTE_NEW_ROUND)(acked(deps, votes.new_round, Access.STEER))
-    app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, votes.open_family_form, Access.STEER))
+    app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, involved.open_views_form, Access.STEER))
+    app.action(ActionId.INFORMED_OPEN)(acked(deps, involved.open_informed_form, Access.STEER))
 
     # Guests confirm before the guard lets them in; the handler checks they are a guest.
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
@@ -142,6 +156,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     # Prep before a meeting: invitees open the questions from their DM and save them.
     app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))
     app.view(ViewId.PREP)(acked_view(deps, prep.validate, prep.save, Access.MEMBER))
+    # The regisseurs read the prep as it arrives and write their summary until the start.
+    app.action(ActionId.PREP_REVIEW)(acked(deps, prep.review, Access.STEER))
+    app.action(ActionId.PREP_SUMMARY_OPEN)(acked(deps, prep.open_summary_form, Access.STEER))
+    app.view(ViewId.PREP_SUMMARY)(
+        acked_view(deps, prep.validate_summary, prep.save_summary, Access.STEER)
+    )
 
     # Agreements: regisseurs record them in the thread; owners and monitors answer their
     # reminders from a DM; the escalation's button plans an extra meeting.

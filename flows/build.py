@@ -18,7 +18,6 @@ from flows.fields import (
 from flows.model import (
     Catalogue,
     Decision,
-    DecisionPoint,
     Outcome,
     Phase,
     Prompt,
@@ -87,7 +86,6 @@ def build_section(data: object, phase_key: str) -> Section:
             "title",
             "questions",
             "scale",
-            "decision",
             "overview_row",
             "only_if_closing",
         ),
@@ -104,11 +102,10 @@ def build_section(data: object, phase_key: str) -> Section:
         title=text_block(block, "title", key=key, what="the section"),
         questions=tuple(build_question(item, key) for item in questions),
         scale=build_scale(block["scale"], key) if "scale" in block else None,
-        decision=build_decision_point(block["decision"], key) if "decision" in block else None,
         overview_row=overview_row,
         only_if_closing=flag(block, "only_if_closing", key=key, what="the section"),
     )
-    if not (section.questions or section.scale or section.decision):
+    if not (section.questions or section.scale):
         raise Invalid("the section has no questions", key=key, line=block.line)
     return section
 
@@ -118,16 +115,18 @@ def build_question(data: object, section_key: str) -> Question:
     key = f"{section_key}.{name(block, 'key', key=section_key, what='a question')}"
     check_fields(
         block,
-        allowed=("key", "nl", "en", "overview", "prompts"),
+        allowed=("key", "nl", "en", "overview", "prompts", "decision"),
         required=("key", "nl", "en"),
         key=key,
         what="the question",
     )
+    branches = sequence(block.get("decision", []), what="'decision'", key=key, line=block.line)
     return Question(
         key=key,
         text=text(block, key=key, what="the question"),
         prompts=build_prompts(block, key),
         overview=optional_text_block(block, "overview", key=key),
+        options=tuple(build_decision(item, key) for item in branches),
     )
 
 
@@ -165,28 +164,16 @@ def build_scale(data: object, section_key: str) -> Scale:
     )
 
 
-def build_decision_point(data: object, section_key: str) -> DecisionPoint:
-    block = mapping(data, what="the decision", key=section_key, line=None)
-    key = f"{section_key}.{name(block, 'key', key=section_key, what='the decision')}"
-    fields = ("key", "nl", "en", "options")
-    check_fields(block, allowed=fields, required=fields, key=key, what="the decision")
-    items = sequence(block["options"], what="'options'", key=key, line=block.line)
-    return DecisionPoint(
-        key=key,
-        text=text(block, key=key, what="the decision"),
-        options=tuple(build_decision(item, key) for item in items),
-    )
-
-
-def build_decision(data: object, point_key: str) -> Decision:
-    block = mapping(data, what="an outcome", key=point_key, line=None)
-    key = f"{point_key}.{name(block, 'key', key=point_key, what='an outcome')}"
+def build_decision(data: object, question_key: str) -> Decision:
+    """One branch of a decision question."""
+    block = mapping(data, what="a branch", key=question_key, line=None)
+    key = f"{question_key}.{name(block, 'key', key=question_key, what='a branch')}"
     check_fields(
         block,
         allowed=("key", "outcome", "target", "nl", "en"),
         required=("key", "outcome", "nl", "en"),
         key=key,
-        what="the outcome",
+        what="the branch",
     )
     outcome = block["outcome"]
     if outcome not in tuple(Outcome):
@@ -195,11 +182,11 @@ def build_decision(data: object, point_key: str) -> Decision:
             key=key,
             line=block.line,
         )
-    target = name(block, "target", key=key, what="the outcome") if "target" in block else None
+    target = name(block, "target", key=key, what="the branch") if "target" in block else None
     return Decision(
         key=key,
         outcome=Outcome(outcome),
-        text=text(block, key=key, what="the outcome"),
+        text=text(block, key=key, what="the branch"),
         target=target,
     )
 
@@ -222,11 +209,9 @@ def catalogue_problems(catalogue: Catalogue) -> list[Problem]:
         seen.add(key)
     for phase in catalogue.phases:
         scales = sum(section.scale is not None for section in phase.sections)
-        points = sum(section.decision is not None for section in phase.sections)
         if scales != 1:
             problems.append(Problem(f"needs exactly one scale question, has {scales}", phase.key))
-        if points != 1:
-            problems.append(Problem(f"needs exactly one decision point, has {points}", phase.key))
-        if scales == 1 and points == 1:
-            problems.extend(decision_problems(phase, catalogue.phase_keys))
+        if not phase.decision_questions:
+            problems.append(Problem("needs at least one decision point", phase.key))
+        problems.extend(decision_problems(phase, catalogue.phase_keys))
     return problems

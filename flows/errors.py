@@ -56,6 +56,9 @@ class MoveCode(StrEnum):
     DECISION_NOT_REACHED = "decision_not_reached"
     UNKNOWN_DECISION = "unknown_decision"
     ONLY_WHEN_CLOSING = "only_when_closing"
+    PHASE_LEFT = "phase_left"
+    NO_PHASE_CHANGE = "no_phase_change"
+    PASSED_BY_DECISION = "passed_by_decision"
     STATE_MISMATCH = "state_mismatch"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from flows.model import Decision
 from flows.steps import Step
@@ -15,7 +16,7 @@ class MeetingStarted:
 
 @dataclass(frozen=True, slots=True)
 class QuestionPosed:
-    """`step` is now the current step (a question, the scale or the decision point)."""
+    """`step` is now the current step (a question or the scale)."""
 
     step: Step
 
@@ -43,26 +44,53 @@ class ScaleClosed:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecorded:
+    """The group decided at a decision question (`decision.question_key`)."""
+
     decision: Decision
-    # The phase of the case's next meeting, or None when the case closes.
+    # The case's phase after this decision, or None when the case closes.
     next_phase: str | None
     closed: bool
-    # The decision this one replaces, when the group changed its mind.
+    # The branch this one replaces at the same question, when the group changed its mind.
     replaced: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class MeetingEnded:
+class DecisionWithdrawn:
+    """`Vorige` went back over a decision: it no longer holds, the group decides again."""
+
+    decision: Decision
+    # Where the case stands once the move is done.
+    next_phase: str | None
+    closed: bool
+
+
+class Entry(StrEnum):
+    """How the meeting came into a phase."""
+
+    BEELDVORMING = "beeldvorming"  # it goes on in the new phase, from its Beeldvorming
+    AFSPRAKEN = "afspraken"  # straight to the new phase's Afspraken over samenwerking
+    UNDONE = "undone"  # back into the phase it had left: the decision to leave was withdrawn
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseEntered:
+    """The meeting goes on in another phase (`left` is the phase it was in)."""
+
     phase: str
-    decision: str | None
-    # Without a decision the case stays in `phase`: next_phase == phase, closed is False.
+    left: str
+    entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingEnded:
+    phase: str  # the phase the meeting is in when it ends
+    decisions: tuple[str, ...]  # every decision that holds, in the order taken
+    # The case's phase from now on, or None when it closes.
     next_phase: str | None
     closed: bool
     skipped: tuple[str, ...] = ()
-
-    @property
-    def decided(self) -> bool:
-        return self.decision is not None
+    # False when it ended before a decision question still ahead (the case stays in its phase).
+    decided: bool = True
 
 
 Event = (
@@ -72,5 +100,7 @@ Event = (
     | ScaleOpened
     | ScaleClosed
     | DecisionRecorded
+    | DecisionWithdrawn
+    | PhaseEntered
     | MeetingEnded
 )

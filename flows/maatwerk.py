@@ -14,6 +14,7 @@ from enum import Enum, auto
 from pathlib import Path
 
 from flows.build import build_prompts, catalogue_problems
+from flows.decisions import AGREEMENTS_SECTION
 from flows.errors import CatalogueError, Problem
 from flows.fields import (
     Invalid,
@@ -30,7 +31,6 @@ from flows.model import (
     OVERVIEW_HEADING_KEY,
     OVERVIEW_PHASE_QUESTION_KEY,
     Catalogue,
-    DecisionPoint,
     Phase,
     Prompt,
     Question,
@@ -54,8 +54,7 @@ class Kind(Enum):
     SCALE = auto()
     SCALE_LABEL = auto()
     PROMPT = auto()
-    DECISION_POINT = auto()
-    DECISION = auto()
+    DECISION = auto()  # a branch of a decision question
 
 
 def apply_maatwerk(catalogue: Catalogue, path: Path) -> Catalogue:
@@ -137,14 +136,12 @@ def index(catalogue: Catalogue) -> dict[str, Kind]:
             for question in section.questions:
                 kinds[question.key] = Kind.QUESTION
                 kinds.update((p.key, Kind.PROMPT) for p in question.prompts)
+                kinds.update((d.key, Kind.DECISION) for d in question.options)
             if section.scale is not None:
                 kinds[section.scale.key] = Kind.SCALE
                 kinds.update((p.key, Kind.PROMPT) for p in section.scale.prompts)
                 kinds[f"{section.scale.key}.label_1"] = Kind.SCALE_LABEL
                 kinds[f"{section.scale.key}.label_10"] = Kind.SCALE_LABEL
-            if section.decision is not None:
-                kinds[section.decision.key] = Kind.DECISION_POINT
-                kinds.update((d.key, Kind.DECISION) for d in section.decision.options)
     return kinds
 
 
@@ -183,9 +180,9 @@ def _in_section(
 def _in_item(
     catalogue: Catalogue,
     key: str,
-    change: Callable[[Question | Scale | DecisionPoint], Question | Scale | DecisionPoint | None],
+    change: Callable[[Question | Scale], Question | Scale | None],
 ) -> Catalogue:
-    """Apply `change` to the question, scale or decision point `key` (None drops a question)."""
+    """Apply `change` to the question or scale `key` (None drops a question)."""
 
     def on_section(section: Section) -> Section | None:
         questions = []
@@ -193,15 +190,13 @@ def _in_item(
             changed = change(question) if question.key == key else question
             if isinstance(changed, Question):
                 questions.append(changed)
-        scale, decision = section.scale, section.decision
+        scale = section.scale
         if scale is not None and scale.key == key:
-            # The change keeps a scale a scale, and a decision point one (its callers' keys).
+            # The change keeps a scale a scale (its callers' keys name one).
             scale = change(scale)  # type: ignore[assignment]
-        if decision is not None and decision.key == key:
-            decision = change(decision)  # type: ignore[assignment]  # as for the scale
-        result = replace(section, questions=tuple(questions), scale=scale, decision=decision)
+        result = replace(section, questions=tuple(questions), scale=scale)
         # A section whose last question was skipped has nothing left to discuss.
-        return result if (result.questions or result.scale or result.decision) else None
+        return result if (result.questions or result.scale) else None
 
     return _in_section(catalogue, parent_key(key), on_section)
 
@@ -262,13 +257,13 @@ def _replace_text(
     if kind is Kind.SECTION:
         return _in_section(catalogue, key, lambda s: replace(s, title=new(s.title)))
     if kind is Kind.QUESTION:
-        # _in_item hands over a question, scale or decision point; this key names a question.
+        # _in_item hands over a question or a scale; this key names a question.
         return _in_item(
             catalogue,
             key,
             lambda q: replace(q, text=new(q.text), overview=None),  # type: ignore[arg-type]
         )
-    if kind in (Kind.SCALE, Kind.DECISION_POINT):
+    if kind is Kind.SCALE:
         return _in_item(catalogue, key, lambda item: replace(item, text=new(item.text)))
     if kind is Kind.SCALE_LABEL:
         field = name_of(key)
@@ -280,23 +275,22 @@ def _replace_text(
         )
     if kind is Kind.DECISION:
 
-        def on_point(point: DecisionPoint) -> DecisionPoint:
+        def on_question(question: Question) -> Question:
             options = tuple(
-                replace(d, text=new(d.text)) if d.key == key else d for d in point.options
+                replace(d, text=new(d.text)) if d.key == key else d for d in question.options
             )
-            return replace(point, options=options)
+            return replace(question, options=options)
 
-        # This key's parent is a decision point, so on_point gets one.
-        return _in_item(catalogue, parent_key(key), on_point)  # type: ignore[arg-type]
-    # A prompt: its parent is a question or a scale (never a decision point, which has none).
+        # A branch's parent is a decision question, so on_question gets one.
+        return _in_item(catalogue, parent_key(key), on_question)  # type: ignore[arg-type]
+    # A prompt: its parent is a question or a scale.
     return _in_item(
         catalogue,
         parent_key(key),
         lambda item: replace(
             item,
-            prompts=tuple(  # type: ignore[arg-type]
-                replace(p, text=new(p.text)) if p.key == key else p
-                for p in item.prompts  # type: ignore[union-attr]
+            prompts=tuple(
+                replace(p, text=new(p.text)) if p.key == key else p for p in item.prompts
             ),
         ),
     )
@@ -384,7 +378,7 @@ def _add_question(catalogue: Catalogue, key: str, block: LineDict) -> Catalogue:
 def _add_prompt(catalogue: Catalogue, key: str, block: LineDict) -> Catalogue:
     prompt = Prompt(key=key, text=text(block, key=key, what="the addition"))
 
-    def on_item(item: Question | Scale | DecisionPoint) -> Question | Scale | DecisionPoint:
+    def on_item(item: Question | Scale) -> Question | Scale:
         assert isinstance(item, Question | Scale)
         prompts = list(item.prompts)
         prompts.insert(_after(block, key, [p.key for p in prompts]), prompt)
@@ -401,9 +395,17 @@ _UNSKIPPABLE = {
     Kind.PHASE_TEXT: "is part of the phase's heading; reword it instead",
     Kind.SCALE: "is the Schaalvraag, the heart of the method; reword it or its labels instead",
     Kind.SCALE_LABEL: "is a scale label; reword it instead",
-    Kind.DECISION_POINT: "decides the case's next phase and cannot be skipped",
-    Kind.DECISION: "is an outcome of the Oordeelsvorming; outcomes cannot be skipped",
+    Kind.DECISION: "is a branch of one of the guideline's decision points; branches cannot be "
+    "skipped (reword it instead)",
 }
+_DECISION_QUESTION = (
+    "is one of the guideline's decision points (the meeting decides the case's phase there); "
+    "reword it instead"
+)
+_AGREEMENTS = (
+    "holds the Afspraken over samenwerking, where a meeting goes after deciding on another "
+    "phase; skip its bullets instead"
+)
 
 
 def _skip_all(
@@ -422,10 +424,18 @@ def _skip_all(
         reason = _UNSKIPPABLE.get(kind)
         if kind is Kind.SECTION:
             section = _section(catalogue, key)
+            points = [q for q in section.questions if q.is_decision]
             if section.scale is not None:
                 reason = _UNSKIPPABLE[Kind.SCALE]
-            elif section.decision is not None:
-                reason = "holds the decision point; skip its questions one by one instead"
+            elif points:
+                reason = (
+                    f"holds a decision point of the guideline ({points[0].key}); skip its other "
+                    "questions one by one instead"
+                )
+            elif section.name == AGREEMENTS_SECTION:
+                reason = _AGREEMENTS
+        if kind is Kind.QUESTION and _question(catalogue, key).is_decision:
+            reason = _DECISION_QUESTION
         if reason is not None:
             problems.append(Problem(f"cannot be skipped: it {reason}", key=key, line=line))
             continue
@@ -434,6 +444,11 @@ def _skip_all(
         if key in index(catalogue):
             catalogue = _skip(catalogue, key, kind)
     return catalogue
+
+
+def _question(catalogue: Catalogue, key: str) -> Question:
+    section = _section(catalogue, parent_key(key))
+    return next(q for q in section.questions if q.key == key)
 
 
 def _section(catalogue: Catalogue, key: str) -> Section:
@@ -452,7 +467,7 @@ def _skip(catalogue: Catalogue, key: str, kind: Kind) -> Catalogue:
         parent_key(key),
         lambda item: replace(
             item,
-            # A prompt's parent is a question or a scale (never a decision point).
-            prompts=tuple(p for p in item.prompts if p.key != key),  # type: ignore[union-attr, arg-type]
+            # A prompt's parent is a question or a scale.
+            prompts=tuple(p for p in item.prompts if p.key != key),
         ),
     )

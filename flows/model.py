@@ -25,12 +25,17 @@ def name_of(key: str) -> str:
 
 
 class Outcome(StrEnum):
-    """What the Oordeelsvorming can conclude about the phase the case is in."""
+    """Where a branch of a decision question leads: on below, to another phase, or to closing."""
 
-    STAY = "stay"
-    FORWARD = "forward"
-    BACK = "back"
-    CLOSE = "close"
+    STAY = "stay"  # "ga door hieronder": the next question of this phase
+    FORWARD = "forward"  # "ga door naar de fase van ...": a later phase
+    BACK = "back"  # "ga terug naar de fase van ...": an earlier phase
+    CLOSE = "close"  # "ga door naar besluitvorming en maak een afsluitingsplan"
+
+    @property
+    def moves(self) -> bool:
+        """The branch takes the meeting (and the case) to another phase."""
+        return self in (Outcome.FORWARD, Outcome.BACK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +47,50 @@ class Prompt:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """One branch of a decision question; its key is the question's key plus its name."""
+
+    key: str
+    outcome: Outcome
+    text: Text  # the button, in the guideline's words
+    # The phase the case moves to for FORWARD and BACK; None for STAY and CLOSE.
+    target: str | None = None
+
+    # A branch is a button: Slack cuts nothing, the catalogue's rules keep it within this.
+    TEXT_LIMIT: ClassVar[int] = 75
+
+    @property
+    def name(self) -> str:
+        return name_of(self.key)
+
+    @property
+    def question_key(self) -> str:
+        return parent_key(self.key)
+
+    @property
+    def phase_key(self) -> str:
+        return self.key.partition(".")[0]
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     key: str
     text: Text
     prompts: tuple[Prompt, ...] = ()
     # The overview table at the top of the guideline sometimes words a question more briefly.
     overview: Text | None = None
+    # A decision point of the guideline: the branches the group chooses between at this question.
+    options: tuple[Decision, ...] = ()
+
+    @property
+    def is_decision(self) -> bool:
+        return bool(self.options)
+
+    def option(self, key_or_name: str) -> Decision | None:
+        for decision in self.options:
+            if key_or_name in (decision.key, decision.name):
+                return decision
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,45 +116,14 @@ class Scale:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """One possible outcome of the Oordeelsvorming."""
-
-    key: str
-    outcome: Outcome
-    text: Text
-    # The phase the case moves to for FORWARD and BACK; None for STAY and CLOSE.
-    target: str | None = None
-
-    @property
-    def name(self) -> str:
-        return name_of(self.key)
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionPoint:
-    """Where the group records the outcome of the Oordeelsvorming, with its options."""
-
-    key: str
-    text: Text
-    options: tuple[Decision, ...]
-
-    def option(self, key_or_name: str) -> Decision | None:
-        for decision in self.options:
-            if key_or_name in (decision.key, decision.name):
-                return decision
-        return None
-
-
-@dataclass(frozen=True, slots=True)
 class Section:
     key: str
     title: Text
     questions: tuple[Question, ...] = ()
     scale: Scale | None = None
-    decision: DecisionPoint | None = None
     # Which row of the guideline's overview table lists this section (None: its own row).
     overview_row: str | None = None
-    # Asked only when the Oordeelsvorming decided to close the case (the Afsluitingsplan).
+    # Asked only when the meeting decided to close the case (the Afsluitingsplan).
     only_if_closing: bool = False
 
     @property
@@ -140,13 +152,18 @@ class Phase:
         return next(s.scale for s in self.sections if s.scale is not None)
 
     @property
-    def decision_point(self) -> DecisionPoint:
-        # The loader guarantees exactly one decision point per phase.
-        return next(s.decision for s in self.sections if s.decision is not None)
+    def decision_questions(self) -> tuple[Question, ...]:
+        """The guideline's decision points in this phase, in order."""
+        return tuple(q for s in self.sections for q in s.questions if q.is_decision)
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
-        return self.decision_point.options
+        """Every branch of every decision question of the phase."""
+        return tuple(d for q in self.decision_questions for d in q.options)
+
+    def option(self, key: str) -> Decision | None:
+        """The branch with this full key, in this phase."""
+        return next((d for d in self.decisions if d.key == key), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +183,11 @@ class Catalogue:
                 return phase
         raise KeyError(f"unknown phase {key!r}; known phases: {', '.join(self.phase_keys)}")
 
+    def option(self, key: str) -> Decision | None:
+        """The branch with this full key (it starts with its phase's key), in any phase."""
+        phase = key.partition(".")[0]
+        return self.phase(phase).option(key) if phase in self.phase_keys else None
+
     def texts(self) -> Iterator[tuple[str, Text]]:
         """Every text a region may reword, with its key, in the guideline's order."""
         yield OVERVIEW_HEADING_KEY, self.heading
@@ -180,15 +202,13 @@ class Catalogue:
                 for question in section.questions:
                     yield question.key, question.text
                     yield from ((p.key, p.text) for p in question.prompts)
+                    yield from ((d.key, d.text) for d in question.options)
                 if section.scale is not None:
                     scale = section.scale
                     yield scale.key, scale.text
                     yield f"{scale.key}.label_1", scale.label_1
                     yield f"{scale.key}.label_10", scale.label_10
                     yield from ((p.key, p.text) for p in scale.prompts)
-                if section.decision is not None:
-                    yield section.decision.key, section.decision.text
-                    yield from ((d.key, d.text) for d in section.decision.options)
 
 
 OVERVIEW_HEADING_KEY = "overzicht.gefaseerde_ketenzorg"

@@ -364,8 +364,14 @@ def meeting_timing(
         due = max(due, next_working_moment(now, hours, tz))
     elif kind is ReminderKind.PREP_NUDGE:
         due = working_days_before(meeting_at, plan.nudge_working_days, hours, tz)
-        if due <= now:
-            return None  # a nudge right after (or instead of) the first DM only nags
+        invitation = max(
+            working_days_before(meeting_at, plan.prep_working_days, hours, tz),
+            next_working_moment(now, hours, tz),
+        )
+        if due < add_working_days(invitation, 1, hours, tz):
+            # A nudge within a working day of the invitation only nags (a meeting planned
+            # late would otherwise get both in the same minute).
+            return None
     elif kind is ReminderKind.MEETING:
         # Earlier rather than later: a reminder after the meeting started is useless.
         due = previous_working_moment(meeting_at - plan.meeting_lead, hours, tz)

@@ -6,14 +6,13 @@ import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flows.model import DecisionPoint, Phase, Prompt, Scale, Section
+from flows.model import Catalogue, Decision, Phase, Prompt, Scale, Section
 from flows.text import Text
 
 
 class StepKind(StrEnum):
     QUESTION = "question"
     SCALE = "scale"
-    DECISION = "decision"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,8 @@ class Step:
     index_in_section: int
     section_total: int
     scale: Scale | None = None
-    decision: DecisionPoint | None = None
+    # At one of the guideline's decision points: its branches (the group decides here).
+    options: tuple[Decision, ...] = ()
 
     @property
     def number(self) -> int:
@@ -43,22 +43,29 @@ class Step:
     def only_if_closing(self) -> bool:
         return self.section.only_if_closing
 
+    @property
+    def is_decision(self) -> bool:
+        return bool(self.options)
 
-_Item = tuple[StepKind, str, Text, tuple[Prompt, ...], Scale | None, DecisionPoint | None]
+    @property
+    def phase_key(self) -> str:
+        return self.key.partition(".")[0]
+
+    def option(self, key_or_name: str) -> Decision | None:
+        return next((d for d in self.options if key_or_name in (d.key, d.name)), None)
+
+
+_Item = tuple[StepKind, str, Text, tuple[Prompt, ...], Scale | None, tuple[Decision, ...]]
 
 
 def _section_items(section: Section) -> list[_Item]:
-    # Main questions first, then the scale, then the decision point: so the decision comes right
-    # after the Oordeelsvorming's questions.
+    # Main questions first, then the scale.
     items: list[_Item] = [
-        (StepKind.QUESTION, q.key, q.text, q.prompts, None, None) for q in section.questions
+        (StepKind.QUESTION, q.key, q.text, q.prompts, None, q.options) for q in section.questions
     ]
     if section.scale is not None:
         scale = section.scale
-        items.append((StepKind.SCALE, scale.key, scale.text, scale.prompts, scale, None))
-    if section.decision is not None:
-        point = section.decision
-        items.append((StepKind.DECISION, point.key, point.text, (), None, point))
+        items.append((StepKind.SCALE, scale.key, scale.text, scale.prompts, scale, ()))
     return items
 
 
@@ -72,7 +79,7 @@ def phase_steps(phase: Phase) -> tuple[Step, ...]:
     total = sum(len(items) for _, items in per_section)
     steps: list[Step] = []
     for section, items in per_section:
-        for in_section, (kind, key, text, prompts, scale, decision) in enumerate(items):
+        for in_section, (kind, key, text, prompts, scale, options) in enumerate(items):
             steps.append(
                 Step(
                     key=key,
@@ -85,11 +92,26 @@ def phase_steps(phase: Phase) -> tuple[Step, ...]:
                     index_in_section=in_section,
                     section_total=len(items),
                     scale=scale,
-                    decision=decision,
+                    options=options,
                 )
             )
     return tuple(steps)
 
 
-def decision_index(steps: tuple[Step, ...]) -> int:
-    return next(step.index for step in steps if step.kind is StepKind.DECISION)
+def step_by_key(catalogue: Catalogue, key: str) -> Step | None:
+    """The step with this key, in whichever phase it is (keys start with their phase's key)."""
+    phase = key.partition(".")[0]
+    if phase not in catalogue.phase_keys:
+        return None
+    return next((s for s in phase_steps(catalogue.phase(phase)) if s.key == key), None)
+
+
+def entry_index(steps: tuple[Step, ...]) -> int:
+    """Where a meeting that moves to this phase goes on: after the Vooraf (just discussed), at
+    the Beeldvorming."""
+    return next((s.index for s in steps if s.section.name != "vooraf"), 0)
+
+
+def section_index(steps: tuple[Step, ...], name: str) -> int | None:
+    """The first step of the section called `name`, if the phase has it."""
+    return next((s.index for s in steps if s.section.name == name), None)

@@ -37,3 +37,13 @@ async def phase_changes(session: AsyncSession, *, case_id: int) -> list[AuditEve
         .order_by(col(AuditEvent.id))
     )
     return list((await session.exec(query)).all())
+
+
+async def deciders(session: AsyncSession, *, meeting_id: int) -> dict[str, str]:
+    """Who took each decision of a meeting: decision key → the regisseur who last took it."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.meeting_id == meeting_id, AuditEvent.action == "decision")
+        .order_by(col(AuditEvent.id))
+    )
+    return {event.detail: event.actor for event in (await session.exec(query)).all()}

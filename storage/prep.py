@@ -234,3 +234,55 @@ async def prep_status(session: AsyncSession, *, meeting_id: int) -> PrepStatus:
         for user, organisation, at in rows
     )
     return PrepStatus(meeting_id=meeting_id, entries=entries)
+
+
+# --- the regisseurs' summary of the prep -------------------------------------------------------
+
+
+class PrepSummary(SQLModel, table=True):
+    """What the regisseurs make of the prep answers, shown at the start of the Beeldvorming
+    ("De proces- en/of casusregisseurs kunnen deze informatie vooraf bekijken en samenvatten").
+    One per meeting; free text, encrypted at rest; editable until the meeting starts."""
+
+    __tablename__ = "prep_summary"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    text: str = Field(sa_type=EncryptedText)
+    written_by: str = Field(max_length=32)
+    written_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def save_summary(session: AsyncSession, *, meeting_id: int, text: str, by: str) -> bool:
+    """Store (or replace) the meeting's prep summary; False, nothing written, once the meeting
+    is no longer planned. One statement, like `save_prep`: a concurrent start either waits for
+    it or makes it refuse."""
+    now = utcnow()
+    source = (
+        sqlalchemy.select(
+            col(Meeting.id),
+            literal(text, EncryptedText),
+            literal(by),
+            literal(now, UTCDateTime),
+        )
+        .where(col(Meeting.id) == meeting_id, col(Meeting.status) == MeetingStatus.PLANNED)
+        .with_for_update(read=True, of=Meeting)
+    )
+    insert = insert_for(session)(PrepSummary).from_select(
+        ["meeting_id", "text", "written_by", "written_at"], source
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["meeting_id"],
+        set_={
+            "text": insert.excluded.text,
+            "written_by": insert.excluded.written_by,
+            "written_at": insert.excluded.written_at,
+        },
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount)
+
+
+async def summary_of(session: AsyncSession, *, meeting_id: int) -> PrepSummary | None:
+    query = select(PrepSummary).where(PrepSummary.meeting_id == meeting_id)
+    return (await session.exec(query)).first()

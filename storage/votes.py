@@ -1,4 +1,5 @@
-"""Scale votes: rounds, one vote per person per round, and the family's view (DESIGN §4).
+"""Scale votes: rounds and one vote per person per round (DESIGN §4); the view of the people
+involved is in storage.involved.
 
 Many people click at once and Slack may deliver their clicks out of order, so a vote is ONE
 statement: an upsert on (round, user) that only overwrites an older click, and only while the
@@ -19,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.scale import ACTION_TS_WIDTH
 from storage.attendance import may_vote_clause
-from storage.crypto import EncryptedText
 from storage.models import Attendance, Meeting, MeetingInvitee, Participant
 from storage.types import UTCDateTime, utcnow
 from storage.upsert import insert_for
@@ -59,21 +59,6 @@ class Vote(SQLModel, table=True):
     # the strings compares the times: an older click never overwrites a newer one.
     action_ts: str = Field(max_length=ACTION_TS_WIDTH)
     voted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class FamilyView(SQLModel, table=True):
-    """The visie van betrokkenen: the family's own score, recorded apart from the votes."""
-
-    __tablename__ = "family_view"
-    __table_args__ = (CheckConstraint("value BETWEEN 1 AND 10", name="ck_family_view_value"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
-    step_key: str = Field(max_length=120)
-    value: int
-    text: str | None = Field(default=None, sa_type=EncryptedText)
-    recorded_by: str = Field(max_length=32)
-    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class VoteRefusal(StrEnum):
@@ -310,46 +295,3 @@ async def closed_rounds_of_case(
     return [
         (meeting, scale_round, counts.get(scale_round.id or 0, {})) for meeting, scale_round in rows
     ]
-
-
-# --- the family's view -------------------------------------------------------------------------
-
-
-async def record_family_view(
-    session: AsyncSession, *, meeting_id: int, step_key: str, value: int, text: str, by: str
-) -> None:
-    """Record (or correct) the visie van betrokkenen of this meeting: one per meeting."""
-    if not 1 <= value <= 10:
-        raise ValueError("value must be 1..10")
-    insert = insert_for(session)(FamilyView).values(
-        meeting_id=meeting_id,
-        step_key=step_key,
-        value=value,
-        text=text,
-        recorded_by=by,
-        recorded_at=utcnow(),
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=["meeting_id"],
-        set_={
-            "value": insert.excluded.value,
-            "text": insert.excluded.text,
-            "recorded_by": insert.excluded.recorded_by,
-            "recorded_at": insert.excluded.recorded_at,
-        },
-    )
-    await session.exec(statement)
-
-
-async def family_view(session: AsyncSession, *, meeting_id: int) -> FamilyView | None:
-    query = select(FamilyView).where(FamilyView.meeting_id == meeting_id)
-    return (await session.exec(query)).first()
-
-
-async def family_views_of_case(session: AsyncSession, *, case_id: int) -> dict[int, FamilyView]:
-    query = (
-        select(FamilyView)
-        .join(Meeting, col(Meeting.id) == col(FamilyView.meeting_id))
-        .where(Meeting.case_id == case_id)
-    )
-    return {view.meeting_id: view for view in (await session.exec(query)).all()}

@@ -33,7 +33,7 @@ FORMAT = "casusbot-case-file/1"
 EXPORT_ACTION = "case_exported"
 # Rendered in their own sections; every other table of the case is listed generically.
 _SHAPED = ("case", "participant", "meeting", "meeting_invitee", "contribution")
-_VOTES = ("scale_round", "vote", "family_view")
+_VOTES = ("scale_round", "vote", "involved_view", "outcome_informed")
 _LOG = "audit_event"
 
 ROLE_NL = {
@@ -134,10 +134,7 @@ def _bilingual(text: Text | None) -> dict[str, str] | None:
 def _decision_text(catalogue: Catalogue, phase: str, decision: str | None) -> Text | None:
     if not decision:
         return None
-    try:
-        option = catalogue.phase(phase).decision_point.option(decision)
-    except KeyError:
-        return None
+    option = catalogue.option(decision)
     return option.text if option else None
 
 
@@ -256,7 +253,8 @@ def case_markdown(document: dict[str, Any], catalogue: Catalogue, zone: ZoneInfo
     tables: dict[str, list[Row]] = document["tables"]
     rounds = _group(tables.get("scale_round", []), "meeting_id")
     votes = _group(tables.get("vote", []), "round_id")
-    views = {v["meeting_id"]: v for v in tables.get("family_view", [])}
+    views = _group(tables.get("involved_view", []), "meeting_id")
+    views.update({("informed", v["meeting_id"]): [v] for v in tables.get("outcome_informed", [])})
     for number, meeting in enumerate(document["meetings"], start=1):
         lines += _meeting_markdown(number, meeting, catalogue, zone, rounds, votes, views)
     others = {k: v for k, v in tables.items() if k not in (*_VOTES, _LOG)}
@@ -281,7 +279,7 @@ def _meeting_markdown(
     zone: ZoneInfo,
     rounds: dict[Any, list[Row]],
     votes: dict[Any, list[Row]],
-    views: dict[Any, Row],
+    views: dict[Any, list[Row]],
 ) -> list[str]:
     lines = [
         "",
@@ -307,9 +305,16 @@ def _meeting_markdown(
             f"- Schaalvraag ronde {scale_round['number']}"
             f" (gesloten {_when(scale_round['closed_at'], zone)}): {scores or 'geen scores'}"
         )
-    view = views.get(meeting["id"])
-    if view is not None:
-        lines.append(f"- Visie van betrokkenen: {view['value']} — {md(view['text'])}")
+    for view in views.get(meeting["id"], []):
+        score = f" {view['score']}" if view["score"] is not None else ""
+        lines.append(
+            f"- Visie van betrokkenen, {md(view['role'])}:{score} — {md(view['text'] or '')}"
+        )
+    for informed in views.get(("informed", meeting["id"]), []):
+        lines.append(
+            f"- Betrokkenen geïnformeerd over de uitkomst: {md(informed['answer'])}"
+            f" — {md(informed['reason'] or '')}"
+        )
     for question in meeting["questions"]:
         title = question["text"]["nl"] if question["text"] else question["key"]
         lines += ["", f"### {md(title)}", ""]

@@ -113,8 +113,18 @@ def _bodemeis(lang: str, line: BodemeisLine, tz: ZoneInfo) -> Block:
 
 
 def _prep(lang: str, line: PrepLine, tz: ZoneInfo) -> Block:
+    """The prep form opens from here at once: no waiting for the DM, which keeps to working
+    hours."""
     when = local_time(lang, line.scheduled_at, tz)
-    return SectionBlock(text=md(t(lang, "home.prep_line", code=line.code, when=when)))
+    open_now = button(
+        t(lang, "prep.answer_button"),
+        ActionId.PREP_OPEN,
+        Ref(meeting_id=line.meeting_id),
+        style="primary",
+    )
+    return SectionBlock(
+        text=md(t(lang, "home.prep_line", code=line.code, when=when)), accessory=open_now
+    )
 
 
 def _part(title: str, items: list[Block], empty: str) -> list[Block]:

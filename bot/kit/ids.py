@@ -23,6 +23,7 @@ class ActionId(StrEnum):
     MEETING_END = "meeting_end"
     MEETING_END_UNDECIDED = "meeting_end_undecided"
     MEETING_DECIDE = "meeting_decide"
+    MEETING_TO_AGREEMENTS = "meeting_to_agreements"
     # The parent message's small button: draw the running meeting again (as /casus herstel).
     MEETING_REDRAW = "meeting_redraw"
     # Attendance (issue 15): an invitee checks in; the regisseurs keep the list.
@@ -45,6 +46,13 @@ class ActionId(StrEnum):
     VOTE_NEW_ROUND = "vote_new_round"
     FAMILY_VIEW_OPEN = "family_view_open"
     PREP_OPEN = "prep_open"
+    # Around the meeting (issue 15): the people involved informed of the outcome; the
+    # regisseurs read the prep and summarise it; the trend and timeline shared from private.
+    INFORMED_OPEN = "informed_open"
+    PREP_REVIEW = "prep_review"
+    PREP_SUMMARY_OPEN = "prep_summary_open"
+    SHARE_TREND = "share_trend"
+    SHARE_TIMELINE = "share_timeline"
     # Agreements (issue 6): record them in the thread; answer their reminders in a DM.
     AGREEMENT_ACTION_OPEN = "agreement_action_open"
     AGREEMENT_BODEMEIS_OPEN = "agreement_bodemeis_open"
@@ -82,6 +90,7 @@ class ObjectKind(StrEnum):
     TIMELINE = "reports.timeline"
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
+    PREP_SUMMARY = "prep.summary"
 
 
 class ViewId(StrEnum):
@@ -90,6 +99,8 @@ class ViewId(StrEnum):
     PLAN_MEETING = "plan_meeting"
     FAMILY_VIEW = "family_view"
     PREP = "prep"
+    PREP_SUMMARY = "prep_summary"
+    INFORMED = "informed"
     AGREEMENT_ACTION = "agreement_action"
     AGREEMENT_BODEMEIS = "agreement_bodemeis"
     AGREEMENT_COLLABORATION = "agreement_collaboration"
@@ -112,8 +123,9 @@ class Field(StrEnum):
     DATE = "date"
     TIME = "time"
     INVITED = "invited"
-    FAMILY_SCORE = "family_score"
-    FAMILY_TEXT = "family_text"
+    INFORMED_ANSWER = "informed_answer"
+    INFORMED_REASON = "informed_reason"
+    PREP_SUMMARY_TEXT = "prep_summary_text"
     # The prep modal's text inputs use their question's catalogue key as block id.
     PREP_SCORE = "prep_score"
     AGREEMENT_TEXT = "agreement_text"

@@ -55,8 +55,9 @@ def applied_move(
         after=after,
         events=events,
         present=present,
-        phase=catalogue.phase(meeting.phase),
-        steps=phase_steps(catalogue.phase(meeting.phase)),
+        # The phase the meeting is in after the move (a decision can take it to another).
+        phase=catalogue.phase(after.phase),
+        steps=phase_steps(catalogue.phase(after.phase)),
         previous=current_step(catalogue, before),
         step=current_step(catalogue, after),
         actor=actor,

@@ -45,8 +45,8 @@ from bot.kit.i18n import t
 from bot.kit.ids import ActionId, Field, ViewId
 from bot.kit.payloads import Ref
 from bot.kit.scale_words import direction
-from flows.model import Catalogue, Phase
-from flows.steps import Step, StepKind
+from flows.model import Catalogue, Decision, Phase
+from flows.steps import Step
 from storage.attendance import Seat
 from storage.models import Attendance
 
@@ -331,36 +331,84 @@ def _question_text(lang: str, step: Step) -> str:
     return "\n".join(lines)
 
 
-def question_message(
-    lang: str, step: Step, ref: Ref, *, decision_chosen: str | None = None
-) -> list[dict[str, Any]]:
-    """The current question with the regisseur's buttons under it."""
-    blocks: list[Block] = [
-        SectionBlock(text=md(chunk)) for chunk in split_text(_question_text(lang, step))
-    ]
-    if step.kind is StepKind.DECISION and step.decision is not None:
-        # One section per outcome: the outcome's full wording is too long for a button label.
-        for option in step.decision.options:
-            chosen = option.key == decision_chosen
-            blocks.append(
-                SectionBlock(
-                    block_id=f"decision:{option.name}",
-                    text=md(("✅ " if chosen else "") + f"*{option.text.get(lang)}*"),
-                    accessory=button(
-                        t(lang, "meeting.choose"),
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """A decision question as the meeting stands: the branches it offers, the one chosen."""
+
+    options: Sequence[Decision]
+    chosen: Decision | None = None
+    # When the chosen branch leaves the phase: the phase it goes to.
+    target: Phase | None = None
+    # Phases this meeting left, which no branch leads back to (named in a note).
+    left: Sequence[Phase] = ()
+
+
+def decision_buttons(lang: str, view: DecisionView, ref: Ref) -> list[Block]:
+    """One button per branch, in the guideline's words; the chosen one stands out. One block
+    each, so every button keeps the same action id."""
+    blocks: list[Block] = []
+    for option in view.options:
+        chosen = view.chosen is not None and option.key == view.chosen.key
+        blocks.append(
+            ActionsBlock(
+                block_id=f"decision:{option.name}",
+                elements=[
+                    button(
+                        option.text.get(lang),
                         ActionId.MEETING_DECIDE,
                         Ref(meeting_id=ref.meeting_id, version=ref.version, choice=option.key),
                         style="primary" if chosen else None,
-                    ),
-                )
+                    )
+                ],
             )
-        if decision_chosen:
-            chosen_option = step.decision.option(decision_chosen)
-            if chosen_option is not None:
-                now = t(lang, "meeting.decision_now", decision=chosen_option.text.get(lang))
-                blocks.append(context(now))
-    else:
-        blocks.append(context(t(lang, "meeting.reply_hint")))
+        )
+    return blocks
+
+
+def _decision_blocks(lang: str, view: DecisionView, ref: Ref) -> list[Block]:
+    blocks = decision_buttons(lang, view, ref)
+    if view.left:
+        titles = ", ".join(phase.title.get(lang) for phase in view.left)
+        blocks.append(context(t(lang, "meeting.phase_left_note", phases=titles)))
+    if view.chosen is None:
+        blocks.append(context(t(lang, "meeting.decide_hint")))
+        return blocks
+    blocks.append(context(t(lang, "meeting.decision_now", decision=view.chosen.text.get(lang))))
+    if view.target is not None:
+        # How the meeting goes on in the new phase: "Volgende" takes the first.
+        blocks.append(
+            SectionBlock(text=md(t(lang, "meeting.onward", phase=view.target.title.get(lang))))
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id="onward",
+                elements=[
+                    button(
+                        t(lang, "meeting.onward_beeldvorming"),
+                        ActionId.MEETING_NEXT,
+                        ref,
+                        style="primary",
+                    ),
+                    button(
+                        t(lang, "meeting.onward_afspraken"), ActionId.MEETING_TO_AGREEMENTS, ref
+                    ),
+                ],
+            )
+        )
+    return blocks
+
+
+def question_message(
+    lang: str, step: Step, ref: Ref, *, decision: DecisionView | None = None
+) -> list[dict[str, Any]]:
+    """The current question with the regisseur's buttons under it; at a decision point the
+    branches to choose from."""
+    blocks: list[Block] = [
+        SectionBlock(text=md(chunk)) for chunk in split_text(_question_text(lang, step))
+    ]
+    if decision is not None:
+        blocks += _decision_blocks(lang, decision, ref)
+    blocks.append(context(t(lang, "meeting.reply_hint")))
     blocks.append(
         ActionsBlock(
             block_id="navigation",
@@ -387,6 +435,16 @@ def question_message(
     return dicts(blocks)
 
 
+def decision_required(lang: str, step: Step, view: DecisionView, ref: Ref) -> list[dict[str, Any]]:
+    """Told privately when Volgende is clicked before the decision at this question: the
+    question and its branches, at hand."""
+    blocks: list[Block] = [
+        SectionBlock(text=md(f"{t(lang, 'moves.decision_required')}\n*{step.text.get(lang)}*")),
+        *decision_buttons(lang, view, ref),
+    ]
+    return dicts(blocks)
+
+
 def passed_question(lang: str, step: Step, *, skipped: bool) -> list[dict[str, Any]]:
     """A question the meeting moved on from: same text, no buttons (old clicks do nothing)."""
     note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
@@ -397,10 +455,11 @@ def passed_question(lang: str, step: Step, *, skipped: bool) -> list[dict[str, A
     return dicts(blocks)
 
 
-def end_without_decision(lang: str, ref: Ref) -> list[dict[str, Any]]:
-    """Asked privately when the regisseur ends before an outcome was recorded."""
+def end_without_decision(lang: str, ref: Ref, *, question: str, phase: str) -> list[dict[str, Any]]:
+    """Asked privately when the regisseur ends before a decision question still ahead: the
+    only place that offers to end without a decision."""
     blocks: list[Block] = [
-        SectionBlock(text=md(t(lang, "meeting.no_decision_yet"))),
+        SectionBlock(text=md(t(lang, "meeting.no_decision_yet", question=question, phase=phase))),
         ActionsBlock(
             elements=[
                 button(
@@ -422,15 +481,27 @@ class SummaryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionLine:
+    """A decision as the record shows it: at its question, with who took it."""
+
+    question: str  # texts already in the right language
+    decision: str
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     code: str
     phase: Phase
     items: Sequence[SummaryItem]
-    decision: str | None  # the decision's text, already in the right language
-    decided_by: str | None
+    decisions: Sequence[DecisionLine]
     next_phase: Phase | None
     closed: bool
     skipped: Sequence[Step] = ()
+    # The phases the meeting went through, when it moved on to another one.
+    phases: Sequence[Phase] = ()
+    # The decision question the meeting ended before, if any (its text).
+    undecided: str | None = None
     # The next meeting when one is planned already: when (local, formatted) and its phase.
     next_meeting: str | None = None
     next_meeting_phase: Phase | None = None
@@ -440,7 +511,15 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
     """The end-of-meeting summary, split over as many messages as Slack's limits need."""
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "summary.header", code=summary.code)[:HEADER_LIMIT]),
-        SectionBlock(text=md(t(lang, "summary.phase", phase=summary.phase.title.get(lang)))),
+        SectionBlock(
+            text=md(
+                t(
+                    lang,
+                    "summary.phase",
+                    phase=" → ".join(p.title.get(lang) for p in summary.phases or [summary.phase]),
+                )
+            )
+        ),
         DividerBlock(),
     ]
     if not summary.items:
@@ -452,16 +531,21 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
         names = ", ".join(step.text.get(lang) for step in summary.skipped)
         blocks.append(context(t(lang, "summary.skipped", steps=names)[:SECTION_TEXT_LIMIT]))
     blocks.append(DividerBlock())
-    if summary.decision is None:
-        decision = t(lang, "summary.no_decision")
-    else:
-        decision = t(
+    lines = [
+        t(
             lang,
             "summary.decision",
-            decision=summary.decision,
-            by=mention(summary.decided_by) if summary.decided_by else "—",
+            question=line.question,
+            decision=line.decision,
+            by=mention(line.by) if line.by else "—",
         )
-    blocks.append(SectionBlock(text=md(decision)))
+        for line in summary.decisions
+    ]
+    if summary.undecided is not None:
+        lines.append(t(lang, "summary.undecided", question=summary.undecided))
+    if not lines:
+        lines.append(t(lang, "summary.no_decision"))
+    blocks += [SectionBlock(text=md(chunk)) for chunk in split_text("\n".join(lines))]
     if summary.closed:
         after = t(lang, "summary.closed")
     elif summary.next_meeting is not None:

@@ -19,10 +19,12 @@ from bot.meetings.attendance import check_in_self, mark_attendance
 from bot.meetings.blocks import (
     DEFAULT_MEETING_TIME,
     attendance_modal,
+    decision_required,
     early_start,
     end_without_decision,
     plan_meeting_modal,
 )
+from bot.meetings.decisions import pending_decision
 from bot.meetings.objects import bump_thread
 from bot.meetings.show import show_move
 from bot.meetings.use_cases import (
@@ -205,7 +207,7 @@ async def _confirm_early(turn: CaseTurn, planned: Meeting) -> None:
     await turn.answer(text, blocks=early_start(turn.lang, text, ref))
 
 
-async def _steer(turn: CaseTurn, move: Move) -> Followup:
+async def _steer(turn: CaseTurn, move: Move, *, ending: bool = False) -> Followup:
     ref = turn.ref
     if ref is None or ref.meeting_id is None:
         raise Declined("errors.forged")
@@ -217,13 +219,41 @@ async def _steer(turn: CaseTurn, move: Move) -> Followup:
         raise Declined("errors.stale") from None
     except MoveError as error:
         if error.code is MoveCode.DECISION_REQUIRED:
-            return later(_ask_end_undecided, turn, ref)
+            return later(_ask_end_undecided if ending else _decide_first, turn, ref.meeting_id)
         raise Declined(f"moves.{error.code.value}") from None
     return later(show_move, turn, applied)
 
 
-async def _ask_end_undecided(turn: CaseTurn, ref: Ref) -> None:
-    await turn.tell(turn.t("meeting.no_decision_yet"), blocks=end_without_decision(turn.lang, ref))
+async def _decide_first(turn: CaseTurn, meeting_id: int) -> None:
+    """Volgende before the decision at this question: privately, the decision comes first,
+    with its branches at hand (never an offer to end the meeting)."""
+    pending = await pending_decision(turn.deps, meeting_id=meeting_id)
+    if pending is None:  # decided in the meantime
+        await turn.tell(turn.t("errors.stale"))
+        return
+    blocks = decision_required(turn.lang, pending.step, pending.view, pending.ref)
+    await turn.tell(turn.t("moves.decision_required"), blocks=blocks)
+
+
+async def _ask_end_undecided(turn: CaseTurn, meeting_id: int) -> None:
+    """Overleg afronden before a decision question still ahead: end anyway, without it?"""
+    pending = await pending_decision(turn.deps, meeting_id=meeting_id)
+    if pending is None:
+        await turn.tell(turn.t("errors.stale"))
+        return
+    catalogue = turn.deps.catalogue
+    text = turn.t(
+        "meeting.no_decision_yet",
+        question=pending.step.text.get(turn.lang),
+        phase=catalogue.phase(pending.phase).title.get(turn.lang),
+    )
+    blocks = end_without_decision(
+        turn.lang,
+        pending.ref,
+        question=pending.step.text.get(turn.lang),
+        phase=catalogue.phase(pending.phase).title.get(turn.lang),
+    )
+    await turn.tell(text, blocks=blocks)
 
 
 async def next_question(turn: CaseTurn) -> Followup:
@@ -239,11 +269,16 @@ async def skip_question(turn: CaseTurn) -> Followup:
 
 
 async def end(turn: CaseTurn) -> Followup:
-    return await _steer(turn, machine.end_meeting)
+    return await _steer(turn, machine.end_meeting, ending=True)
 
 
 async def end_undecided(turn: CaseTurn) -> Followup:
     return await _steer(turn, functools.partial(machine.end_meeting, without_decision=True))
+
+
+async def to_agreements(turn: CaseTurn) -> Followup:
+    """After a decision to go to another phase: straight to its Afspraken over samenwerking."""
+    return await _steer(turn, machine.to_agreements)
 
 
 async def decide(turn: CaseTurn) -> Followup:

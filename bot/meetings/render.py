@@ -29,13 +29,14 @@ from bot.meetings.blocks import (
     planning_message,
     question_message,
 )
+from bot.meetings.decisions import decision_view
 from bot.meetings.objects import current_question
 from bot.meetings.overview import gather
 from bot.meetings.summary import summary_parts
 from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
 from bot.prep.blocks import status_blocks
 from flows.meeting import MeetingState, Status, current_step
-from flows.steps import phase_steps
+from flows.steps import phase_steps, step_by_key
 from storage.attendance import missing_organisations, seats
 from storage.cases import participants
 from storage.meetings import invitees, load_state, running_meeting, set_messages
@@ -91,7 +92,7 @@ async def render_planning(deps: Deps, ctx: RenderContext) -> Rendered:
             tz=deps.settings.timezone,
             # No Start while another meeting of the case runs (it would run beside it).
             start=Ref(meeting_id=meeting.id, version=meeting.version) if running is None else None,
-        ) + status_blocks(lang, status)
+        ) + status_blocks(lang, status, review=Ref(meeting_id=meeting.id))
         text = t(lang, "meeting.planned_short", code=case.code)
         rendered = await post_or_update(ctx, text=text, blocks=blocks)
     if rendered.ts != meeting.planning_ts:
@@ -119,7 +120,8 @@ async def render_parent(deps: Deps, ctx: RenderContext) -> Rendered:
     here = Ref(meeting_id=meeting.id)
     view = MeetingView(
         code=stored.case.code,
-        phase=deps.catalogue.phase(meeting.phase),
+        # The phase the meeting is in now: a decision can take it on to another.
+        phase=deps.catalogue.phase(state.phase),
         held_at=meeting.started_at or meeting.scheduled_at,
         seats=table,
         step=current_step(deps.catalogue, state),
@@ -154,7 +156,11 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
     version, so a click on an older drawing is refused), or a passed one without them."""
     stored = await _stored(deps, ctx)
     meeting, state, lang = stored.meeting, stored.state, deps.settings.language
-    steps = phase_steps(deps.catalogue.phase(meeting.phase))
+    # Rows from before a meeting could change phase name no phase: the meeting's own.
+    phase = str(ctx.payload.get("phase") or meeting.phase)
+    if phase not in deps.catalogue.phase_keys:
+        raise RenderFailed("step_gone")
+    steps = phase_steps(deps.catalogue.phase(phase))
     index = payload_int(ctx.payload, "step")
     if not 0 <= index < len(steps):
         raise RenderFailed("step_gone")
@@ -162,10 +168,11 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
     async with deps.db.session() as session:
         newest = await current_question(session, stored.meeting_id)
     now = current_step(deps.catalogue, state)
-    current = newest is not None and newest.id == ctx.id and now is not None and now.index == index
+    current = newest is not None and newest.id == ctx.id and now is not None and now.key == step.key
     if current:
         ref = Ref(meeting_id=meeting.id, version=meeting.version)
-        blocks = question_message(lang, step, ref, decision_chosen=state.decision)
+        decision = decision_view(deps.catalogue, state, step)
+        blocks = question_message(lang, step, ref, decision=decision)
         # Besluitvorming, Afspraken, Afsluitingsplan: the buttons to record agreements.
         blocks += agreement_buttons(lang, step, ref) or []
         text = step.text.get(lang)
@@ -182,20 +189,40 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
 
 
 async def render_decision(deps: Deps, ctx: RenderContext) -> Rendered:
-    """The note in the thread that a decision was recorded, and by whom."""
-    stored = await _stored(deps, ctx)
-    lang = deps.settings.language
-    name = str(ctx.payload.get("option") or "")
-    phase = deps.catalogue.phase(stored.meeting.phase)
-    option = next((o for o in phase.decisions if o.name == name), None)
-    if option is None:
-        raise RenderFailed("decision_gone")
+    """A note in the thread: a decision taken at its question, or withdrawn (Vorige), or the
+    meeting going on in another phase; and by whom."""
+    await _stored(deps, ctx)  # raises RenderFailed when the case or meeting is gone
+    lang, catalogue = deps.settings.language, deps.catalogue
     by = str(ctx.payload.get("by") or "")
+    who = mention(by) if by else "—"
+    note = str(ctx.payload.get("note") or "recorded")
+    if note == "entered":
+        phase = str(ctx.payload.get("phase") or "")
+        left = str(ctx.payload.get("left") or "")
+        if phase not in catalogue.phase_keys or left not in catalogue.phase_keys:
+            raise RenderFailed("phase_gone")
+        entry = str(ctx.payload.get("entry") or "beeldvorming")
+        if entry not in ("beeldvorming", "afspraken", "undone"):
+            raise RenderFailed("phase_gone")
+        text = t(
+            lang,
+            f"meeting.phase_entered_{entry}",
+            phase=catalogue.phase(phase).title.get(lang),
+            left=catalogue.phase(left).title.get(lang),
+            by=who,
+        )
+        return await post_or_update(ctx, text=text)
+    name = str(ctx.payload.get("option") or "")
+    step = step_by_key(catalogue, str(ctx.payload.get("question") or ""))
+    option = step.option(name) if step is not None else None
+    if step is None or option is None:
+        raise RenderFailed("decision_gone")
     text = t(
         lang,
-        "meeting.decision_recorded",
+        "meeting.decision_withdrawn" if note == "withdrawn" else "meeting.decision_recorded",
+        question=step.text.get(lang),
         decision=option.text.get(lang),
-        by=mention(by) if by else "—",
+        by=who,
     )
     return await post_or_update(ctx, text=text)
 

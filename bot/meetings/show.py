@@ -31,12 +31,15 @@ from bot.meetings.objects import (
     want_parent,
 )
 from bot.meetings.summary import want_summary
+from bot.prep.summary import want_prep_summary
 from bot.reports.objects import want_report
 from bot.votes.objects import bump_ballot, want_back_at_scale, want_ballot, want_results
 from flows.events import (
     DecisionRecorded,
+    DecisionWithdrawn,
     MeetingEnded,
     MeetingStarted,
+    PhaseEntered,
     QuestionPosed,
     ScaleClosed,
     ScaleOpened,
@@ -72,8 +75,11 @@ async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applie
                 case_id = meeting.case_id
                 rows += await bump_case_plannings(session, deps, case_id, but=meeting_id)
             case QuestionPosed():
+                # The Beeldvorming opens with the regisseurs' summary of the prep.
+                rows += await want_prep_summary(session, deps, meeting, event.step)
                 question = ObjectKind.MEETING_QUESTION
-                step = {"step": event.step.index}
+                # The phase too: a meeting can go on in another phase, whose steps these are.
+                step = {"step": event.step.index, "phase": event.step.phase_key}
                 rows.append(
                     await want_in_thread(
                         session, deps, meeting, key=key, kind=question, payload=step
@@ -81,7 +87,8 @@ async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applie
                 )
                 after = applied.after
                 last = index == posed[-1]
-                if last and reached_scale(applied) and not after.scale_open and after.scale_round:
+                voted = event.step.key in after.scales
+                if last and reached_scale(applied) and not after.scale_open and voted:
                     # Back at a scale question that was voted on before: offer a new round.
                     rows.append(
                         await want_back_at_scale(
@@ -93,12 +100,41 @@ async def project(session: AsyncSession, deps: Deps, applied: Applied) -> Applie
             case ScaleClosed():
                 rows += await bump_ballot(session, deps, meeting_id, number=event.round)
                 rows += await want_results(session, deps, meeting, number=event.round)
-            case DecisionRecorded():
-                decision = ObjectKind.MEETING_DECISION
-                note = {"option": event.decision.name, "by": applied.actor}
+            case DecisionRecorded() | DecisionWithdrawn():
+                # The thread says what was decided at which question, or withdrawn, and by whom.
+                note = {
+                    "note": "recorded" if isinstance(event, DecisionRecorded) else "withdrawn",
+                    # Ids of at most 64 characters: the question's key and the branch's name.
+                    "question": event.decision.question_key,
+                    "option": event.decision.name,
+                    "by": applied.actor,
+                }
                 rows.append(
                     await want_in_thread(
-                        session, deps, meeting, key=key, kind=decision, payload=note
+                        session,
+                        deps,
+                        meeting,
+                        key=key,
+                        kind=ObjectKind.MEETING_DECISION,
+                        payload=note,
+                    )
+                )
+            case PhaseEntered():
+                note = {
+                    "note": "entered",
+                    "phase": event.phase,
+                    "left": event.left,
+                    "entry": event.entry.value,
+                    "by": applied.actor,
+                }
+                rows.append(
+                    await want_in_thread(
+                        session,
+                        deps,
+                        meeting,
+                        key=key,
+                        kind=ObjectKind.MEETING_DECISION,
+                        payload=note,
                     )
                 )
             case MeetingEnded():

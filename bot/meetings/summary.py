@@ -8,6 +8,7 @@ wanted — to know how many messages it takes — and again whenever it is rende
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,12 +18,14 @@ from bot.kit.ids import ObjectKind
 from bot.kit.runtime import Deps
 from bot.kit.scale_words import scale_title
 from bot.meetings.applied import Applied
-from bot.meetings.blocks import Summary, SummaryItem, summary_messages
+from bot.meetings.blocks import DecisionLine, Summary, SummaryItem, summary_messages
 from bot.meetings.objects import lane, want_in_thread
 from bot.votes.blocks import RoundLine, summary_blocks
 from bot.votes.scores import scores_of_case
-from flows.decisions import resolve
-from flows.steps import Step, StepKind, phase_steps
+from flows import meeting as machine
+from flows.errors import MoveError
+from flows.steps import Step, StepKind, step_by_key
+from storage.audit import deciders
 from storage.contributions import contributions
 from storage.meetings import load_state, next_planned
 from storage.models import Case, Meeting, row_id
@@ -53,28 +56,25 @@ async def summary_parts(
     lang, catalogue = deps.settings.language, deps.catalogue
     meeting_id = row_id(meeting)
     state = load_state(meeting)
-    phase = catalogue.phase(meeting.phase)
-    steps = phase_steps(phase)
+    phase = catalogue.phase(state.phase)
+    # Every question the meeting went through, across the phases it decided to go to.
+    steps = machine.walk(catalogue, state)
     replies = await contributions(session, meeting_id=meeting_id)
     by_step: dict[str, list[str]] = {}
     for reply in replies:
         condensed = " ".join((reply.text or "").split())
         by_step.setdefault(reply.step_key, []).append(f"<@{reply.user_id}>: {condensed}")
-    decision = phase.decision_point.option(state.decision) if state.decision else None
-    next_phase: str | None = phase.key
-    closed = False
-    if decision is not None:
-        outcome = resolve(phase, decision)
-        next_phase, closed = outcome.next_phase, outcome.closed
+    outcome = machine.course(catalogue, state)
     summary = Summary(
         code=case.code,
         phase=phase,
         items=[SummaryItem(step, by_step[step.key]) for step in steps if step.key in by_step],
-        decision=decision.text.get(lang) if decision else None,
-        decided_by=meeting.decided_by,
-        next_phase=catalogue.phase(next_phase) if next_phase else None,
-        closed=closed,
+        decisions=await decision_lines(session, deps, meeting),
+        next_phase=catalogue.phase(outcome.next_phase) if outcome.next_phase else None,
+        closed=outcome.closed,
         skipped=[s for s in steps if s.key in state.skipped],
+        phases=[catalogue.phase(key) for key in state.route],
+        undecided=_undecided(deps, state),
         **await _next_meeting(session, deps, case),
     )
     scale = await scale_part(session, deps, meeting, steps)
@@ -91,6 +91,31 @@ async def _next_meeting(session: AsyncSession, deps: Deps, case: Case) -> dict[s
         "next_meeting": local_time(lang, planned.scheduled_at, tz),
         "next_meeting_phase": deps.catalogue.phase(planned.phase),
     }
+
+
+async def decision_lines(session: AsyncSession, deps: Deps, meeting: Meeting) -> list[DecisionLine]:
+    """The meeting's decisions that hold, each at its question with who took it."""
+    lang, catalogue = deps.settings.language, deps.catalogue
+    state = load_state(meeting)
+    by = await deciders(session, meeting_id=row_id(meeting))
+    lines = []
+    for decision in machine.decisions_taken(catalogue, state):
+        step = step_by_key(catalogue, decision.question_key)
+        question = step.text.get(lang) if step is not None else decision.question_key
+        lines.append(DecisionLine(question, decision.text.get(lang), by.get(decision.key)))
+    return lines
+
+
+def _undecided(deps: Deps, state: machine.MeetingState) -> str | None:
+    """The decision question an ended meeting had not decided yet (it ended before it)."""
+    if state.status is not machine.Status.ENDED:
+        return None
+    running = replace(state, status=machine.Status.RUNNING)
+    try:
+        waiting = machine.undecided(deps.catalogue, running)
+    except MoveError:
+        return None
+    return waiting.text.get(deps.settings.language) if waiting is not None else None
 
 
 async def scale_part(

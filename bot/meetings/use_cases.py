@@ -28,6 +28,7 @@ from flows import meeting as machine
 from flows.errors import MoveError
 from flows.events import (
     DecisionRecorded,
+    DecisionWithdrawn,
     Event,
     MeetingEnded,
     MeetingStarted,
@@ -94,6 +95,12 @@ async def apply_move(
                 values.update(channel_id=case.channel_id)
             if isinstance(event, DecisionRecorded):
                 values.update(decision=event.decision.key, decided_by=actor, decided_at=utcnow())
+            if isinstance(event, DecisionWithdrawn) and "decision" not in values:
+                # The meeting's columns name its latest decision that still holds.
+                remaining = transition.state.decisions
+                values.update(decision=remaining[-1] if remaining else None)
+                if not remaining:
+                    values.update(decided_by=None, decided_at=None)
             if isinstance(event, MeetingEnded):
                 values.update(status=MeetingStatus.ENDED, ended_at=utcnow())
         if transition.state.status is Status.RUNNING and meeting.status == MeetingStatus.PLANNED:
@@ -135,6 +142,17 @@ async def _record(
                 meeting_id=meeting_id,
                 detail=event.decision.key,
             )
+        case DecisionWithdrawn():
+            # Vorige over a decision: the case is back where the meeting now stands.
+            await set_phase(session, case=case, phase=event.next_phase or case.phase, actor=actor)
+            await audit.record(
+                session,
+                actor=actor,
+                action="decision_withdrawn",
+                case_id=case_id,
+                meeting_id=meeting_id,
+                detail=event.decision.key,
+            )
         case MeetingStarted():
             # Whoever starts the meeting is at the table; the others check in.
             await mark(session, meeting_id=meeting_id, marks={actor: Attendance.PRESENT}, by=actor)
@@ -171,12 +189,14 @@ async def _record(
 async def steer(
     deps: Deps, *, meeting_id: int, version: int | None, move: Move, actor: str
 ) -> Applied:
-    """A regisseur's move. One that lands on the Schaalvraag for the first time opens voting
-    round 1 at once: a second committed move; if someone moved the meeting in between, it is
-    simply not opened (their move is shown instead). Returning to a scale question that was
-    voted on before opens nothing: the regisseur can start a new round from the thread."""
+    """A regisseur's move. One that lands on a Schaalvraag for the first time opens a voting
+    round at once (each phase's scale gets its own): a second committed move; if someone moved
+    the meeting in between, it is simply not opened (their move is shown instead). Returning to
+    a scale question that was voted on before opens nothing: the regisseur can start a new round
+    from the thread."""
     applied = await apply_move(deps, meeting_id=meeting_id, version=version, move=move, actor=actor)
-    if not reached_scale(applied) or applied.after.scale_open or applied.after.scale_round > 0:
+    scale = applied.step.key if applied.step is not None else None
+    if not reached_scale(applied) or applied.after.scale_open or scale in applied.after.scales:
         return applied
     try:
         opened = await apply_move(

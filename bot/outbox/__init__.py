@@ -15,6 +15,7 @@ from bot.outbox.render import (
     Rendered,
     Renderer,
     RenderFailed,
+    lays_out,
     post_or_update,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "Rendered",
     "Renderer",
     "default_owner",
+    "lays_out",
     "post_or_update",
 ]

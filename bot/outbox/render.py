@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -79,6 +79,23 @@ class Rendered:
 
 
 Renderer = Callable[[RenderContext], Awaitable[Rendered]]
+
+LAYS_OUT = "_outbox_lays_out"
+F = TypeVar("F", bound=Callable[..., Awaitable[Rendered]])
+
+
+def lays_out(renderer: F) -> F:
+    """Mark a renderer that lays out a file (a PDF, a chart) before its one upload. Layout is
+    CPU work, seconds on a busy machine: such a render gets half the lease instead of a
+    quarter, so a slow layout is not cut off mid-upload and uploaded twice (a file carries no
+    metadata to find it by). Half still leaves the lease's other half for the one retry."""
+    setattr(renderer, LAYS_OUT, True)
+    return renderer
+
+
+def renders_a_layout(renderer: Callable[..., object]) -> bool:
+    """Whether `lays_out` marks the renderer (also when bound with functools.partial)."""
+    return bool(getattr(getattr(renderer, "func", renderer), LAYS_OUT, False))
 
 
 async def post_or_update(

@@ -21,7 +21,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import DBAPIError
 
 from bot.outbox.lookup import find_earlier
-from bot.outbox.render import RenderContext, Rendered, Renderer, RenderFailed, id_of
+from bot.outbox.render import (
+    RenderContext,
+    Rendered,
+    Renderer,
+    RenderFailed,
+    id_of,
+    renders_a_layout,
+)
 from bot.outbox.slack_errors import NotYet, Verdict, error_code, is_gone, judge, slack_messages
 from storage.db import Database
 from storage.models import SlackObject
@@ -124,7 +131,9 @@ class RowRenderer:
         return await self._record(ctx, rendered)
 
     async def _call(self, renderer: Renderer, ctx: RenderContext) -> Rendered:
-        return await asyncio.wait_for(renderer(ctx), self.render_timeout)
+        slow = renders_a_layout(renderer)
+        timeout = self.lease_seconds / 2 if slow else self.render_timeout
+        return await asyncio.wait_for(renderer(ctx), timeout)
 
     async def _context(self, row: SlackObject) -> RenderContext:
         """Where the row goes; and when it may have been posted before, adopt that post."""

@@ -31,6 +31,7 @@ from bot.kit.blocks import (
     local_time,
     md,
     mention,
+    messages,
     modal,
     split_text,
 )
@@ -240,8 +241,11 @@ def _organisation(lang: str, organisation: str) -> str:
     return escape(organisation) if organisation else t(lang, "prep.no_organisation")
 
 
-def status_blocks(lang: str, status: PrepStatus) -> list[dict[str, Any]]:
-    """Who answered, per organisation, for under the planning message. Names, no content."""
+def status_blocks(
+    lang: str, status: PrepStatus, *, review: Ref | None = None
+) -> list[dict[str, Any]]:
+    """Who answered, per organisation, for under the planning message. Names, no content; with
+    `review`, the button for the regisseurs to read the answers so far (privately)."""
     if not status.entries:
         return []
     lines = [t(lang, "prep.status_title", answered=len(status.answered), total=len(status.entries))]
@@ -264,7 +268,7 @@ def status_blocks(lang: str, status: PrepStatus) -> list[dict[str, Any]]:
         )
     # Split, never cut: a long invitation list still fits Slack's text limit.
     blocks: list[Block] = [context(chunk) for chunk in split_text("\n".join(lines))]
-    return dicts(blocks)
+    return dicts(blocks) + ([review_button(lang, review)] if review is not None else [])
 
 
 # --- at the meeting: the Vooraf overview ------------------------------------------------------
@@ -330,3 +334,89 @@ def overview_lines(
             lines.append(f"_{t(lang, 'overview.no_prep')}_")
         lines.append(t(lang, "prep.overview_missing", organisations=organisations))
     return lines
+
+
+# --- for the regisseurs: the prep as it arrives, and their summary -----------------------------
+
+
+def review_messages(
+    lang: str,
+    info: MeetingInfo,
+    *,
+    overview: Sequence[str],
+    status: PrepStatus,
+    summary: str | None,
+    summary_ref: Ref | None,
+) -> list[list[dict[str, Any]]]:
+    """The regisseur's private read of the prep so far: answers by organisation (pre-scores
+    only as a distribution), who has not answered, their summary and the button to write it
+    (None once the meeting started). As many messages as the text needs: split, never cut."""
+    when = local_time(lang, info.when, info.tz)
+    lines = [
+        t(lang, "prep.review_title", code=info.code, when=when, phase=info.phase.title.get(lang)),
+        t(lang, "prep.status_title", answered=len(status.answered), total=len(status.entries)),
+        *(overview or [f"_{t(lang, 'overview.no_prep')}_"]),
+        "",
+        f"*{t(lang, 'prep.summary_title')}*",
+        escape(summary) if summary else f"_{t(lang, 'prep.summary_none')}_",
+    ]
+    blocks: list[Block] = [SectionBlock(text=md(chunk)) for chunk in split_text("\n".join(lines))]
+    if summary_ref is not None:
+        label = "prep.summary_edit" if summary else "prep.summary_write"
+        blocks.append(context(t(lang, "prep.summary_note")))
+        blocks.append(
+            ActionsBlock(
+                block_id="prep_summary",
+                elements=[
+                    button(t(lang, label), ActionId.PREP_SUMMARY_OPEN, summary_ref, style="primary")
+                ],
+            )
+        )
+    return messages(blocks)
+
+
+def summary_modal(lang: str, info: MeetingInfo, ref: Ref, *, text: str | None) -> dict[str, Any]:
+    when = local_time(lang, info.when, info.tz)
+    blocks: list[Block] = [
+        SectionBlock(
+            text=md(
+                t(
+                    lang,
+                    "prep.modal_intro",
+                    code=info.code,
+                    when=when,
+                    phase=info.phase.title.get(lang),
+                )
+            )
+        ),
+        context(t(lang, "prep.summary_note")),
+        InputBlock(
+            block_id=Field.PREP_SUMMARY_TEXT,
+            label=t(lang, "prep.summary_title"),
+            hint=t(lang, "prep.summary_hint"),
+            element=PlainTextInputElement(
+                action_id=Field.PREP_SUMMARY_TEXT,
+                multiline=True,
+                max_length=ANSWER_MAX_CHARS,
+                initial_value=text or None,
+            ),
+        ),
+    ]
+    texts = ("prep.summary_modal_title", "prep.modal_submit", "prep.modal_close")
+    return modal(lang, ViewId.PREP_SUMMARY, texts, ref=ref, blocks=blocks)
+
+
+def summary_post(lang: str, *, text: str, by: str) -> list[dict[str, Any]]:
+    """The summary in the meeting's thread, opening the Beeldvorming."""
+    body = f"{t(lang, 'prep.summary_posted', by=mention(by))}\n{escape(text)}"
+    blocks: list[Block] = [SectionBlock(text=md(chunk)) for chunk in split_text(body)]
+    return dicts(blocks)
+
+
+def review_button(lang: str, ref: Ref) -> dict[str, Any]:
+    """Under the planning message: the regisseurs read the prep so far (privately)."""
+    block = ActionsBlock(
+        block_id="prep_review",
+        elements=[button(t(lang, "prep.review_button"), ActionId.PREP_REVIEW, ref)],
+    )
+    return block.to_dict()

@@ -7,15 +7,29 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.kit.forms import bsn_errors, form_values
+from bot.home.use_cases import render_home
+from bot.kit.forms import bsn_errors, form_text, form_values, text_errors
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
-from bot.prep.blocks import closed_dm, parse_pre_score, prep_modal, prep_questions
-from bot.prep.use_cases import mark_dms_answered, meeting_info, save_answers
+from bot.prep.blocks import (
+    closed_dm,
+    parse_pre_score,
+    prep_modal,
+    prep_questions,
+    summary_modal,
+)
+from bot.prep.use_cases import (
+    mark_dms_answered,
+    meeting_info,
+    save_answers,
+    stored_summary,
+    write_summary,
+)
+from bot.prep.use_cases import review as review_of
 from flows.model import Phase
 from flows.personal_data import scan
-from storage.meetings import invitees
+from storage.meetings import invitees, next_planned
 from storage.models import Case, Meeting, MeetingStatus, row_id
 from storage.prep import prep_of
 
@@ -132,9 +146,77 @@ async def save(turn: CaseTurn) -> Followup:
             user_id=turn.user_id,
         )
         await turn.show(rows)
+        # The home tab's "waiting for you" line goes, wherever the form was opened from.
+        await render_home(turn.deps, turn.client, turn.user_id)
         warnings = sorted({k for text in texts.values() if text for k in scan(text).warnings})
         if warnings:
             kinds = ", ".join(turn.t(f"thread.kind_{kind}") for kind in warnings)
             await turn.tell(turn.t("prep.pii_warning", kinds=kinds))
 
     return saved
+
+
+# --- the regisseurs: read the prep as it arrives, and summarise it ------------------------------
+
+
+async def _next_meeting(turn: CaseTurn) -> Meeting:
+    """The meeting the button names, or (from `/casus voorbereiding`) the next planned one."""
+    if turn.meeting is not None:
+        return turn.meeting
+    async with turn.deps.db.session() as session:
+        meeting = await next_planned(session, case_id=turn.case_id)
+    if meeting is None:
+        raise Declined("prep.review_none", code=turn.case.code)
+    return meeting
+
+
+async def review(turn: CaseTurn) -> Followup:
+    """`/casus voorbereiding` and the planning message's button (regisseurs): the prep so far,
+    privately, in the regisseur's language."""
+    meeting = await _next_meeting(turn)
+    phase = _phase(turn, meeting)
+
+    async def show() -> None:
+        await turn.settle_language()
+        parts = await review_of(
+            turn.deps, case=turn.case, meeting=meeting, phase=phase, lang=turn.lang
+        )
+        for blocks in parts:
+            await turn.answer(turn.t("prep.review_fallback", code=turn.case.code), blocks=blocks)
+
+    return show
+
+
+async def open_summary_form(turn: CaseTurn) -> Followup:
+    meeting = turn.meeting
+    if meeting is None:
+        raise Declined("errors.forged")
+    if meeting.status != MeetingStatus.PLANNED:
+        raise Declined("prep.summary_closed", code=turn.case.code)
+    phase = _phase(turn, meeting)
+
+    async def open_form() -> None:
+        text = await stored_summary(turn.deps, meeting)
+        info = meeting_info(turn.deps, turn.case, meeting, phase)
+        view = summary_modal(turn.lang, info, Ref(meeting_id=meeting.id), text=text)
+        await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
+
+    return open_form
+
+
+async def validate_summary(turn: CaseTurn) -> dict[str, str] | None:
+    values = form_values(turn.view)
+    meeting = turn.meeting
+    if meeting is None:
+        return {Field.PREP_SUMMARY_TEXT: turn.t("errors.forged")}
+    if meeting.status != MeetingStatus.PLANNED:
+        return {Field.PREP_SUMMARY_TEXT: turn.t("prep.summary_closed", code=turn.case.code)}
+    return text_errors(turn.lang, values, Field.PREP_SUMMARY_TEXT) or None
+
+
+async def save_summary(turn: CaseTurn) -> Followup:
+    text = form_text(form_values(turn.view), Field.PREP_SUMMARY_TEXT)
+    if turn.meeting is None or not text:  # validated before the ack
+        raise Declined("errors.forged")
+    await write_summary(turn.deps, case=turn.case, meeting=turn.meeting, text=text, by=turn.user_id)
+    return later(turn.tell, turn.t("prep.summary_saved", code=turn.case.code))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,12 +23,19 @@ from bot.kit.payloads import Ref
 from bot.kit.runtime import Declined, Deps
 from bot.kit.slack import error_code, open_dm
 from bot.meetings.objects import bump_planning
-from bot.prep.blocks import MeetingInfo, answered_dm
+from bot.prep.blocks import MeetingInfo, PrepContent, answered_dm, overview_lines, review_messages
 from flows.model import Phase
 from flows.schedule import MeetingReminderPlan, ReminderKind
 from storage import audit
-from storage.models import Case, Meeting, row_id
-from storage.prep import save_prep
+from storage.models import Case, Meeting, MeetingStatus, row_id
+from storage.prep import (
+    pre_score_distribution,
+    prep_status,
+    preps_of_meeting,
+    save_prep,
+    save_summary,
+    summary_of,
+)
 from storage.reminders import ReminderStatus, reminders_for, schedule_meeting_reminders
 from storage.types import utcnow
 
@@ -153,3 +161,53 @@ async def mark_dms_answered(
             log.info("prep DM update failed: %s", error_code(error))
     if not updated:
         await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+# --- the regisseurs' read and summary ---------------------------------------------------------
+
+
+async def review(
+    deps: Deps, *, case: Case, meeting: Meeting, phase: Phase, lang: str
+) -> list[list[dict[str, Any]]]:
+    """The prep so far, for a regisseur's eyes only: answers by organisation, pre-scores as a
+    distribution, their summary and (until the start) the button to write it."""
+    meeting_id = row_id(meeting)
+    async with deps.db.session() as session:
+        preps = await preps_of_meeting(session, meeting_id=meeting_id)
+        status = await prep_status(session, meeting_id=meeting_id)
+        distribution = await pre_score_distribution(session, meeting_id=meeting_id)
+        summary = await summary_of(session, meeting_id=meeting_id)
+    overview = overview_lines(
+        lang,
+        phase,
+        preps=[PrepContent(organisation=p.organisation, texts=p.texts) for p in preps],
+        missing=[],
+        distribution=distribution,
+    )
+    planned = meeting.status == MeetingStatus.PLANNED
+    return review_messages(
+        lang,
+        meeting_info(deps, case, meeting, phase),
+        overview=overview,
+        status=status,
+        summary=summary.text if summary else None,
+        summary_ref=Ref(meeting_id=meeting.id) if planned else None,
+    )
+
+
+async def stored_summary(deps: Deps, meeting: Meeting) -> str | None:
+    async with deps.db.session() as session:
+        summary = await summary_of(session, meeting_id=row_id(meeting))
+    return summary.text if summary else None
+
+
+async def write_summary(deps: Deps, *, case: Case, meeting: Meeting, text: str, by: str) -> None:
+    """Store the regisseurs' summary (it replaces the one before); audited, never its text.
+    Refused once the meeting started: the thread has it from then on."""
+    meeting_id = row_id(meeting)
+    async with deps.db.session() as session:
+        if not await save_summary(session, meeting_id=meeting_id, text=text, by=by):
+            raise Declined("prep.summary_closed", code=case.code)
+        await audit.record(
+            session, actor=by, action="prep_summary_saved", case_id=case.id, meeting_id=meeting_id
+        )

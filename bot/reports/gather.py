@@ -20,21 +20,28 @@ from bot.reports.model import (
     ActionItem,
     Bodemeis,
     Contribution,
+    Decided,
     Person,
     QuestionMinutes,
     Report,
     ScoreRound,
 )
-from flows.model import Catalogue, Decision, Outcome, Phase
+from bot.votes.involved import informed_line, role_name
+from flows import meeting as machine
+from flows.errors import MoveError
+from flows.meeting import MeetingState
+from flows.model import Catalogue, Phase
 from flows.scale import Tally
-from flows.steps import StepKind, phase_steps
+from flows.steps import StepKind, step_by_key
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
 from storage.attendance import Seat, missing_organisations, seats
+from storage.audit import deciders
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
+from storage.involved import informed_of, views_of_meeting
 from storage.meetings import load_state, meeting_by_id, meetings_of_case
 from storage.models import Attendance, Meeting, Participant, Role, row_id
-from storage.votes import family_view, rounds_of_meeting, votes
+from storage.votes import rounds_of_meeting, votes
 
 
 async def gather_report(
@@ -54,7 +61,9 @@ async def gather_report(
         round_votes = {
             row_id(r): await votes(session, round_id=row_id(r)) for r in rounds if r.closed_at
         }
-        view = await family_view(session, meeting_id=meeting_id)
+        by_decision = await deciders(session, meeting_id=meeting_id)
+        views = await views_of_meeting(session, meeting_id=meeting_id)
+        informed = await informed_of(session, meeting_id=meeting_id)
         agreed = await agreements_of_meeting(session, meeting_id=meeting_id)
         earlier = [
             m for m in await meetings_of_case(session, case_id=case_id) if row_id(m) < meeting_id
@@ -70,6 +79,7 @@ async def gather_report(
         )
     people = [m.user_id for m in members] + [s.user_id for s in table]
     people += [r.user_id for r in replies]
+    people += list(by_decision.values())
     people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
     people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
     names = await display_names(client, people)
@@ -79,15 +89,31 @@ async def gather_report(
         org = organisation.get(user)
         return f"{names.get(user, user)} ({org})" if org else names.get(user, user)
 
-    phase = catalogue.phase(meeting.phase)
-    steps = phase_steps(phase)
+    state = load_state(meeting)
+    phases = [catalogue.phase(key) for key in state.route]
+    phase = phases[-1]
+    # The questions of every phase the meeting went through, never those a decision passed by.
+    steps = machine.walk(catalogue, state)
     by_step: dict[str, list[Contribution]] = {}
     for reply in replies:
         by_step.setdefault(reply.step_key, []).append(
             Contribution(label(reply.user_id), reply.text or "")
         )
+    taken = machine.decisions_taken(catalogue, state)
+
+    def decided(option_key: str) -> str:
+        by = by_decision.get(option_key)
+        return names.get(by, by) if by else "—"
+
+    decisions = tuple(
+        Decided(_question_text(catalogue, d.question_key, lang), d.text.get(lang), decided(d.key))
+        for d in taken
+    )
+    at_question = {d.question_key: item for d, item in zip(taken, decisions, strict=True)}
     minutes = tuple(
-        QuestionMinutes(step.text.get(lang), tuple(by_step.get(step.key, ())))
+        QuestionMinutes(
+            step.text.get(lang), tuple(by_step.get(step.key, ())), at_question.get(step.key)
+        )
         for step in steps
         if step.kind is StepKind.QUESTION
         and not (step.only_if_closing and not by_step.get(step.key))
@@ -98,8 +124,7 @@ async def gather_report(
         for r in rounds
         if row_id(r) in round_votes
     )
-    state = load_state(meeting)
-    decision = phase.decision_point.option(state.decision) if state.decision else None
+    outcome = machine.course(catalogue, state)
     # Attendance as people checked in and the regisseurs marked it; nobody marked is absent.
     status = {seat.user_id: seat.attendance for seat in table}
     added = {seat.user_id for seat in table if seat.added}
@@ -113,8 +138,8 @@ async def gather_report(
 
     return Report(
         code=case.code,
-        phase=phase.title.get(lang),
-        goal=phase.goal.get(lang),
+        phase=" → ".join(p.title.get(lang) for p in phases),
+        goal=phases[0].goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
         **_attendance(table, having, members),
         confidentiality=tuple(
@@ -123,15 +148,20 @@ async def gather_report(
             if m.role == Role.GAST
         ),
         minutes=minutes,
-        scale_question=phase.scale.text.get(lang),
+        scale_question=" / ".join(p.scale.text.get(lang) for p in phases),
         score_rounds=score_rounds,
-        family_view=f"{view.value} — {view.text or ''}".rstrip(" —") if view else None,
-        decision=decision.text.get(lang) if decision else None,
-        decided_by=names.get(meeting.decided_by or "", meeting.decided_by)
-        if meeting.decided_by
-        else None,
-        next_phase=_next_phase(catalogue, decision, phase, lang),
-        closed=bool(decision and decision.outcome is Outcome.CLOSE),
+        involved=tuple((role_name(lang, v.role), v.score, v.text or "") for v in views),
+        informed=informed_line(
+            lang, informed.answer if informed else None, informed.reason if informed else None
+        ),
+        decision=decisions[-1].decision if decisions else None,
+        decided_by=decisions[-1].by if decisions else None,
+        decisions=decisions,
+        undecided=_undecided(catalogue, state, lang),
+        next_phase=_next_phase(
+            catalogue, outcome.next_phase, phase, decided=bool(decisions), lang=lang
+        ),
+        closed=outcome.closed,
         **_agreements(lang, agreed, previous, next_meeting, names, tz),
     )
 
@@ -216,13 +246,24 @@ def _score_round(
     )
 
 
+def _question_text(catalogue: Catalogue, key: str, lang: str) -> str:
+    step = step_by_key(catalogue, key)
+    return step.text.get(lang) if step is not None else key
+
+
+def _undecided(catalogue: Catalogue, state: MeetingState, lang: str) -> str | None:
+    """The decision question the meeting ended before, if it did."""
+    try:
+        waiting = machine.undecided(catalogue, state)
+    except MoveError:
+        return None
+    return waiting.text.get(lang) if waiting is not None else None
+
+
 def _next_phase(
-    catalogue: Catalogue, decision: Decision | None, phase: Phase, lang: str
+    catalogue: Catalogue, next_phase: str | None, phase: Phase, *, decided: bool, lang: str
 ) -> str | None:
-    if decision is None or decision.target is None:
-        return (
-            phase.title.get(lang)
-            if decision is not None and decision.outcome is Outcome.STAY
-            else None
-        )
-    return catalogue.phase(decision.target).title.get(lang)
+    """The phase of the next meeting, once the meeting decided something."""
+    if not decided or next_phase is None:
+        return None
+    return catalogue.phase(next_phase).title.get(lang)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bot.kit.blocks import number
 from bot.kit.i18n import t
-from bot.reports.model import Person, Report
+from bot.reports.model import Decided, Person, Report
 
 # Characters Markdown may read as markup anywhere in a line (CommonMark and GFM: emphasis,
 # code, links, HTML, entities, strikethrough, tables, headings).
@@ -68,6 +68,11 @@ def render_markdown(lang: str, report: Report) -> str:
         lines += [f"- **{e(c.author)}:** {e(c.text)}" for c in item.contributions] or [
             f"_{t(lang, 'report.no_contributions')}_"
         ]
+        if item.decided is not None:
+            decided = t(
+                lang, "report.decided", decision=e(item.decided.decision), by=e(item.decided.by)
+            )
+            lines.append(f"\n**{t(lang, 'report.decision_here')}:** {decided}")
     lines.append(heading("report.scores"))
     lines.append(f"_{e(report.scale_question)}_\n")
     if not report.score_rounds:
@@ -86,13 +91,23 @@ def render_markdown(lang: str, report: Report) -> str:
         if not round_.scores and round_.counts:
             counts = ", ".join(f"{score} ({n}×)" for score, n in round_.counts)
             lines.append(f"  - {t(lang, 'report.distribution', counts=counts)}")
-    lines.append(f"\n**{t(lang, 'report.family_view')}:** {_or_none(lang, report.family_view)}")
+    lines.append(f"\n**{t(lang, 'report.family_view')}:**")
+    if not report.involved:
+        lines.append(f"- {t(lang, 'report.none')}")
+    for role, score, said in report.involved:
+        parts = [e(role)] + ([t(lang, "involved.score", score=score)] if score else [])
+        lines.append(f"- {' · '.join(parts)}" + (f" — {e(said)}" if said else ""))
+    lines.append(f"\n**{t(lang, 'report.informed')}:** {e(report.informed)}")
     lines.append(heading("report.decision"))
-    if report.decision:
-        lines.append(
-            t(lang, "report.decided", decision=e(report.decision), by=e(report.decided_by or "—"))
-        )
-    else:
+    decisions = report.decisions or (
+        (Decided("", report.decision, report.decided_by or "—"),) if report.decision else ()
+    )
+    for taken in decisions:
+        decided = t(lang, "report.decided", decision=e(taken.decision), by=e(taken.by))
+        lines.append(f"- _{e(taken.question)}_ — {decided}" if taken.question else f"- {decided}")
+    if report.undecided:
+        lines.append(f"- {t(lang, 'report.undecided', question=e(report.undecided))}")
+    if not decisions and not report.undecided:
         lines.append(t(lang, "report.no_decision"))
     if report.closed:
         lines.append(t(lang, "report.closed"))

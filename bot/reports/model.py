@@ -18,9 +18,19 @@ class Contribution:
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision taken at a question of the guideline: its branch and who recorded it."""
+
+    question: str
+    decision: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionMinutes:
     question: str
     contributions: tuple[Contribution, ...]
+    decided: Decided | None = None  # at a decision point: what the group decided there
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +70,14 @@ class Report:
     minutes: tuple[QuestionMinutes, ...]
     scale_question: str
     score_rounds: tuple[ScoreRound, ...] = ()
-    family_view: str | None = None
-    decision: str | None = None
+    # The view of the people involved, one (role, score, text) per role; and whether they
+    # were informed of the outcome (one line: the answer, and the reason when not yes).
+    involved: tuple[tuple[str, int | None, str], ...] = ()
+    informed: str = ""
+    decision: str | None = None  # the latest decision (the one that sets the course)
     decided_by: str | None = None
+    decisions: tuple[Decided, ...] = ()  # every decision, each at its question, in order
+    undecided: str | None = None  # the decision question the meeting ended before
     next_phase: str | None = None
     closed: bool = False
     actions: tuple[ActionItem, ...] = ()

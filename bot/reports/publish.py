@@ -10,13 +10,14 @@ from bot.kit.i18n import t
 from bot.kit.objects import payload_int
 from bot.kit.runtime import Deps
 from bot.kit.slack import uploaded_id
-from bot.outbox import RenderContext, Rendered, RenderFailed
+from bot.outbox import RenderContext, Rendered, RenderFailed, lays_out
 from bot.reports.gather import gather_report
 from bot.reports.markdown import render_markdown
 from storage import audit
 from storage.meetings import meeting_by_id
 
 
+@lays_out
 async def render_report_file(deps: Deps, ctx: RenderContext) -> Rendered:
     """One of the report's files. A file cannot be edited: once uploaded it stays as it is
     (and carries no metadata: a retry after an upload whose answer was lost uploads again)."""

@@ -17,6 +17,7 @@ from bot.kit.i18n import t
 from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
 from bot.outbox import RenderContext, Rendered, post_or_update
+from flows import meeting as machine
 from storage.audit import phase_changes
 from storage.bodemeis_checks import checks_since
 from storage.meetings import load_state, meetings_of_case
@@ -118,14 +119,13 @@ async def timeline_for(session: AsyncSession, deps: Deps, case: Case) -> list[li
     entries = []
     for meeting in meetings:
         state = load_state(meeting)
-        phase = catalogue.phase(meeting.phase) if meeting.phase in catalogue.phase_keys else None
-        decision = phase.decision_point.option(state.decision) if phase and state.decision else None
+        taken = machine.decisions_taken(catalogue, state)
         entries.append(
             MeetingEntry(
                 when=meeting.started_at or meeting.scheduled_at,
-                phase=title(meeting.phase),
+                phase=" → ".join(title(p) for p in state.route),
                 status=meeting.status,
-                decision=decision.text.get(lang) if decision else None,
+                decision="; ".join(d.text.get(lang) for d in taken) or None,
             )
         )
     phase_entries = []

@@ -19,9 +19,6 @@ from slack_sdk.models.blocks import (
     Block,
     ConfirmObject,
     HeaderBlock,
-    InputBlock,
-    NumberInputElement,
-    PlainTextInputElement,
     SectionBlock,
 )
 
@@ -34,11 +31,10 @@ from bot.kit.blocks import (
     md,
     mention,
     messages,
-    modal,
     split_text,
 )
 from bot.kit.i18n import t
-from bot.kit.ids import ActionId, Field, ViewId, vote_action
+from bot.kit.ids import ActionId, vote_action
 from bot.kit.payloads import Ref
 from bot.kit.scale_words import direction
 from flows.model import Phase, Scale
@@ -305,47 +301,6 @@ def back_at_scale(lang: str, meeting_id: int, last_round: int) -> list[dict[str,
         context(t(lang, "meeting.regisseurs_only")),
     ]
     return dicts(blocks)
-
-
-# --- the family's view -------------------------------------------------------------------------
-
-
-def family_view_modal(lang: str, step: Step, meeting_ref: Ref) -> dict[str, Any]:
-    if step.scale is None:
-        raise ValueError("the family's view belongs to the scale question")
-    blocks = [
-        SectionBlock(text=md(t(lang, "votes.family_intro", question=step.text.get(lang)))),
-        InputBlock(
-            block_id=Field.FAMILY_SCORE,
-            label=t(lang, "votes.family_score"),
-            hint=t(
-                lang,
-                "votes.family_score_hint",
-                low=step.scale.label_1.get(lang),
-                high=step.scale.label_10.get(lang),
-            )[:2000],
-            element=NumberInputElement(
-                action_id=Field.FAMILY_SCORE, is_decimal_allowed=False, min_value=1, max_value=10
-            ),
-        ),
-        InputBlock(
-            block_id=Field.FAMILY_TEXT,
-            label=t(lang, "votes.family_text"),
-            hint=t(lang, "votes.family_text_hint"),
-            element=PlainTextInputElement(
-                action_id=Field.FAMILY_TEXT, multiline=True, max_length=2000
-            ),
-        ),
-    ]
-    texts = ("votes.family_title", "votes.family_submit", "votes.cancel")
-    return modal(lang, ViewId.FAMILY_VIEW, texts, ref=meeting_ref, blocks=blocks)
-
-
-def family_view_recorded(
-    lang: str, *, value: int, text: str, by: str
-) -> list[list[dict[str, Any]]]:
-    body = t(lang, "votes.family_recorded", value=value, by=mention(by), text=text)
-    return [dicts([SectionBlock(text=md(chunk))]) for chunk in _join_lines(body.split("\n"))]
 
 
 # --- summary and trend -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Scale votes: vote (participants), reveal and new round (regisseurs), the family's view,
-`/casus trend`.
+"""Scale votes: vote (participants), reveal and new round (regisseurs), `/casus trend`. The
+view of the people involved is in bot.votes.involved_listeners.
 
 Access is enforced at registration (bot/surface.py); what remains here is checking the values
 themselves: a score is one of our ten buttons, or nothing changes.
@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import time
 
-from bot.kit.forms import form_text, form_values, text_errors
 from bot.kit.i18n import t
-from bot.kit.ids import Field, vote_action
-from bot.kit.payloads import Ref
+from bot.kit.ids import vote_action
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.kit.scale_words import direction, score_words
 from bot.kit.slack import tell_user
 from bot.meetings.show import show_move
 from bot.meetings.use_cases import Move, Stale, steer, step_of
-from bot.votes.blocks import family_view_modal, shown
+from bot.votes.blocks import shown
 from bot.votes.objects import want_trend
-from bot.votes.use_cases import VoteOutcome, record_family, record_vote
+from bot.votes.use_cases import VoteOutcome, record_vote
 from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
 from flows.meeting import MeetingState, Transition
 from flows.model import Catalogue
 from flows.scale import action_ts_key, outliers, parse_score
-from flows.steps import StepKind
-from storage.models import MeetingStatus, row_id
+from storage.models import row_id
 from storage.votes import VoteRefusal, round_by_number, votes
 
 REFUSALS = {
@@ -168,49 +165,6 @@ async def _revealed_anonymously(turn: CaseTurn, shown_move: Followup, number: in
 
 async def new_round(turn: CaseTurn) -> Followup:
     return await _round_move(turn, machine.open_scale, MoveCode.SCALE_OPEN, "votes.already_open")
-
-
-# --- the family's view (regisseurs) ------------------------------------------------------------
-
-
-async def open_family_form(turn: CaseTurn) -> Followup:
-    meeting = turn.meeting
-    step = step_of(turn.deps.catalogue, meeting) if meeting is not None else None
-    if meeting is None or meeting.status != MeetingStatus.RUNNING or step is None:
-        raise Declined("votes.family_not_running")
-    if step.kind is not StepKind.SCALE:
-        raise Declined("moves.not_at_scale")
-    ref = turn.ref or Ref(meeting_id=row_id(meeting))
-
-    async def open_form() -> None:
-        view = family_view_modal(turn.lang, step, ref)
-        await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
-
-    return open_form
-
-
-async def validate_family(turn: CaseTurn) -> dict[str, str] | None:
-    values = form_values(turn.view)
-    errors = text_errors(turn.lang, values, Field.FAMILY_TEXT)
-    if parse_score(values.get(Field.FAMILY_SCORE)) is None:
-        errors[Field.FAMILY_SCORE] = turn.t("votes.family_bad_score")
-    return errors or None
-
-
-async def save_family(turn: CaseTurn) -> Followup:
-    values = form_values(turn.view)
-    score = parse_score(values.get(Field.FAMILY_SCORE))
-    text = form_text(values, Field.FAMILY_TEXT)
-    if score is None or not text or turn.meeting is None:  # validated before the ack
-        raise Declined("errors.forged")
-    rows = await record_family(
-        turn.deps,
-        meeting_id=row_id(turn.meeting),
-        score=score,
-        text=text,
-        actor=turn.user_id,
-    )
-    return later(turn.show, rows)
 
 
 # --- /casus trend (participants) ---------------------------------------------------------------

@@ -17,13 +17,12 @@ from bot.kit.objects import case_of, payload_int
 from bot.kit.runtime import Deps
 from bot.kit.scale_words import scale_title
 from bot.kit.slack import uploaded_id
-from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
+from bot.outbox import RenderContext, Rendered, RenderFailed, lays_out, post_or_update
 from bot.votes.blocks import (
     Ballot,
     Results,
     back_at_scale,
     chart_labels,
-    family_view_recorded,
     results_messages,
     short_date,
     trend_message,
@@ -31,13 +30,12 @@ from bot.votes.blocks import (
 )
 from bot.votes.scores import scores_of_case
 from flows.scale import TrendPoint
-from flows.steps import Step, StepKind, phase_steps
+from flows.steps import Step, StepKind, step_by_key
 from storage.meetings import meeting_by_id
 from storage.models import Case, Meeting, row_id
 from storage.votes import (
     ScaleRound,
     eligible_voters,
-    family_view,
     round_by_id,
     set_round_messages,
     voters,
@@ -46,8 +44,9 @@ from storage.votes import (
 
 
 def scale_step(deps: Deps, meeting: Meeting, step_key: str) -> Step | None:
-    steps = phase_steps(deps.catalogue.phase(meeting.phase))
-    return next((s for s in steps if s.key == step_key and s.kind is StepKind.SCALE), None)
+    # By its key: a meeting that went on in another phase votes on that phase's scale.
+    step = step_by_key(deps.catalogue, step_key)
+    return step if step is not None and step.kind is StepKind.SCALE else None
 
 
 async def _round(deps: Deps, ctx: RenderContext) -> tuple[Meeting, ScaleRound, Step]:
@@ -148,21 +147,6 @@ async def render_back_at_scale(deps: Deps, ctx: RenderContext) -> Rendered:
     )
 
 
-async def render_family(deps: Deps, ctx: RenderContext) -> Rendered:
-    """The family's view (visie van betrokkenen), as last recorded."""
-    meeting_id = payload_int(ctx.payload, "meeting")
-    async with deps.db.session() as session:
-        view = await family_view(session, meeting_id=meeting_id)
-    if view is None:
-        raise RenderFailed("family_view_gone")
-    lang = deps.settings.language
-    messages = family_view_recorded(
-        lang, value=view.value, text=view.text or "", by=view.recorded_by
-    )
-    blocks = [block for message in messages for block in message]
-    return await post_or_update(ctx, text=t(lang, "votes.family_title"), blocks=blocks)
-
-
 async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
     """The case's trend: its messages, none while no round was revealed."""
     _, points = await scores_of_case(session, row_id(case))
@@ -197,6 +181,7 @@ async def render_trend(deps: Deps, ctx: RenderContext) -> Rendered:
     return await post_or_update(ctx, text=title, blocks=parts[part])
 
 
+@lays_out
 async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
     """The trend's chart as a PNG in the trend's thread. A file carries no metadata: a retry
     after an upload whose answer was lost uploads it again."""

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.kit.runtime import Declined, Deps
+from bot.kit.runtime import Deps
 from bot.meetings.attendance import check_in_voter
-from bot.votes.objects import want_family, want_vote
-from flows.meeting import current_step
-from flows.steps import StepKind
-from storage import audit
-from storage.meetings import load_state, meeting_by_id
+from bot.votes.objects import want_vote
 from storage.models import Meeting, row_id
 from storage.votes import (
     VoteRefusal,
     cast_vote,
-    record_family_view,
     round_by_number,
     vote_of,
     why_not_stored,
@@ -75,27 +70,3 @@ async def record_vote(
             else None
         )
     return VoteOutcome(stored=False, refusal=why, kept=current)
-
-
-async def record_family(
-    deps: Deps, *, meeting_id: int, score: int, text: str, actor: str
-) -> tuple[int, ...]:
-    """The family's view (visie van betrokkenen) at the scale question the meeting is at,
-    stored apart from the votes and shown in the thread. The rows that show it."""
-    async with deps.db.session() as session:
-        meeting = await meeting_by_id(session, meeting_id=meeting_id)
-        step = current_step(deps.catalogue, load_state(meeting)) if meeting is not None else None
-        if meeting is None or step is None or step.kind is not StepKind.SCALE:
-            # Moved on or ended while the form was open.
-            raise Declined("votes.family_not_running")
-        await record_family_view(
-            session, meeting_id=meeting_id, step_key=step.key, value=score, text=text, by=actor
-        )
-        await audit.record(
-            session,
-            actor=actor,
-            action="family_view_recorded",
-            case_id=meeting.case_id,
-            meeting_id=meeting_id,
-        )
-        return (await want_family(session, deps, meeting),)

@@ -23,11 +23,12 @@ from storage.cases import close_case, create_case
 from storage.contributions import add_contribution
 from storage.crypto import KeyRing, active_key_ring, set_active_key_ring
 from storage.db import Database, make_engine
+from storage.involved import record_views
 from storage.meetings import plan_meeting
 from storage.migrate import migrate
 from storage.models import Role
 from storage.types import utcnow
-from storage.votes import cast_vote, close_round, open_round, record_family_view
+from storage.votes import cast_vote, close_round, open_round
 
 PHASE = "directe_veiligheid"
 SECRET_REPLY = "Moeder en twee kinderen; vader woont elders sinds maart."
@@ -178,12 +179,11 @@ async def seed_case(
                 action_ts=stamp,
             )
         await close_round(session, meeting_id=meeting.id, number=1, closed_by="U0PETRA")
-        await record_family_view(
+        await record_views(
             session,
             meeting_id=meeting.id,
             step_key=f"{PHASE}.x",
-            value=5,
-            text=SECRET_VIEW,
+            views={"slachtoffer": (5, SECRET_VIEW)},
             by="U0KARIM",
         )
         if closed_days_ago is not None:

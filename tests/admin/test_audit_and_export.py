@@ -64,7 +64,7 @@ def test_export_writes_the_whole_case_file_owner_only_and_audits_it(admin: Admin
     assert meeting["decision_text"]["nl"]  # the decision in the guideline's words
     # Tables the export does not know by name are there too (votes, the family's view).
     assert sorted(v["value"] for v in document["tables"]["vote"]) == [4, 6]
-    assert document["tables"]["family_view"][0]["text"] == SECRET_VIEW
+    assert document["tables"]["involved_view"][0]["text"] == SECRET_VIEW
 
     markdown = files[1].read_text(encoding="utf-8")
     assert f"# Casusdossier {seeded.code}" in markdown

@@ -91,7 +91,7 @@ def test_purge_deletes_every_row_of_the_case_and_keeps_one_line(admin: Admin) ->
     # Exactly one case's share of every table is gone (its audit lines too), plus one line.
     for table in ("case", "participant", "meeting", "meeting_invitee", "contribution"):
         assert after[table] == before[table] * 2 // 3, table
-    for table in ("scale_round", "vote", "family_view"):
+    for table in ("scale_round", "vote", "involved_view"):
         assert after[table] == before[table] * 2 // 3, table
     [line] = admin.db_call(purge_lines)
     assert line.case_id is None and line.detail.startswith(f"code={OLD} closed=")

@@ -14,8 +14,8 @@ async def raw_tokens(db: Database) -> dict[str, list[str]]:
     """The stored ciphertexts as they are on disk, per table."""
     async with db.engine.connect() as conn:
         replies = (await conn.execute(text("SELECT text FROM contribution"))).scalars().all()
-        views = (await conn.execute(text("SELECT text FROM family_view"))).scalars().all()
-    return {"contribution": list(replies), "family_view": list(views)}
+        views = (await conn.execute(text("SELECT text FROM involved_view"))).scalars().all()
+    return {"contribution": list(replies), "involved_view": list(views)}
 
 
 def readable_with(tokens: dict[str, list[str]], key: str) -> list[str]:
@@ -40,7 +40,7 @@ def test_rotation_moves_every_value_to_the_new_key_and_the_old_key_can_go(admin:
     # Counts per table, including the votes module's table nobody listed here by hand.
     lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line[:1].islower()}
     assert lines["contribution"][:3] == ["1", "1", "0"]
-    assert lines["family_view"][:3] == ["1", "1", "0"]
+    assert lines["involved_view"][:3] == ["1", "1", "0"]
     assert SECRET_REPLY not in out and new not in out and old not in out
 
     after = admin.db_call(raw_tokens)

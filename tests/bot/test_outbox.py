@@ -19,7 +19,14 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.outbox import METADATA_EVENT_TYPE, Outbox, RenderContext, Rendered, post_or_update
+from bot.outbox import (
+    METADATA_EVENT_TYPE,
+    Outbox,
+    RenderContext,
+    Rendered,
+    lays_out,
+    post_or_update,
+)
 from sandbox import App, Sandbox, Workspace
 from storage.db import Database, make_engine
 from storage.slack_objects import (
@@ -423,3 +430,38 @@ async def test_a_post_made_while_the_purge_retired_its_row_is_deleted_again(
     assert not (await outbox.render_now([row_id])).complete
     assert keyed(sb.messages(CHANNEL)) == []
     assert [c.method for c in sb.api_calls] == ["chat.postMessage", "chat.delete"]
+
+
+# ----- renders that lay out a file -----
+
+
+async def test_a_render_that_lays_out_a_file_gets_half_the_lease_others_a_quarter(
+    db: Database, sb: Sandbox, client: AsyncWebClient
+) -> None:
+    """A PDF laid out on a busy machine may take longer than a Slack call may: it is not cut
+    off (and uploaded again), while a plain render that hangs as long is."""
+    lease = 4.0  # a quarter is 1 s, half 2 s
+    pause = 1.2
+    calls: Counter[str] = Counter()
+
+    async def slow(ctx: RenderContext) -> Rendered:
+        calls[ctx.key] += 1
+        await asyncio.sleep(pause)  # the layout
+        return await post_or_update(ctx, text=ctx.key)
+
+    async def file_layout(ctx: RenderContext) -> Rendered:
+        return await slow(ctx)
+
+    outbox = Outbox(
+        db,
+        client,
+        {"plain": slow, "file": lays_out(file_layout)},
+        lease_seconds=lease,
+        poll_interval=POLL,
+    )
+    plain = await add(db, "report:plain", kind="plain", owner=outbox.owner)
+    laid_out = await add(db, "report:file", kind="file", owner=outbox.owner)
+    await outbox.render_now([plain, laid_out], patience=5)
+    assert keyed(sb.messages(CHANNEL)) == [("report:file", "report:file")]
+    assert calls["report:file"] == 1
+    assert (await row_of(db, plain)).ts is None  # cut off after a quarter, to be retried

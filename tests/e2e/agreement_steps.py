@@ -15,7 +15,18 @@ from flows.schedule import ReminderKind
 from storage.agreements import Agreement, BodemeisCheck
 from storage.reminders import Reminder, ReminderStatus
 from tests.e2e.conftest import CASE_CHANNEL, Harness
-from tests.e2e.meeting_steps import action_ids, click, current_question, move_on, text_of, thread
+from tests.e2e.meeting_steps import (
+    action_ids,
+    click,
+    current_question,
+    decided_here,
+    decision_options,
+    decision_value,
+    go_on_below,
+    move_on,
+    text_of,
+    thread,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SECTION_TITLES = {
@@ -33,23 +44,21 @@ def in_days(days: int) -> date:
     return today() + timedelta(days=days)
 
 
-async def walk_to(h: Harness, thread_ts: str, section: str, *, decide: str = "blijven") -> dict:
-    """Move on until the current question belongs to `section`; at the Oordeelsvorming's
-    decision, choose the outcome named `decide`."""
+async def walk_to(h: Harness, thread_ts: str, section: str, *, decide: str | None = None) -> dict:
+    """Move on until the current question belongs to `section`; at a decision question that
+    offers the branch named `decide`, choose it; at the others, go on below."""
     marker = f"_{SECTION_TITLES[section]} ·"
-    decided = False
     for _ in range(40):
         question = current_question(h, thread_ts)
         if marker in text_of(question):
             return question
-        if "meeting_decide" in action_ids(question) and not decided:
-            value = next(
-                block["accessory"]["value"]
-                for block in question["blocks"]
-                if block.get("block_id") == f"decision:{decide}"
-            )
-            await click(h, "petra", "meeting_decide", question, value=value)
-            decided = True
+        if "meeting_decide" in action_ids(question) and not await decided_here(h):
+            names = {key.rpartition(".")[2] for key in decision_options(question)}
+            if decide in names:
+                value = decision_value(question, decide)
+                await click(h, "petra", "meeting_decide", question, value=value)
+            else:
+                await go_on_below(h, thread_ts, who="petra")
             continue
         await move_on(h, thread_ts)
     raise AssertionError(f"never reached {section}")

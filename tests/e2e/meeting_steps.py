@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import select
 
+from flows import meeting as machine
+from flows.meeting import current_step
+from flows.model import Outcome
 from sandbox import surfaces
 from sandbox.elements import Found
+from storage.meetings import load_state
 from storage.models import Case, Meeting
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 
@@ -100,9 +105,22 @@ def current_question(h: Harness, thread_ts: str) -> dict[str, Any]:
 
 
 async def click(
-    h: Harness, who: str, action_id: str, message: dict[str, Any], value: str | None = None
+    h: Harness,
+    who: str,
+    action_id: str,
+    message: dict[str, Any],
+    value: str | None = None,
+    *,
+    block_id: str | None = None,
 ) -> None:
-    await h.sb.user(who).click(action_id, message=(CASE_CHANNEL, message["ts"]), value=value)
+    if action_id == "meeting_next" and block_id is None and value is None:
+        # After a decision for another phase "Volgende" is also offered as "Verder met de
+        # Beeldvorming"; the navigation row's is the one a regisseur finds in every question.
+        blocks = {b.get("block_id") for b in message.get("blocks") or []}
+        block_id = "navigation" if "navigation" in blocks else None
+    await h.sb.user(who).click(
+        action_id, message=(CASE_CHANNEL, message["ts"]), value=value, block_id=block_id
+    )
     await h.settle()
 
 
@@ -150,32 +168,104 @@ async def tampered_click(
     await h.settle()
 
 
+def decision_options(question: dict[str, Any]) -> dict[str, str]:
+    """The branches a decision question offers: each branch's key → its button's value."""
+    options = {}
+    for block in question.get("blocks") or []:
+        if str(block.get("block_id", "")).startswith("decision:"):
+            value = block["elements"][0]["value"]
+            options[json.loads(value)["x"]] = value
+    return options
+
+
 def decision_value(question: dict[str, Any], name: str) -> str:
-    for block in question["blocks"]:
-        if block.get("block_id") == f"decision:{name}":
-            return block["accessory"]["value"]
+    """The button value of the branch called `name` (or with that full key) at this question."""
+    for key, value in decision_options(question).items():
+        if name in (key, key.rpartition(".")[2]):
+            return value
     raise AssertionError(f"no decision {name} offered")
 
 
-async def walk_to_decision(h: Harness, thread_ts: str) -> dict[str, Any]:
-    for _ in range(30):
-        question = current_question(h, thread_ts)
-        if "meeting_decide" in action_ids(question):
-            return question
+def question_key(question: dict[str, Any]) -> str | None:
+    """The catalogue key of a decision question, from its branches' keys."""
+    keys = list(decision_options(question))
+    return keys[0].rpartition(".")[0] if keys else None
+
+
+async def decided_here(h: Harness) -> bool:
+    """The current question of the newest meeting has its decision (or is none)."""
+    meeting = await stored_meeting(h)
+    assert meeting is not None
+    state = load_state(meeting)
+    step = current_step(h.bot.deps.catalogue, state)
+    if step is None or not step.is_decision:
+        return True
+    return machine.decision_at(h.bot.deps.catalogue, state, step.key) is not None
+
+
+async def go_on_below(h: Harness, thread_ts: str, who: str = "karim") -> None:
+    """At a decision question: take the branch that goes on below ("ga door hieronder")."""
+    question = current_question(h, thread_ts)
+    catalogue = h.bot.deps.catalogue
+    stay = next(
+        key
+        for key in decision_options(question)
+        if (option := catalogue.option(key)) is not None and option.outcome is Outcome.STAY
+    )
+    await click(h, who, "meeting_decide", question, value=decision_value(question, stay))
+
+
+async def walk_to_decision(
+    h: Harness, thread_ts: str, question: str | None = None, *, offering: str | None = None
+) -> dict[str, Any]:
+    """Volgende until a decision question: the first one, the one whose key ends with
+    `question` (e.g. 'oordeelsvorming.zorgen_of_risicos'), or the first that offers the branch
+    `offering`; decision questions on the way go on below."""
+    for _ in range(40):
+        current = current_question(h, thread_ts)
+        key = question_key(current)
+        names = {k.rpartition(".")[2] for k in decision_options(current)}
+        wanted = (question is None or (key or "").endswith(question)) and (
+            offering is None or offering in names
+        )
+        if key is not None and wanted:
+            return current
+        if key is not None and not await decided_here(h):
+            await go_on_below(h, thread_ts)
         await move_on(h, thread_ts)
     raise AssertionError("never reached the decision")
 
 
-async def hold_meeting(h: Harness, decision: str) -> str:
-    thread_ts = await start_meeting(h)
-    question = await walk_to_decision(h, thread_ts)
-    await click(h, "karim", "meeting_decide", question, value=decision_value(question, decision))
-    # Walk on to the last step, then end.
-    for _ in range(30):
-        question = current_question(h, thread_ts)
-        before = question["ts"]
+async def walk_to_end(h: Harness, thread_ts: str) -> None:
+    """Volgende to the last question; every decision question on the way goes on below."""
+    for _ in range(40):
+        if not await decided_here(h):
+            await go_on_below(h, thread_ts)
+        before = current_question(h, thread_ts)["ts"]
         await move_on(h, thread_ts)
         if current_question(h, thread_ts)["ts"] == before:
-            break
-    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+            return
+    raise AssertionError("never reached the last question")
+
+
+async def hold_meeting(
+    h: Harness,
+    decision: str,
+    *,
+    at: str | None = None,
+    onward: str = "meeting_next",
+    end: bool = True,
+) -> str:
+    """A whole meeting that decides `decision` at the question `at` (default: the first decision
+    question); after a decision for another phase it goes on with `onward` (Volgende, or
+    "meeting_to_agreements"); every other decision question goes on below. Ends it."""
+    thread_ts = await start_meeting(h)
+    question = await walk_to_decision(h, thread_ts, at, offering=decision)
+    await click(h, "karim", "meeting_decide", question, value=decision_value(question, decision))
+    option = h.bot.deps.catalogue.option(json.loads(decision_value(question, decision))["x"])
+    if option is not None and option.outcome.moves:
+        await click(h, "petra", onward, current_question(h, thread_ts), block_id="onward")
+    await walk_to_end(h, thread_ts)
+    if end:
+        await click(h, "petra", "meeting_end", current_question(h, thread_ts))
     return thread_ts

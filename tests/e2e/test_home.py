@@ -99,3 +99,26 @@ async def test_actions_and_bodemeisen_can_be_handled_from_the_home_tab(harness: 
     await poll(h, datetime.now(UTC))
     assert len(ilse.dms()) == before + 2
     assert "check_met" in str(ilse.dms()[-1]["blocks"])
+
+
+async def test_the_prep_form_opens_from_the_home_tab_at_once(harness: Harness) -> None:
+    """No waiting for the prep DM (held back until working hours): the home tab's button opens
+    the form, the answer is stored, and the line leaves the home tab."""
+    from tests.e2e.test_prep import plan, stored_preps
+
+    h = harness
+    await register_case(h)
+    await plan(h)
+    sanne = h.sb.user("sanne")
+    assert sanne.dms() == []  # the prep DM waits for its time
+    await sanne.open_home()
+    await h.settle()
+    await sanne.click("prep_open", view="home")
+    await h.settle()
+    assert sanne.modal is not None and sanne.modal["callback_id"] == "prep"
+    key = "risicogestuurde_zorg.vooraf.beeld_van_het_gezin"
+    assert await sanne.submit({key: {key: "Moeder werkt mee."}}) is None
+    await h.settle()
+    assert (await stored_preps(h))["sanne"].texts == {key: "Moeder werkt mee."}
+    home = str(sanne.home)
+    assert "prep_open" not in home and "Geen voorbereiding open" in home

@@ -14,6 +14,7 @@ from tests.e2e.meeting_steps import (
     action_ids,
     click,
     current_question,
+    decision_value,
     move_on,
     register_case,
     start_meeting,
@@ -72,12 +73,7 @@ async def test_a_whole_meeting_in_directe_veiligheid(harness: Harness) -> None:
         raise AssertionError("never reached the decision")
     decision = current_question(h, thread_ts)
     assert "risicogestuurde zorg" in text_of(decision).lower()
-    forward = next(
-        block["accessory"]["value"]
-        for block in decision["blocks"]
-        if block.get("block_id", "").startswith("decision:")
-        and "risicogestuurde" in block["text"]["text"]
-    )
+    forward = decision_value(decision, "door_naar_risicogestuurde_zorg")
     await h.sb.user("karim").click(
         "meeting_decide", message=(CASE_CHANNEL, decision["ts"]), value=forward
     )

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.kit.payloads import Ref
 from storage.models import MeetingInvitee, Participant, Role
-from storage.votes import FamilyView, ScaleRound, Vote
+from storage.votes import ScaleRound, Vote
 from tests.e2e.conftest import CASE_CHANNEL, Harness
 from tests.e2e.meeting_steps import (
     action_ids,
@@ -321,44 +321,6 @@ async def test_two_hundred_people_vote_at_once(harness: Harness) -> None:
     revealed = text_of(results(h, thread_ts))
     assert "200 van 201" in revealed and "*Mediaan:* 5,5" in revealed
     assert not any(h.sb.mention(who) in revealed for who in crowd)  # scores without names
-
-
-async def test_the_family_view_is_recorded_separately(harness: Harness) -> None:
-    h = harness
-    await register_case(h)
-    thread_ts = await start_meeting(h)
-    voting = await walk_to_scale(h, thread_ts)
-    await click(h, "karim", "vote_reveal", voting)
-    karim = h.sb.user("karim")
-    await click(h, "karim", "family_view_open", results(h, thread_ts))
-    assert karim.modal is not None and "Visie van betrokkenen" in json.dumps(karim.modal)
-
-    ack = await karim.submit(
-        {
-            "family_score": {"family_score": "4"},
-            "family_text": {"family_text": "Moeder (BSN 111222333) vindt het thuis spannend."},
-        }
-    )
-    assert ack is not None and "BSN" in ack["errors"]["family_text"]
-    ack = await karim.submit(
-        {
-            "family_score": {"family_score": "4"},
-            "family_text": {"family_text": "Moeder vindt het thuis nog spannend."},
-        }
-    )
-    await h.settle()
-    assert ack is None or ack.get("response_action") != "errors"
-    async with h.db.session() as session:
-        view = (await session.exec(select(FamilyView))).one()
-        raw = (await session.exec(text("SELECT text FROM family_view"))).one()  # type: ignore[call-overload]
-    assert view.value == 4 and view.text == "Moeder vindt het thuis nog spannend."
-    assert "spannend" not in raw[0]
-    posted = text_of(thread(h, thread_ts)[-1])
-    assert "Visie van betrokkenen:* 4" in posted and h.sb.mention("karim") in posted
-
-    # A participant may not open the form.
-    await click(h, "sanne", "family_view_open", results(h, thread_ts))
-    assert "procesregisseur of casusregisseur" in last_private(h, "sanne")
 
 
 async def test_summary_and_trend_show_the_scores_per_meeting(harness: Harness) -> None:

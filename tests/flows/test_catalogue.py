@@ -134,38 +134,97 @@ def test_every_scale_asks_for_the_onderbouwing_and_the_familys_view() -> None:
         (
             "directe_veiligheid",
             {
-                ("blijven", "directe_veiligheid", False),
-                ("door_naar_risicogestuurde_zorg", "risicogestuurde_zorg", False),
+                ("oordeelsvorming.zorgen_of_risicos", "nog_zorgen", "directe_veiligheid", False),
+                (
+                    "oordeelsvorming.zorgen_of_risicos",
+                    "door_naar_risicogestuurde_zorg",
+                    "risicogestuurde_zorg",
+                    False,
+                ),
             },
         ),
         (
             "risicogestuurde_zorg",
             {
-                ("blijven", "risicogestuurde_zorg", False),
-                ("door_naar_herstelgerichte_zorg", "herstelgerichte_zorg", False),
-                ("terug_naar_directe_veiligheid", "directe_veiligheid", False),
+                ("beeldvorming.stand_van_zaken", "geen_zorgen", "risicogestuurde_zorg", False),
+                (
+                    "beeldvorming.stand_van_zaken",
+                    "terug_naar_directe_veiligheid",
+                    "directe_veiligheid",
+                    False,
+                ),
+                (
+                    "oordeelsvorming.opnieuw_zorgen",
+                    "geen_nieuwe_zorgen",
+                    "risicogestuurde_zorg",
+                    False,
+                ),
+                (
+                    "oordeelsvorming.opnieuw_zorgen",
+                    "terug_naar_directe_veiligheid",
+                    "directe_veiligheid",
+                    False,
+                ),
+                ("oordeelsvorming.zorgen_of_herstel", "nog_zorgen", "risicogestuurde_zorg", False),
+                (
+                    "oordeelsvorming.zorgen_of_herstel",
+                    "door_naar_herstelgerichte_zorg",
+                    "herstelgerichte_zorg",
+                    False,
+                ),
             },
         ),
         (
             "herstelgerichte_zorg",
             {
-                ("blijven", "herstelgerichte_zorg", False),
-                ("terug_naar_directe_veiligheid", "directe_veiligheid", False),
-                ("terug_naar_risicogestuurde_zorg", "risicogestuurde_zorg", False),
-                ("afsluiten", None, True),
+                ("beeldvorming.stand_van_zaken", "geen_zorgen", "herstelgerichte_zorg", False),
+                (
+                    "beeldvorming.stand_van_zaken",
+                    "terug_naar_directe_veiligheid",
+                    "directe_veiligheid",
+                    False,
+                ),
+                (
+                    "beeldvorming.stand_van_zaken",
+                    "terug_naar_risicogestuurde_zorg",
+                    "risicogestuurde_zorg",
+                    False,
+                ),
+                (
+                    "oordeelsvorming.opnieuw_zorgen",
+                    "geen_nieuwe_zorgen",
+                    "herstelgerichte_zorg",
+                    False,
+                ),
+                (
+                    "oordeelsvorming.opnieuw_zorgen",
+                    "terug_naar_directe_veiligheid",
+                    "directe_veiligheid",
+                    False,
+                ),
+                (
+                    "oordeelsvorming.opnieuw_zorgen",
+                    "terug_naar_risicogestuurde_zorg",
+                    "risicogestuurde_zorg",
+                    False,
+                ),
+                ("oordeelsvorming.stappen", "nog_stappen", "herstelgerichte_zorg", False),
+                ("oordeelsvorming.stappen", "afsluiten", None, True),
             },
         ),
     ],
 )
-def test_decision_outcomes_per_phase(
-    phase: str, expected: set[tuple[str, str | None, bool]]
+def test_decision_points_and_their_branches_per_phase(
+    phase: str, expected: set[tuple[str, str, str | None, bool]]
 ) -> None:
     current = load_catalogue().phase(phase)
     actual = set()
     for decision in current.decisions:
         outcome = resolve(current, decision)
-        actual.add((decision.name, outcome.next_phase, outcome.closed))
+        question = decision.question_key.partition(".")[2]
+        actual.add((question, decision.name, outcome.next_phase, outcome.closed))
         assert decision.text.nl and decision.text.en
+        assert max(len(decision.text.nl), len(decision.text.en)) <= 75  # a button's limit
     assert actual == expected
 
 
@@ -187,6 +246,16 @@ def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
 def test_a_catalogue_whose_outcome_moves_the_wrong_way_is_refused(tmp_path: Path) -> None:
     path = broken_copy(tmp_path, "target: risicogestuurde_zorg", "target: directe_veiligheid")
     with pytest.raises(CatalogueError, match="'forward' must name a later phase"):
+        read_catalogue(path)
+
+
+def test_a_catalogue_whose_branch_is_too_long_for_a_button_is_refused(tmp_path: Path) -> None:
+    path = broken_copy(
+        tmp_path,
+        'nl: "Indien het eerste, ga door hieronder"',
+        'nl: "Indien het eerste, ga door hieronder, want er zijn nog zorgen om de veiligheid"',
+    )
+    with pytest.raises(CatalogueError, match="a button: at most 75 characters"):
         read_catalogue(path)
 
 

@@ -87,18 +87,47 @@ def test_the_overview_keeps_its_own_shorter_wording_where_it_differs() -> None:
 _MOVE = re.compile(r"ga (door|terug) naar de fase van ([^.]+)\.")
 
 
-def test_decisions_follow_the_guidelines_instructions() -> None:
-    """ "ga door naar" is a move forward, "ga terug naar" a move back, "maak een
-    afsluitingsplan" closes; every phase can also stay where it is."""
+def test_decisions_sit_at_the_questions_whose_bullets_say_where_to_go() -> None:
+    """Every question whose bullet says "ga door/terug naar de fase van ..." or "maak een
+    afsluitingsplan" is a decision point with exactly those branches, plus going on below;
+    no other question is one."""
     catalogue = load_catalogue()
     by_title = {p.title.nl.lower(): p.key for p in catalogue.phases}
-    for phase, block in zip(catalogue.phases, phase_blocks(guideline_lines()), strict=True):
-        text = " ".join(block.lines)
-        expected = {(Outcome.STAY, None)}
-        for direction, names in _MOVE.findall(text):
-            outcome = Outcome.FORWARD if direction == "door" else Outcome.BACK
-            expected |= {(outcome, by_title[name]) for name in names.split(" of ")}
-        if "maak een afsluitingsplan" in text:
-            expected.add((Outcome.CLOSE, None))
-        actual = {(d.outcome, d.target) for d in phase.decisions}
-        assert actual == expected, phase.key
+    for phase in catalogue.phases:
+        for section in phase.sections:
+            for question in section.questions:
+                text = " ".join(p.text.nl for p in question.prompts)
+                expected = set()
+                for direction, names in _MOVE.findall(text):
+                    outcome = Outcome.FORWARD if direction == "door" else Outcome.BACK
+                    expected |= {(outcome, by_title[name]) for name in names.split(" of ")}
+                if "maak een afsluitingsplan" in text:
+                    expected.add((Outcome.CLOSE, None))
+                if expected:
+                    expected.add((Outcome.STAY, None))
+                actual = {(d.outcome, d.target) for d in question.options}
+                assert actual == expected, question.key
+
+
+def test_branch_buttons_use_the_guidelines_words_where_it_has_them() -> None:
+    """The branches the guideline words itself ("Indien het laatste, ga door naar de fase van
+    risicogestuurde zorg") carry exactly those words, cut at the sentence; "de fase van A of B"
+    is one button per phase."""
+    catalogue = load_catalogue()
+    sentences = set()
+    for phase in catalogue.phases:
+        for question in phase.decision_questions:
+            for prompt in question.prompts:
+                for sentence in re.split(r"(?<=\.) ", prompt.text.nl):
+                    head, found, names = sentence.strip().partition("de fase van ")
+                    targets = names.rstrip(".").split(" of ") if found else [""]
+                    sentences |= {f"{head}{found}{target}" for target in targets}
+    worded = [
+        d
+        for phase in catalogue.phases
+        for d in phase.decisions
+        if d.target or d.outcome is Outcome.CLOSE
+    ]
+    for decision in worded:
+        own = decision.text.nl.rstrip(".")
+        assert any(own == s.rstrip(".") for s in sentences), decision.key

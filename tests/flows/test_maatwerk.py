@@ -79,15 +79,16 @@ def test_a_reworded_question_shows_its_new_wording_in_the_overview(tmp_path: Pat
               directe_veiligheid.beeldvorming.krachten:
                 nl: Wat gaat er goed in het gezin?
                 en: What is going well in the family?
-              directe_veiligheid.oordeelsvorming.uitkomst.blijven:
-                en: "Stay in directe veiligheid"
+              directe_veiligheid.oordeelsvorming.zorgen_of_risicos.nog_zorgen:
+                en: "Still worried: go on below"
             """,
         )
     )
     rows = {row.key: row for row in overview(catalogue).rows}
     assert "Wat gaat er goed in het gezin?" in [t.nl for t in rows["beeldvorming"].cells[0]]
-    stay = catalogue.phase("directe_veiligheid").decision_point.option("blijven")
-    assert stay is not None and stay.text.en == "Stay in directe veiligheid"
+    stay = catalogue.option("directe_veiligheid.oordeelsvorming.zorgen_of_risicos.nog_zorgen")
+    assert stay is not None and stay.text.en == "Still worried: go on below"
+    assert stay.text.nl == "Indien het eerste, ga door hieronder"
 
 
 def test_skipping_the_last_question_of_a_section_removes_the_section(tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ def test_skipping_the_last_question_of_a_section_removes_the_section(tmp_path: P
     assert phase.section("vooraf") is None
     keys = [step.key for step in phase_steps(phase)]
     assert "herstelgerichte_zorg.oordeelsvorming.nodig" not in keys
-    assert "herstelgerichte_zorg.oordeelsvorming.uitkomst" in keys
+    assert "herstelgerichte_zorg.oordeelsvorming.stappen" in keys
 
 
 def test_skipping_a_section_and_one_of_its_questions_is_not_an_error(tmp_path: Path) -> None:
@@ -199,11 +200,23 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(tmp_path: Path
         ("skip:\n  - directe_veiligheid.schaalvraag\n", "cannot be skipped: it is the Schaalvraag"),
         (
             "skip:\n  - directe_veiligheid.oordeelsvorming\n",
-            "holds the decision point; skip its questions one by one instead",
+            "holds a decision point of the guideline "
+            "(directe_veiligheid.oordeelsvorming.zorgen_of_risicos)",
         ),
         (
-            "skip:\n  - herstelgerichte_zorg.oordeelsvorming.uitkomst.afsluiten\n",
-            "outcomes cannot be skipped",
+            "skip:\n  - risicogestuurde_zorg.beeldvorming.stand_van_zaken\n",
+            "cannot be skipped: it is one of the guideline's decision points",
+        ),
+        (
+            "skip:\n  - herstelgerichte_zorg.oordeelsvorming.stappen.afsluiten\n",
+            "branches cannot be skipped",
+        ),
+        ("skip:\n  - directe_veiligheid.afspraken\n", "holds the Afspraken over samenwerking"),
+        (
+            "reword:\n  directe_veiligheid.oordeelsvorming.zorgen_of_risicos.nog_zorgen:\n"
+            "    nl: Indien er nog zorgen zijn om de directe veiligheid van de betrokkenen, ga "
+            "verder met de volgende vraag\n",
+            "the nl text is a button: at most 75 characters",
         ),
         ("skip:\n  - risicogestuurde_zorg\n", "phases cannot be skipped"),
         (

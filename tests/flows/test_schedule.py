@@ -412,3 +412,31 @@ def test_an_action_due_on_saturday_is_reminded_on_monday_but_an_escalation_is_no
         "Mon 2026-03-09 08:00 CET"
     )
     assert due_in_working_hours(ReminderKind.BODEMEIS_ESCALATION, saturday, HOURS, AMS) == saturday
+
+
+def test_no_nudge_within_a_working_day_of_the_invitation() -> None:
+    # Planned on Tuesday evening for Thursday: the invitation waits for Wednesday's opening,
+    # and the nudge (one working day before) would fall in that same minute.
+    meeting_at = ams(2026, 3, 12, 14, 0)
+    now = ams(2026, 3, 10, 20, 0)
+    prep = meeting_timing(ReminderKind.PREP, meeting_at=meeting_at, now=now, hours=HOURS, tz=AMS)
+    assert prep is not None and wall(prep.due_at) == "Wed 2026-03-11 08:00 CET"
+    assert (
+        meeting_timing(ReminderKind.PREP_NUDGE, meeting_at=meeting_at, now=now, hours=HOURS, tz=AMS)
+        is None
+    )
+
+
+def test_nudge_at_least_a_working_day_after_the_invitation() -> None:
+    meeting_at = ams(2026, 3, 13, 14, 0)  # Friday
+    for hour in range(0, 24):
+        for day in range(2, 13):
+            now = ams(2026, 3, day, hour, 0)
+            prep = meeting_timing(
+                ReminderKind.PREP, meeting_at=meeting_at, now=now, hours=HOURS, tz=AMS
+            )
+            nudge = meeting_timing(
+                ReminderKind.PREP_NUDGE, meeting_at=meeting_at, now=now, hours=HOURS, tz=AMS
+            )
+            if prep is not None and nudge is not None:
+                assert nudge.due_at >= add_working_days(prep.due_at, 1, HOURS, AMS)

@@ -21,18 +21,35 @@ def test_sections_come_in_the_guidelines_order(phase_key: str) -> None:
     assert sections == expected
 
 
+DECISION_QUESTIONS = {
+    "directe_veiligheid": ["oordeelsvorming.zorgen_of_risicos"],
+    "risicogestuurde_zorg": [
+        "beeldvorming.stand_van_zaken",
+        "oordeelsvorming.opnieuw_zorgen",
+        "oordeelsvorming.zorgen_of_herstel",
+    ],
+    "herstelgerichte_zorg": [
+        "beeldvorming.stand_van_zaken",
+        "oordeelsvorming.opnieuw_zorgen",
+        "oordeelsvorming.stappen",
+    ],
+}
+
+
 @pytest.mark.parametrize("phase_key", PHASES)
-def test_one_scale_step_and_the_decision_right_after_the_oordeelsvorming(phase_key: str) -> None:
+def test_one_scale_step_and_the_decisions_at_the_guidelines_own_questions(phase_key: str) -> None:
     phase = load_catalogue().phase(phase_key)
     steps = phase_steps(phase)
     kinds = [step.kind for step in steps]
-    assert kinds.count(StepKind.SCALE) == 1 and kinds.count(StepKind.DECISION) == 1
-    judgement = [s for s in steps if s.section.name == "oordeelsvorming"]
-    assert [s.kind for s in judgement][-1] is StepKind.DECISION
-    assert all(s.kind is StepKind.QUESTION for s in judgement[:-1])
-    assert steps[judgement[-1].index + 1].section.name == "besluitvorming"
-    decision_step = judgement[-1]
-    assert decision_step.decision is phase.decision_point
+    assert kinds.count(StepKind.SCALE) == 1
+    deciding = [s.key.partition(".")[2] for s in steps if s.is_decision]
+    assert deciding == DECISION_QUESTIONS[phase_key]
+    for step in steps:
+        assert step.kind is StepKind.QUESTION or not step.is_decision
+        question = next(
+            (q for sec in phase.sections for q in sec.questions if q.key == step.key), None
+        )
+        assert step.options == (question.options if question else ())
     scale_step = steps[kinds.index(StepKind.SCALE)]
     assert scale_step.scale is phase.scale and scale_step.prompts == phase.scale.prompts
 
@@ -49,10 +66,11 @@ def test_positions_read_n_of_m_overall_and_within_the_section(phase_key: str) ->
         assert step.number_in_section == step.index_in_section + 1
 
 
-def test_phase_one_has_fourteen_steps_and_the_decision_is_tenth() -> None:
+def test_phase_one_has_thirteen_steps_and_decides_at_the_eighth() -> None:
     steps = phase_steps(load_catalogue().phase("directe_veiligheid"))
-    assert len(steps) == 14
-    assert steps[9].key == "directe_veiligheid.oordeelsvorming.uitkomst"
+    assert len(steps) == 13
+    assert steps[7].key == "directe_veiligheid.oordeelsvorming.zorgen_of_risicos"
+    assert steps[7].is_decision
     assert steps[6].key == "directe_veiligheid.schaalvraag.bezorgdheid"
 
 

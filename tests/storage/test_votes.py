@@ -12,11 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from flows.scale import action_ts_key
 from storage.attendance import check_in
 from storage.db import Database
+from storage.involved import (
+    InvolvedView,
+    informed_of,
+    record_informed,
+    record_views,
+    views_of_meeting,
+)
 from storage.meetings import plan_meeting
 from storage.models import Case, Participant, Role
 from storage.types import utcnow
 from storage.votes import (
-    FamilyView,
     VoteRefusal,
     cast_vote,
     close_round,
@@ -24,9 +30,7 @@ from storage.votes import (
     count_votes,
     distribution,
     eligible_voters,
-    family_view,
     open_round,
-    record_family_view,
     vote_of,
     voters,
     votes,
@@ -138,7 +142,11 @@ async def test_the_database_refuses_scores_outside_one_to_ten(db: Database) -> N
         await vote(db, meeting_id, "U1", 11, "1.0")
     with pytest.raises(IntegrityError):
         async with db.session() as session:
-            session.add(FamilyView(meeting_id=meeting_id, step_key=STEP, value=0, recorded_by="U1"))
+            session.add(
+                InvolvedView(
+                    meeting_id=meeting_id, role="pleger", step_key=STEP, score=0, recorded_by="U1"
+                )
+            )
 
 
 async def test_two_hundred_concurrent_voters_lose_nothing(db: Database) -> None:
@@ -183,19 +191,54 @@ async def test_closed_rounds_of_a_case_come_with_their_distribution(db: Database
     assert [(r.number, counts) for _, r, counts in rows] == [(1, {3: 1, 7: 2})]
 
 
-async def test_the_family_view_is_encrypted_and_can_be_corrected(db: Database) -> None:
+async def test_the_views_per_role_are_encrypted_and_can_be_corrected(db: Database) -> None:
     _, meeting_id, _ = await meeting_with_round(db, ["U1"])
     async with db.session() as session:
-        for value, words, by in ((4, "Moeder: spannend", "U1"), (5, "Moeder: rustiger", "U2")):
-            await record_family_view(
-                session, meeting_id=meeting_id, step_key=STEP, value=value, text=words, by=by
-            )
+        await record_views(
+            session,
+            meeting_id=meeting_id,
+            step_key=STEP,
+            views={"slachtoffer": (4, "Spannend thuis"), "kind_1": (None, "Wil naar oma")},
+            by="U1",
+        )
+        await record_views(
+            session,
+            meeting_id=meeting_id,
+            step_key=STEP,
+            views={"slachtoffer": (5, "Rustiger"), "pleger": (7, "")},
+            by="U2",
+        )
     async with db.session() as session:
-        view = await family_view(session, meeting_id=meeting_id)
-        raw = (await session.exec(text("SELECT text FROM family_view"))).one()  # type: ignore[call-overload]
-    assert view is not None and (view.value, view.text, view.recorded_by) == (
-        5,
-        "Moeder: rustiger",
+        views = await views_of_meeting(session, meeting_id=meeting_id)
+        raw = (await session.exec(text("SELECT text FROM involved_view"))).all()  # type: ignore[call-overload]
+    assert [(v.role, v.score, v.text, v.recorded_by) for v in views] == [
+        ("slachtoffer", 5, "Rustiger", "U2"),
+        ("pleger", 7, None, "U2"),
+    ]
+    assert "Rustiger" not in str(raw)
+
+
+async def test_informed_of_the_outcome_is_one_answer_per_meeting_its_reason_encrypted(
+    db: Database,
+) -> None:
+    _, meeting_id, _ = await meeting_with_round(db, ["U1"])
+    async with db.session() as session:
+        await record_informed(
+            session, meeting_id=meeting_id, answer="nog_niet", reason="Eerst overleg", by="U1"
+        )
+        await record_informed(
+            session,
+            meeting_id=meeting_id,
+            answer="nee",
+            reason="Zwaarwegend veiligheidsbelang",
+            by="U2",
+        )
+    async with db.session() as session:
+        row = await informed_of(session, meeting_id=meeting_id)
+        raw = (await session.exec(text("SELECT reason FROM outcome_informed"))).all()  # type: ignore[call-overload]
+    assert row is not None and (row.answer, row.reason, row.recorded_by) == (
+        "nee",
+        "Zwaarwegend veiligheidsbelang",
         "U2",
     )
-    assert "rustiger" not in str(raw)
+    assert len(raw) == 1 and "veiligheidsbelang" not in str(raw)

@@ -44,7 +44,8 @@ REPORT = Report(
     scale_question="Op een schaal van 1-10 hoe bezorgd ben je over de directe veiligheid van de"
     " betrokkenen?",
     score_rounds=(ScoreRound(1, (("Petra de Groot", 3), ("Karim Amrani", 6)), 4.5, 3, 6),),
-    family_view="5 — moeder voelt zich veiliger sinds het contactverbod",
+    involved=(("Slachtoffer", 5, "voelt zich veiliger sinds het contactverbod"),),
+    informed="Nee — zwaarwegend veiligheidsbelang",
     decision="Blijven in directe veiligheid",
     decided_by="Karim Amrani",
     next_phase="Directe veiligheid",

@@ -19,7 +19,6 @@ from bot.votes.blocks import (
     Results,
     RoundLine,
     bar_chart,
-    family_view_modal,
     name_lines,
     number,
     results_messages,
@@ -27,6 +26,7 @@ from bot.votes.blocks import (
     trend_message,
     voting_message,
 )
+from bot.votes.involved import views_modal
 from flows.catalogue import load_catalogue
 from flows.scale import RoundScores, Tally, trend
 from flows.steps import Step, StepKind, phase_steps
@@ -156,14 +156,21 @@ def test_results_of_a_thousand_voters_are_split_over_messages_within_limits() ->
     assert all(f"<@{u}>" in text for u in users(1000))
 
 
-def test_the_family_modal_is_a_valid_view_with_the_scale_labels() -> None:
-    view = family_view_modal("nl", scale_step("herstelgerichte_zorg"), Ref(meeting_id=3))
+def test_the_views_modal_asks_per_role_each_optional_with_the_scale_labels() -> None:
+    current = {"pleger": (3, "Ziet geen probleem")}
+    view = views_modal("nl", scale_step("herstelgerichte_zorg"), Ref(meeting_id=3), current)
     assert len(view["title"]["text"]) <= 24 and view["callback_id"] == "family_view"
     assert decode(view["private_metadata"]) == Ref(meeting_id=3)
-    score = next(b for b in view["blocks"] if b.get("block_id") == "family_score")
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert all(b.get("optional") for b in inputs.values())
+    score = inputs["involved_score:slachtoffer"]
     assert score["element"]["type"] == "number_input"
     assert (score["element"]["min_value"], score["element"]["max_value"]) == ("1", "10")
+    assert "Slachtoffer" in score["label"]["text"] and "Kind 2" in all_text(view["blocks"])
+    assert inputs["involved_score:pleger"]["element"]["initial_value"] == "3"
+    assert inputs["involved_text:pleger"]["element"]["initial_value"] == "Ziet geen probleem"
     assert "Het hoogst haalbare voor dit gezin" in all_text(view["blocks"])
+    assert len(view["blocks"]) <= 100
 
 
 def test_the_summary_part_lists_rounds_family_view_and_trend() -> None:
