@@ -205,6 +205,10 @@ async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
     await settle(sb, bot)
     await petra.click("meeting_start", channel=CASE_CHANNEL)
     await settle(sb, bot)
+    if any("meeting_start" in str(e.get("blocks")) for e in petra.ephemerals(CASE_CHANNEL)):
+        # Planned for tomorrow: starting now asks first ("Nu starten" is the newest button).
+        await petra.click("meeting_start", channel=CASE_CHANNEL)
+        await settle(sb, bot)
     thread_ts = sb.messages(CASE_CHANNEL)[-1]["ts"]
     recorded = False
     for _ in range(60):

@@ -158,6 +158,10 @@ def attendance_text(
     """Present / afgemeld / absent (and, while it runs, not checked in yet), and which
     organisations of the case have nobody at the table. Someone nobody marked counts as absent
     once the meeting ended."""
+    if ended and seats and all(seat.attendance is None for seat in seats):
+        # Held before attendance was kept: who was invited, not who was there.
+        names = ", ".join(mention(seat.user_id) for seat in seats)
+        return t(lang, "attendance.not_recorded", names=names)
     groups: dict[str, list[str]] = {"present": [], "afgemeld": [], "absent": [], "unknown": []}
     for seat in seats:
         name = mention(seat.user_id) + (f" {t(lang, 'attendance.added')}" if seat.added else "")

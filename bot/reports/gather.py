@@ -6,6 +6,7 @@ transaction is open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,14 +34,14 @@ from flows.model import Catalogue
 from flows.scale import Tally
 from flows.steps import StepKind, step_by_key
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
-from storage.attendance import missing_organisations, seats
+from storage.attendance import Seat, missing_organisations, seats
 from storage.audit import deciders
 from storage.bodemeisen import BodemeisSeries, bodemeis_history
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
 from storage.involved import informed_of, views_of_meeting
 from storage.meetings import load_state, meeting_by_id, meetings_of_case
-from storage.models import Attendance, Meeting, Role, row_id
+from storage.models import Attendance, Meeting, Participant, Role, row_id
 from storage.votes import rounds_of_meeting, votes
 
 
@@ -148,10 +149,7 @@ async def gather_report(
         phase=" → ".join(p.title.get(lang) for p in phases),
         goal=phases[0].goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
-        attendees=having(Attendance.PRESENT),
-        excused=having(Attendance.EXCUSED),
-        absent=having(Attendance.ABSENT, None),
-        missing_organisations=tuple(missing_organisations(table, members)),
+        **_attendance(table, having, members),
         confidentiality=tuple(
             (names.get(m.user_id, m.user_id), local_time(lang, m.confidentiality_confirmed_at, tz))
             for m in members
@@ -210,6 +208,23 @@ def _history(
             )
         )
     return tuple(lines)
+
+
+def _attendance(
+    table: list[Seat],
+    having: Callable[..., tuple[Person, ...]],
+    members: list[Participant],
+) -> dict[str, Any]:
+    """Who was present, afgemeld, absent; a meeting held before attendance was kept (nobody
+    marked at all) lists its invitees as such, not as absent."""
+    if table and all(seat.attendance is None for seat in table):
+        return {"attendees": (), "absent": (), "invited_only": having(None)}
+    return {
+        "attendees": having(Attendance.PRESENT),
+        "excused": having(Attendance.EXCUSED),
+        "absent": having(Attendance.ABSENT, None),
+        "missing_organisations": tuple(missing_organisations(table, members)),
+    }
 
 
 def _agreements(

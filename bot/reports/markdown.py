@@ -9,10 +9,11 @@ The PDF is laid out from this Markdown and undoes the escapes (bot/reports/pdf.p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.kit.blocks import number
 from bot.kit.i18n import t
-from bot.reports.model import Decided, Report
+from bot.reports.model import Decided, Person, Report
 
 # Characters Markdown may read as markup anywhere in a line (CommonMark and GFM: emphasis,
 # code, links, HTML, entities, strikethrough, tables, headings).
@@ -57,17 +58,8 @@ def render_markdown(lang: str, report: Report) -> str:
         f"**{t(lang, 'report.goal')}:** {e(report.goal)}  ",
         f"**{t(lang, 'membership.referring_partner')}:** "
         + (e(report.referring_partner) if report.referring_partner else "—"),
-        heading("report.attendees"),
     ]
-    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.attendees] or none()
-    lines.append(heading("report.excused"))
-    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.excused] or none()
-    lines.append(heading("report.absent"))
-    lines += [f"- {e(p.name)} — {e(p.organisation or '—')}" for p in report.absent] or none()
-    lines.append(heading("report.missing"))
-    lines += [f"- {e(org)}" for org in report.missing_organisations] or [
-        f"_{t(lang, 'report.all_at_table')}_"
-    ]
+    lines += _attendance(lang, report, heading, none)
     lines.append(heading("report.confidentiality"))
     lines += [f"- {e(who)}: {e(when)}" for who, when in report.confidentiality] or [
         f"_{t(lang, 'report.no_guests')}_"
@@ -147,3 +139,27 @@ def render_markdown(lang: str, report: Report) -> str:
         f"- {e(a.what)} — {e(a.who)} — {e(a.status)}" for a in report.previous_actions
     ] or none()
     return "\n".join(lines).strip() + "\n"
+
+
+def _attendance(
+    lang: str, report: Report, heading: Callable[[str], str], none: Callable[[], list[str]]
+) -> list[str]:
+    """Present, afgemeld, absent and the organisations missing from the table; for a meeting
+    held before attendance was kept, its invitees as such."""
+
+    def people(persons: tuple[Person, ...]) -> list[str]:
+        return [f"- {escape(p.name)} — {escape(p.organisation or '—')}" for p in persons] or none()
+
+    if report.invited_only:
+        return [heading("report.invited_only"), *people(report.invited_only)]
+    missing = [f"- {escape(org)}" for org in report.missing_organisations]
+    return [
+        heading("report.attendees"),
+        *people(report.attendees),
+        heading("report.excused"),
+        *people(report.excused),
+        heading("report.absent"),
+        *people(report.absent),
+        heading("report.missing"),
+        *(missing or [f"_{t(lang, 'report.all_at_table')}_"]),
+    ]

@@ -95,3 +95,4 @@ class Report:
     referring_partner: str | None = None
     excused: tuple[Person, ...] = ()  # afgemeld
     missing_organisations: tuple[str, ...] = ()  # of the case, with nobody present
+    invited_only: tuple[Person, ...] = ()  # held before attendance was kept: the invitees

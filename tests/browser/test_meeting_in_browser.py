@@ -91,6 +91,9 @@ def test_a_whole_case_meeting_in_the_browser(page: ChatPage) -> None:
 
     # Start, and open the meeting's thread.
     page.click("Start overleg")
+    # Planned for tomorrow: starting now asks first, privately.
+    page.sees("Wil je het nu al starten?")
+    page.click("Nu starten")
     page.sees(f"Casusoverleg {CODE}")
     page.open_thread()
     page.sees("Beeld van het gezin", "thread")

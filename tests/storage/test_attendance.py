@@ -4,14 +4,19 @@ a time, enforced by the database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from sqlalchemy import update
+from alembic import command
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from bot.config import Settings
 from storage.attendance import Seat, check_in, mark, missing_organisations, present, seats
-from storage.db import Database
+from storage.db import Database, make_engine
 from storage.meetings import plan_meeting
+from storage.migrate import alembic_config, migrate
 from storage.models import Attendance, Meeting, MeetingStatus, Participant, Role
 from storage.types import utcnow
 from storage.votes import VoteRefusal, cast_vote, eligible_voters, why_not_stored
@@ -115,3 +120,38 @@ async def test_one_running_meeting_per_case(db: Database) -> None:
         await session.exec(
             update(Meeting).where(col(Meeting.id) == second_id).values(status=running)
         )
+
+
+async def test_the_migration_ends_stray_parallel_meetings_and_keeps_invitees(
+    database_env: dict[str, str], make_settings: Callable[..., Settings]
+) -> None:
+    """A database where a second /casus start ran a second meeting beside the first upgrades:
+    the oldest running meeting stays running, the stray ends; invitees keep their rows."""
+    settings = make_settings(**database_env)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0009"))
+            for statement in (
+                'INSERT INTO "case" (id, code, phase, status, channel_id, created_by, created_at)'
+                " VALUES (1, 'ZVH-1', 'directe_veiligheid', 'open', 'G1', 'U1',"
+                " '2027-03-01 10:00:00+00')",
+                "INSERT INTO meeting (id, case_id, phase, status, planned_by, state, version)"
+                " VALUES (1, 1, 'directe_veiligheid', 'running', 'U1', '{}', 3)",
+                "INSERT INTO meeting (id, case_id, phase, status, planned_by, state, version)"
+                " VALUES (2, 1, 'directe_veiligheid', 'running', 'U1', '{}', 1)",
+                "INSERT INTO meeting_invitee (meeting_id, user_id) VALUES (1, 'U2')",
+            ):
+                await connection.execute(text(statement))
+        await migrate(engine)
+        async with engine.connect() as connection:
+            statuses = (
+                await connection.execute(text("SELECT id, status FROM meeting ORDER BY id"))
+            ).all()
+            invitee = (
+                await connection.execute(text("SELECT user_id, attendance FROM meeting_invitee"))
+            ).one()
+        assert [tuple(row) for row in statuses] == [(1, "running"), (2, "ended")]
+        assert tuple(invitee) == ("U2", None)
+    finally:
+        await engine.dispose()

@@ -82,3 +82,20 @@ def test_empty_parts_say_so_in_english_too() -> None:
     view = home_view("en", empty, load_catalogue(), TZ)
     assert "You have no open actions." in _texts(view)
     assert "You monitor no bodemeisen." in _texts(view)
+
+
+def test_the_latest_score_names_its_scale() -> None:
+    line = CaseLine(
+        1,
+        "ZVH-0001",
+        "risicogestuurde_zorg",
+        "G1",
+        "deelnemer",
+        None,
+        6.0,
+        0,
+        latest_scale="directe_veiligheid.schaalvraag.bezorgdheid",
+    )
+    data = HomeData(cases=(line,), actions=(), bodemeisen=(), prep=())
+    text = str(home_view("nl", data, load_catalogue(), TZ))
+    assert "Laatste schaalscore (mediaan): 6 — schaal: Directe veiligheid (1 = zeer bezorgd" in text

@@ -59,13 +59,15 @@ def test_every_computed_key_exists() -> None:
     """Keys built at run time from enums (refusals, roles, moves, warnings) all have a text."""
     from flows.errors import MoveCode
     from flows.personal_data import CaseCodeProblem, WarningKind
-    from storage.models import Role
+    from storage.models import Attendance, Role
 
     keys = (
         [f"moves.{code.value}" for code in MoveCode]
         + [f"case_form.code_{problem.value}" for problem in CaseCodeProblem]
         + [f"thread.kind_{kind.value}" for kind in WarningKind]
         + [f"roles.{role.value}" for role in Role]
+        + [f"attendance.{a.value}" for a in Attendance]
+        + [f"attendance.form_{a.value}" for a in Attendance]
         + [f"case_form.channel_{where}" for where in ("public", "dm", "unknown")]
         + [f"home.answer_{a}" for a in ("nageleefd", "niet_nageleefd", "onbekend", "geen_antwoord")]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pypdfium2
 
 from bot.reports.markdown import render_markdown
@@ -93,3 +95,29 @@ def test_the_pdf_renders_a_page_with_the_case_code_on_it() -> None:
     histogram = image.histogram()
     assert sum(histogram[:128]) > 2000  # many dark pixels: text, not a stray line
     assert "creëren" in "".join(p.get_textpage().get_text_range() for p in document)  # Unicode
+
+
+def test_attendance_says_who_was_present_afgemeld_absent_and_which_organisations_missed() -> None:
+    report = replace(
+        REPORT,
+        attendees=(Person("Sanne", "Wijkteam"),),
+        excused=(Person("Joost", "Reclassering"),),
+        absent=(Person("Ilse", "Politie"),),
+        missing_organisations=("Reclassering", "Politie"),
+        score_rounds=(ScoreRound(1, (), 6.5, 6, 7, counts=((6, 1), (7, 1))),),
+    )
+    text = render_markdown("nl", report)
+    assert "## Aanwezig\n\n- Sanne — Wijkteam" in text
+    assert "## Afgemeld\n\n- Joost — Reclassering" in text
+    assert "## Afwezig\n\n- Ilse — Politie" in text
+    assert (
+        "## Organisaties van de casus zonder iemand aan tafel\n\n- Reclassering\n- Politie" in text
+    )
+    assert "verdeling: 6 (1×), 7 (1×)" in text
+
+
+def test_a_meeting_held_before_attendance_was_kept_lists_its_invitees_as_such() -> None:
+    report = replace(REPORT, attendees=(), absent=(), invited_only=(Person("Sanne", "Wijkteam"),))
+    text = render_markdown("en", report)
+    assert "## Invited (attendance not kept)\n\n- Sanne — Wijkteam" in text
+    assert "## Absent" not in text

@@ -195,6 +195,27 @@ def test_the_summary_part_lists_rounds_family_view_and_trend() -> None:
     assert "3 → 5,5" in text
 
 
+def test_the_summary_names_the_scale_and_draws_the_trend_on_it_only() -> None:
+    day = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    dv, rgz = (
+        "directe_veiligheid.schaalvraag.bezorgdheid",
+        "risicogestuurde_zorg.schaalvraag.bezorgdheid",
+    )
+    points = trend(
+        [
+            RoundScores(1, day, "directe_veiligheid", 1, Tally.of([2, 3, 4]), scale=dv),
+            RoundScores(2, day, "directe_veiligheid", 1, Tally.of([5, 6]), scale=dv),
+            RoundScores(3, day, "risicogestuurde_zorg", 1, Tally.of([7]), scale=rgz),
+        ]
+    )
+    title = scale_title("nl", CATALOGUE, rgz)
+    text = all_text(
+        checked(summary_blocks("nl", [RoundLine(1, Tally.of([7]))], None, points, title))
+    )
+    assert "Schaal: Risicogestuurde zorg (1 = zeer bezorgd … 10 = niet bezorgd)" in text
+    assert "→" not in text  # one score on this scale: no trend across scales (3 → 5,5 → 7)
+
+
 def test_the_summary_part_goes_before_the_closing_divider() -> None:
     messages = [[{"type": "section"}, {"type": "divider"}, {"type": "section", "id": "decision"}]]
     merged = with_summary_part(messages, [{"type": "section", "id": "scale"}])
