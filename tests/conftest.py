@@ -25,6 +25,27 @@ from storage.migrate import migrate
 POSTGRES_URL = os.environ.get("CASUSBOT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
 
+# The suite runs on several workers (`pytest -n 4 --dist loadgroup`, .ci/run). Every test has
+# its own database (file or PostgreSQL schema), sandbox and ports, so any two may run at once;
+# these folders run on one worker each, one test after another, all the same:
+SERIAL_FOLDERS = {
+    # real bot processes, kill -9, two replicas, outages: their bounds assume a fair share of
+    # the CPU, which four of them at once on two cores would not get
+    "faults": "faults",
+    # a module-scoped Chromium: one browser at a time, started once per module
+    "browser": "browser",
+    # a module-scoped fixture runs the four benchmark parts as processes at once
+    "benchmarks": "benchmarks",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if folder in SERIAL_FOLDERS:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_FOLDERS[folder]))
+
 
 def async_pg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
