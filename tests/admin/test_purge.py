@@ -386,7 +386,7 @@ async def test_tables_added_later_are_purged_without_changes_to_the_purge(
 
 @pytest.fixture
 async def whole_case_bot(
-    make_settings: Callable[..., Settings], database_env: dict[str, str]
+    make_settings: Callable[..., Settings], migrated_env: dict[str, str]
 ) -> AsyncIterator[Harness]:
     """The real bot over signed HTTP on each backend, as tests/e2e's `harness`; its renders
     may take longer (a loaded machine lays out a PDF slowly; a render cut short is retried)."""
@@ -394,7 +394,7 @@ async def whole_case_bot(
     def settings(**env: str) -> Settings:
         return make_settings(**env, CASUSBOT_OUTBOX_LEASE_SECONDS="120")
 
-    async with running_harness(settings, database_env, socket_mode=False) as running:
+    async with running_harness(settings, migrated_env, socket_mode=False) as running:
         yield running
 
 

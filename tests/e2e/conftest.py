@@ -93,10 +93,10 @@ async def running_harness(
 
 @pytest.fixture
 async def harness(
-    make_settings: Callable[..., Settings], database_env: dict[str, str]
+    make_settings: Callable[..., Settings], migrated_env: dict[str, str]
 ) -> AsyncIterator[Harness]:
     """The bot over signed HTTP, on SQLite and on PostgreSQL."""
-    async with running_harness(make_settings, database_env, socket_mode=False) as running:
+    async with running_harness(make_settings, migrated_env, socket_mode=False) as running:
         yield running
 
 
