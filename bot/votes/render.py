@@ -209,6 +209,6 @@ async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
         alt_txt=t(lang, "trend.chart_title", code=case.code),
         filename=f"trend-{case.code}-{last}.png",
         title=t(lang, "trend.chart_title", code=case.code),
-        initial_comment=t(lang, "trend.chart_note"),
+        # No initial comment: a message whose ts comes only later, which the purge would miss.
     )
     return Rendered(file_id=uploaded_id(response))
