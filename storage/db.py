@@ -27,6 +27,8 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite import connect as sqlite_connect
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The client-side limit sits a little above the server's statement_timeout, so a live server
 # cancels a slow statement itself (the connection stays usable) and the client only gives up
@@ -61,7 +63,11 @@ def make_engine(
         busy_ms = SQLITE_BUSY_TIMEOUT_MS if timeouts is None else int(timeouts.statement * 1000)
         pool_args: dict[str, Any] = {} if timeouts is None else {"pool_timeout": timeouts.pool}
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": busy_ms / 1000}, **pool_args
+            url,
+            echo=echo,
+            # storage.sqlite: one hop to aiosqlite's thread per statement instead of four
+            connect_args={"timeout": busy_ms / 1000, "async_creator_fn": sqlite_connect},
+            **pool_args,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
