@@ -186,6 +186,9 @@ class Outbox:
             # together must not see each other's claim as "someone else has it".
             async with self._claiming(row_id):
                 running = self._inflight.get(row_id)
+                # A render yet to look at `wanted` (after our change committed) shows our
+                # change too: many clicks, one render, no claims of their own.
+                covered = running is not None and row_id not in self.rows.looking
                 ours = running is None
                 if ours:
                     claimed = await take(
@@ -199,7 +202,7 @@ class Outbox:
             if running is None:
                 break
             outcome = await asyncio.shield(running)
-            if ours:
+            if ours or covered:
                 break  # our claim read `wanted` after our change committed: it is covered
             # A render that was running already may have finished its last look at `wanted`
             # just before our change: look again.
@@ -326,6 +329,7 @@ class Outbox:
 
         def done(finished: asyncio.Task[Outcome]) -> None:
             self._inflight.pop(row_id, None)
+            self.rows.looking.discard(row_id)
             if finished.cancelled():
                 self.stats["cancelled"] += 1
             elif finished.exception() is not None:
