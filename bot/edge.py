@@ -339,19 +339,18 @@ def _event_problem(event: Any) -> str | None:
 
 def nesting_exceeds(value: Any, limit: int) -> bool:
     """Whether objects and arrays in `value` nest deeper than `limit` (without recursion, so
-    a hostile body cannot exhaust the stack here either)."""
+    a hostile body cannot exhaust the stack here either). Only objects and arrays are walked:
+    a click's body is mostly text, and this runs on every request."""
+    containers = (dict, list)
+    if not isinstance(value, containers):
+        return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend([(child, depth + 1) for child in children if isinstance(child, containers)])
     return False
 
 
