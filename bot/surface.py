@@ -129,6 +129,9 @@ RENDERERS: dict[str, FeatureRenderer] = {
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    # The most frequent request first: Bolt tries its listeners in order, each at a cost, and a
+    # vote storm is the bot's heaviest load (issue 19).
+    app.action(VOTE_PATTERN)(acked(deps, votes.vote, Access.MEMBER))
     app.command(Command.CASUS)(acked(deps, subcommands(SUBCOMMANDS), Access.ANYONE))
     app.event("app_home_opened")(acked(deps, home.publish_home, Access.ANYONE))
     app.action(ActionId.HOME_PAGE)(acked(deps, home.turn_page, Access.ANYONE))
@@ -176,8 +179,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action_id, handler in steering.items():
         app.action(action_id)(acked(deps, handler, Access.STEER))
 
-    # Scale votes: every participant votes (vote_1 .. vote_10); regisseurs reveal and re-open.
-    app.action(VOTE_PATTERN)(acked(deps, votes.vote, Access.MEMBER))
+    # Scale votes: every participant votes (vote_1 .. vote_10, registered first, above);
+    # regisseurs reveal and re-open.
     app.action(ActionId.VOTE_REVEAL)(acked(deps, votes.reveal, Access.STEER))
     app.action(ActionId.VOTE_NEW_ROUND)(acked(deps, votes.new_round, Access.STEER))
     app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, involved.open_views_form, Access.STEER))

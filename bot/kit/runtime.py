@@ -31,7 +31,7 @@ from bot.kit.payloads import Ref
 from bot.kit.slack import error_code, tell_user
 from bot.outbox import FastPath, Outbox
 from flows.model import Catalogue
-from storage.db import Database
+from storage.db import Database, checkpoint
 from storage.models import Case, Meeting, Participant
 
 log = logging.getLogger("casusbot")
@@ -76,6 +76,7 @@ class UserDirectory:
         if hit is not None:
             return hit
         now = time.monotonic()
+        await checkpoint()  # a request's work waits for Slack outside its transaction
         try:
             user = (await client.users_info(user=user_id, include_locale=True))["user"]
             lang = language_for(user.get("locale"), self._default)
