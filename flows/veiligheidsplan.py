@@ -95,8 +95,8 @@ T = {
 }
 
 ANSWERS = {
-    "nageleefd": Text("nageleefd", "met"),
-    "niet_nageleefd": Text("**niet nageleefd**", "**not met**"),
+    "nageleefd": Text("nagekomen", "met"),
+    "niet_nageleefd": Text("**niet nagekomen**", "**not met**"),
     "onbekend": Text("onbekend", "unknown"),
     "geen_antwoord": Text("**geen antwoord**", "**no answer**"),
 }

@@ -20,7 +20,7 @@ from bot.kit.ids import ObjectKind
 from bot.kit.objects import payload_int, wanted
 from bot.kit.runtime import Deps
 from bot.kit.slack import open_dm, uploaded_id
-from bot.outbox import RenderContext, Rendered, RenderFailed
+from bot.outbox import RenderContext, Rendered, RenderFailed, lays_out
 from flows.family_agreements import render
 from storage import audit
 from storage.cases import case_by_id
@@ -62,6 +62,7 @@ async def family_markdown(deps: Deps, *, case_id: int, lang: str) -> str:
     return render(data, lang, deps.settings.timezone)
 
 
+@lays_out
 async def render_family_file(deps: Deps, ctx: RenderContext) -> Rendered:
     """One file in the casusregisseur's DM. Files cannot be edited: once uploaded it stays."""
     if ctx.file_id is not None:

@@ -48,7 +48,7 @@ async def escalations(h: Harness) -> list[Escalation]:
 
 
 def alert_of(h: Harness) -> dict:
-    [alert] = [m for m in h.sb.messages(CASE_CHANNEL) if "Bodemeis niet nageleefd" in text_of(m)]
+    [alert] = [m for m in h.sb.messages(CASE_CHANNEL) if "Bodemeis niet nagekomen" in text_of(m)]
     return alert
 
 

@@ -90,11 +90,11 @@ async def test_the_plan_is_a_channel_canvas_that_equals_the_database_after_every
     await click_dm(h, "sanne", "check_not_met", dm)
     document = canvas_text(h)
     assert document == await stored_plan(h, case)
-    assert "niet nageleefd" in document and "nog door niemand opgepakt" in document
+    assert "niet nagekomen" in document and "nog door niemand opgepakt" in document
     assert "Iemand schreef" not in document
     assert PLAN.split(";")[0] in document
 
-    alert = next(m for m in h.sb.messages(CHANNEL_ID) if "Bodemeis niet nageleefd" in text_of(m))
+    alert = next(m for m in h.sb.messages(CHANNEL_ID) if "Bodemeis niet nagekomen" in text_of(m))
     await h.sb.user("karim").click("escalation_pick_up", message=(CHANNEL_ID, alert["ts"]))
     await h.settle()
     document = canvas_text(h)
@@ -128,7 +128,7 @@ async def test_without_canvases_the_plan_is_one_pinned_message_updated_in_place(
     assert again["ts"] == message["ts"]  # updated in place, still the one pinned message
     expected = mrkdwn(await stored_plan(h, case))
     assert without_moment(text_of(again).split("\n", 1)[1]) == expected
-    assert "nageleefd" in expected
+    assert "nagekomen" in expected
     refusals = [
         r for r in caplog.records if "team_tier_cannot_create_channel_canvases" in r.message
     ]
@@ -164,7 +164,7 @@ async def test_a_restart_between_change_and_render_still_shows_the_plan(
             break
         await asyncio.sleep(0.5)
     assert canvas_text(h) == await stored_plan(h, case)
-    assert "nageleefd" in canvas_text(h)
+    assert "nagekomen" in canvas_text(h)
 
 
 async def test_canvases_switched_off_later_move_the_plan_to_a_pinned_message(

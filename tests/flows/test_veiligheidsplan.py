@@ -111,7 +111,7 @@ def test_bodemeisen_show_their_monitor_as_a_canvas_mention_and_their_last_check(
     markdown = render(PLAN, "nl", AMS)
     assert (
         "- **Vader komt niet bij de woning** — bewaakt door ![](@U0MO) (Veilig Thuis), elke 7"
-        " dagen. Laatste controle (8 maart 2027): **niet nageleefd**. (versie 2, sinds 3 maart"
+        " dagen. Laatste controle (8 maart 2027): **niet nagekomen**. (versie 2, sinds 3 maart"
         " 2027)"
     ) in markdown
     assert "elke 14 dagen. Nog niet gecontroleerd." in markdown

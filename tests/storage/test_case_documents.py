@@ -149,7 +149,7 @@ async def test_the_veiligheidsplan_gathers_what_is_stored(db: Database) -> None:
     )
     assert plan.absences == (PlanAbsence(SANNE, date(2027, 3, 19), MO),)
     markdown = veiligheidsplan.render(plan, "nl", AMS)
-    assert "![](@U0MO) (Veilig Thuis)" in markdown and "**niet nageleefd**" in markdown
+    assert "![](@U0MO) (Veilig Thuis)" in markdown and "**niet nagekomen**" in markdown
     assert "vervangen door ![](@U0MO)" in markdown
 
     # The document follows the record: a bodemeis ended is gone from the next rendering.
