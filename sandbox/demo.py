@@ -212,7 +212,9 @@ async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
             question = _question_with_buttons(sb, thread_ts)
         if not await _can_move_on(bot):
             break
-        await petra.click("meeting_next", message=(CASE_CHANNEL, question["ts"]))
+        await petra.click(
+            "meeting_next", message=(CASE_CHANNEL, question["ts"]), block_id="navigation"
+        )
         await settle(sb, bot)
     await petra.click(
         "meeting_end", message=(CASE_CHANNEL, _question_with_buttons(sb, thread_ts)["ts"])
