@@ -172,10 +172,28 @@ async def verified_request(
         log.warning("refused a signed request with a malformed body: %s", problem)
         return refusal(400, f"malformed body: {problem}")
     try:
-        return AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        return parsed_request(body, payload, request.query_string, request.headers)
     except Exception as error:  # Bolt's own reading of a shape we did not foresee
         log.warning("refused a signed request Bolt could not read: %s", type(error).__name__)
         return refusal(400, "malformed body")
+
+
+def parsed_request(
+    raw: str, payload: dict[str, Any], query: str, headers: Mapping[str, str]
+) -> AsyncBoltRequest:
+    """The Bolt request of a body parsed here already: given the raw text, Bolt would parse
+    it a second time (an interaction's body is the whole message, URL-encoded: the largest
+    single cost of a click's ack). Bolt takes a parsed body only in Socket Mode; the raw text
+    and HTTP mode are put back after, so its own signature check still reads the raw body."""
+    bolt_request = AsyncBoltRequest(
+        body=payload,
+        query=query,
+        headers=headers,  # type: ignore[arg-type]
+        mode="socket_mode",
+    )
+    bolt_request.raw_body = raw
+    bolt_request.mode = "http"
+    return bolt_request
 
 
 def shape_problem(payload: Any) -> str | None:
@@ -321,19 +339,18 @@ def _event_problem(event: Any) -> str | None:
 
 def nesting_exceeds(value: Any, limit: int) -> bool:
     """Whether objects and arrays in `value` nest deeper than `limit` (without recursion, so
-    a hostile body cannot exhaust the stack here either)."""
+    a hostile body cannot exhaust the stack here either). Only objects and arrays are walked:
+    a click's body is mostly text, and this runs on every request."""
+    containers = (dict, list)
+    if not isinstance(value, containers):
+        return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend([(child, depth + 1) for child in children if isinstance(child, containers)])
     return False
 
 

@@ -28,7 +28,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.kit.reminders import Obsolete, PermanentFailure, Sender, find_earlier_post
 from bot.kit.runtime import Deps
 from bot.kit.slack import error_code
+from bot.kit.standin import addressee
 from bot.surface import SENDERS
+from storage.absence import STAND_IN_KINDS
 from storage.models import row_id
 from storage.reminder_queue import (
     backoff,
@@ -159,7 +161,11 @@ async def deliver(
         log.error("reminder %d: no sender registered for kind %r", reminder_id, reminder.kind)
         return await _failed(deps, reminder, "no_sender", None)
     try:
-        message_ts = await find_earlier_post(client, reminder) if reminder.maybe_posted else None
+        message_ts = (
+            await find_earlier_post(client, reminder, await _stand_in(deps, reminder))
+            if reminder.maybe_posted
+            else None
+        )
         if message_ts is not None:
             log.info("reminder %d (%s) was posted before; marked sent", reminder_id, reminder.kind)
         else:
@@ -332,3 +338,10 @@ def start_scheduler(
     deps.on_stop.append(stop)
     deps.reminder_loop = loop
     return scheduler
+
+
+async def _stand_in(deps: Deps, reminder: Reminder) -> str | None:
+    """Whom an earlier try may have sent this reminder to instead (someone away)."""
+    if reminder.user_id is None or reminder.kind not in STAND_IN_KINDS:
+        return None
+    return (await addressee(deps, reminder=reminder, user_id=reminder.user_id)).user_id

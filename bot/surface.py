@@ -10,26 +10,35 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.agreements import answers
+from bot.agreements import answers, family, family_listeners, postponed
+from bot.agreements import escalation as escalation_posts
+from bot.agreements import escalation_answers as escalations
 from bot.agreements import listeners as agreements
 from bot.agreements import message as agreements_message
+from bot.agreements import plan_render as veiligheidsplan
 from bot.agreements import reminders as agreement_reminders
+from bot.agreements import review_answers as review
 from bot.cases import listeners as cases
+from bot.cases import member_listeners as members
 from bot.cases import objects as case_objects
+from bot.closing import listeners as closing
+from bot.closing import objects as closing_objects
+from bot.closing import reminders as closing_reminders
 from bot.home import listeners as home
 from bot.kit.access import Access
 from bot.kit.ids import VOTE_PATTERN, ActionId, Command, ObjectKind, ViewId
+from bot.kit.notices import render_notice
 from bot.kit.objects import FeatureRenderer
 from bot.kit.reminders import Sender
 from bot.kit.runtime import Deps
 from bot.kit.wiring import Route, acked, acked_view, route, subcommands
 from bot.meetings import listeners as meetings
-from bot.meetings import minutes
+from bot.meetings import minutes, rhythm
 from bot.meetings import reminders as meeting_reminders
 from bot.meetings import render as meeting_render
 from bot.prep import listeners as prep
 from bot.prep import reminders as prep_reminders
-from bot.prep import summary as prep_summary
+from bot.prep import render as prep_render
 from bot.reports import listeners as reports
 from bot.reports import publish, timeline
 from bot.votes import involved_listeners as involved
@@ -54,6 +63,9 @@ SUBCOMMANDS: dict[str, Route] = {
     "timeline": route(reports.timeline, Access.READ),
     "herstel": route(meetings.redraw, Access.STEER),
     "redraw": route(meetings.redraw, Access.STEER),
+    # The agreements for the family (issue 16): the casusregisseur's, checked by the handler.
+    "gezin": route(family_listeners.make_family_version, Access.STEER),
+    "family": route(family_listeners.make_family_version, Access.STEER),
     # Around the meeting (issue 15): the regisseurs read and summarise the prep; whether the
     # people involved were told the outcome.
     "voorbereiding": route(prep.review, Access.STEER),
@@ -61,6 +73,10 @@ SUBCOMMANDS: dict[str, Route] = {
     "geinformeerd": route(involved.open_informed_form, Access.STEER),
     "geïnformeerd": route(involved.open_informed_form, Access.STEER),
     "informed": route(involved.open_informed_form, Access.STEER),
+    "leden": route(members.open_members_form, Access.STEER),
+    "members": route(members.open_members_form, Access.STEER),
+    "afsluiten": route(closing.open_close_form, Access.STEER),
+    "close": route(closing.open_close_form, Access.STEER),
 }
 
 # The poller's senders, one per reminder kind. A dict the tests may add a kind to.
@@ -71,6 +87,10 @@ SENDERS: dict[str, Sender] = {
     ReminderKind.ACTION_DUE: agreement_reminders.send_action_due,
     ReminderKind.BODEMEIS_CHECK: agreement_reminders.send_bodemeis_check,
     ReminderKind.BODEMEIS_ESCALATION: agreement_reminders.send_escalation,
+    ReminderKind.NO_NEXT_MEETING: rhythm.send_no_next_meeting,
+    ReminderKind.AFTERCARE: closing_reminders.send_aftercare,
+    ReminderKind.ESCALATION_PICKUP: agreement_reminders.send_pickup,
+    ReminderKind.ESCALATION_PICKUP_AGAIN: agreement_reminders.send_pickup,
 }
 
 # The outbox's renderers, one per kind of Slack object (DESIGN §2): each draws its object from
@@ -95,16 +115,34 @@ RENDERERS: dict[str, FeatureRenderer] = {
     ObjectKind.TIMELINE: timeline.render_timeline,
     ObjectKind.CASE_ANNOUNCEMENT: case_objects.render_announcement,
     ObjectKind.CASE_STATEMENT: case_objects.render_statement,
-    ObjectKind.PREP_SUMMARY: prep_summary.render_prep_summary,
+    ObjectKind.PREP_SUMMARY: prep_render.render_prep_summary,
+    ObjectKind.CASE_NOTICE: render_notice,
+    ObjectKind.CASE_JOINED: case_objects.render_joined,
+    ObjectKind.CASE_CLOSING: closing_objects.render_announcement,
+    ObjectKind.CLOSE_PROMPT: closing_objects.render_prompt,
+    ObjectKind.ESCALATION: escalation_posts.render_escalation,
+    ObjectKind.ESCALATION_NEWS: escalation_posts.render_news,
+    ObjectKind.VEILIGHEIDSPLAN: veiligheidsplan.render_plan,
+    ObjectKind.POSTPONED_PAST_MEETING: postponed.render_past_meeting_note,
+    ObjectKind.FAMILY_FILE: family.render_family_file,
 }
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    # The most frequent request first: Bolt tries its listeners in order, each at a cost, and a
+    # vote storm is the bot's heaviest load (issue 19).
+    app.action(VOTE_PATTERN)(acked(deps, votes.vote, Access.MEMBER))
     app.command(Command.CASUS)(acked(deps, subcommands(SUBCOMMANDS), Access.ANYONE))
     app.event("app_home_opened")(acked(deps, home.publish_home, Access.ANYONE))
     app.action(ActionId.HOME_PAGE)(acked(deps, home.turn_page, Access.ANYONE))
     app.action(ActionId.HOME_NEW_CASE)(acked(deps, cases.open_new_case, Access.ANYONE))
     app.action(ActionId.HOME_CHECK_NOW)(acked(deps, home.check_now, Access.MEMBER))
+    # Absence and stand-ins: anyone, for themselves, from the home tab.
+    app.action(ActionId.ABSENCE_OPEN)(acked(deps, home.open_absence_form, Access.ANYONE))
+    app.action(ActionId.ABSENCE_END)(acked(deps, home.end_absence_now, Access.ANYONE))
+    app.view(ViewId.ABSENCE)(
+        acked_view(deps, home.validate_absence, home.save_absence, Access.ANYONE)
+    )
     # Thread replies are the minutes; the handler guards the reply's author itself.
     app.event("message")(acked(deps, minutes.on_message, Access.ANYONE))
 
@@ -141,17 +179,43 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action_id, handler in steering.items():
         app.action(action_id)(acked(deps, handler, Access.STEER))
 
-    # Scale votes: every participant votes (vote_1 .. vote_10); regisseurs reveal and re-open.
-    app.action(VOTE_PATTERN)(acked(deps, votes.vote, Access.MEMBER))
+    # Scale votes: every participant votes (vote_1 .. vote_10, registered first, above);
+    # regisseurs reveal and re-open.
     app.action(ActionId.VOTE_REVEAL)(acked(deps, votes.reveal, Access.STEER))
     app.action(ActionId.VOTE_NEW_ROUND)(acked(deps, votes.new_round, Access.STEER))
     app.action(ActionId.FAMILY_VIEW_OPEN)(acked(deps, involved.open_views_form, Access.STEER))
     app.action(ActionId.INFORMED_OPEN)(acked(deps, involved.open_informed_form, Access.STEER))
+    # `/casus trend` and `/casus tijdlijn` answer privately; these buttons share them.
+    app.action(ActionId.SHARE_TREND)(acked(deps, votes.share_trend, Access.READ))
+    app.action(ActionId.SHARE_TIMELINE)(acked(deps, reports.share_timeline, Access.READ))
 
     # Guests confirm before the guard lets them in; the handler checks they are a guest.
     app.action(ActionId.CONFIRM_CONFIDENTIALITY)(
         acked(deps, cases.confirm_confidentiality, Access.ANYONE)
     )
+    app.action(ActionId.CONFIDENTIALITY_DECLINE)(
+        acked(deps, cases.decline_confidentiality, Access.ANYONE)
+    )
+
+    # Who is in a case: regisseurs add and remove participants; whoever joins a case channel
+    # is met by what they may see, and a stranger is reported to the regisseurs.
+    app.event("member_joined_channel")(acked(deps, members.member_joined, Access.ANYONE))
+    app.action(ActionId.MEMBERS_OPEN)(acked(deps, members.open_members_form, Access.STEER))
+    app.view(ViewId.MEMBERS)(
+        acked_view(deps, members.validate_members, members.save_members, Access.STEER)
+    )
+    app.action(ActionId.JOIN_REGISTER)(acked(deps, members.register_joiner, Access.STEER))
+    app.action(ActionId.JOIN_REMOVE)(acked(deps, members.remove_joiner, Access.STEER))
+
+    # A safe close: the form lists what is open; without an afsluitingsplan a reason is asked.
+    # The aftercare question comes to a closed case: its answers read (READ) and the use case
+    # checks the regisseur.
+    app.action(ActionId.CLOSE_CASE_OPEN)(acked(deps, closing.open_close_form, Access.STEER))
+    app.view(ViewId.CLOSE_CASE)(
+        acked_view(deps, closing.validate_close, closing.save_close, Access.STEER)
+    )
+    app.action(ActionId.AFTERCARE_WELL)(acked(deps, closing.aftercare_well, Access.READ))
+    app.action(ActionId.AFTERCARE_REOPEN)(acked(deps, closing.aftercare_reopen, Access.READ))
 
     # Prep before a meeting: invitees open the questions from their DM and save them.
     app.action(ActionId.PREP_OPEN)(acked(deps, prep.open_form, Access.MEMBER))
@@ -201,4 +265,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     app.view(ViewId.CHECK_NOTE)(
         acked_view(deps, answers.validate_note, answers.save_check_note, Access.MEMBER)
+    )
+
+    # The case between meetings (issue 16): every escalation has an owner ("Ik pak dit op",
+    # any participant; resolving: the owner or a regisseur).
+    app.action(ActionId.ESCALATION_PICK_UP)(acked(deps, escalations.pick_up, Access.MEMBER))
+    app.action(ActionId.ESCALATION_RESOLVE_OPEN)(
+        acked(deps, escalations.open_resolve_form, Access.MEMBER)
+    )
+    app.view(ViewId.ESCALATION_RESOLVE)(
+        acked_view(deps, escalations.validate_resolve, escalations.save_resolve, Access.MEMBER)
+    )
+    # Bodemeisen reviewed at "Zijn hier nog aanpassingen in nodig?" or from the home tab.
+    app.action(ActionId.BODEMEIS_KEEP)(acked(deps, review.keep_it, Access.STEER))
+    app.action(ActionId.BODEMEIS_CHANGE_OPEN)(acked(deps, review.open_change_form, Access.STEER))
+    app.action(ActionId.BODEMEIS_END_OPEN)(acked(deps, review.open_end_form, Access.STEER))
+    app.view(ViewId.BODEMEIS_CHANGE)(
+        acked_view(deps, review.validate_change, review.save_change, Access.STEER)
+    )
+    app.view(ViewId.BODEMEIS_END)(
+        acked_view(deps, review.validate_end, review.save_end, Access.STEER)
     )

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from bot.server import RunningBot
 from flows import meeting as machine
 from flows.errors import MoveError
-from flows.steps import phase_steps
+from flows.model import Outcome
+from flows.steps import step_by_key
 from storage.meetings import load_state
 from storage.models import Meeting
 
@@ -25,24 +26,41 @@ from .sandbox import Sandbox
 
 CODE = "ZVH-2026-014"
 REPLIES = {
-    "vooraf.beeld_van_het_gezin": [
+    "directe_veiligheid.vooraf.beeld_van_het_gezin": [
         (
             "sanne",
             "Moeder (34) en twee kinderen (6 en 9) wonen samen; vader woont sinds maart elders.",
         ),
     ],
-    "vooraf.hulpverlening": [
+    "directe_veiligheid.vooraf.hulpverlening": [
         ("karim", "Veilig Thuis doet het onderzoek; wijkteam begeleidt moeder bij huisvesting."),
         ("joost", "Reclassering heeft vader in toezicht met een contactverbod."),
     ],
-    "beeldvorming.zorgen": [
+    "directe_veiligheid.beeldvorming.zorgen": [
         ("ilse", "Police were called twice this year; the last incident was three weeks ago."),
         ("lotte", "Moeder heeft angstklachten; de kinderen slapen slecht."),
     ],
-    "beeldvorming.krachten": [("sanne", "Oma woont in de buurt en vangt de kinderen op.")],
-    "besluitvorming.interventies": [
+    "directe_veiligheid.beeldvorming.krachten": [
+        ("sanne", "Oma woont in de buurt en vangt de kinderen op.")
+    ],
+    "directe_veiligheid.oordeelsvorming.zorgen_of_risicos": [
+        ("karim", "Het contactverbod werkt en moeder heeft een plek; de directe zorgen zijn weg."),
+        ("joost", "Eens: we kunnen aan de risico's werken."),
+    ],
+    "risicogestuurde_zorg.beeldvorming.stand_van_zaken": [
+        ("ilse", "No police call-outs since the contact ban; the bodemeisen are kept."),
+    ],
+    "risicogestuurde_zorg.beeldvorming.risicofactoren": [
+        ("joost", "Vader drinkt bij spanning; het toezicht loopt nog vier maanden."),
+    ],
+    "risicogestuurde_zorg.besluitvorming.interventies": [
         ("karim", "Veiligheidsplan met moeder opstellen; contactverbod bewaken met politie."),
     ],
+}
+# Where the demo group decides: "Zijn er nog zorgen om de directe veiligheid of kunnen we gaan
+# werken aan de risico's?" — the latter; at every other decision point it goes on below.
+DECISIONS = {
+    "directe_veiligheid.oordeelsvorming.zorgen_of_risicos": "door_naar_risicogestuurde_zorg",
 }
 
 
@@ -193,20 +211,23 @@ async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
         await settle(sb, bot)
     thread_ts = sb.messages(CASE_CHANNEL)[-1]["ts"]
     recorded = False
-    for _ in range(40):
+    for _ in range(60):
         question = _question_with_buttons(sb, thread_ts)
-        key = _step_key(bot, question)
+        key = await _current_key(bot)
         for who, text in REPLIES.get(key, []):
             await sb.user(who).post(CASE_CHANNEL, text, thread_ts=thread_ts)
             await settle(sb, bot)
         await _vote(sb, bot, thread_ts)
         if not recorded:
             recorded = await _record_agreements(sb, bot, question)
-        if "meeting_decide" in str(question.get("blocks")):
+        branch = _branch(bot, key)
+        if branch is not None:
+            # The group decides at this question, with the button in the guideline's words;
+            # after "door naar risicogestuurde zorg" Volgende goes on in that phase.
             await karim.click(
                 "meeting_decide",
                 message=(CASE_CHANNEL, question["ts"]),
-                block_id="decision:door_naar_risicogestuurde_zorg",
+                block_id=f"decision:{branch}",
             )
             await settle(sb, bot)
             question = _question_with_buttons(sb, thread_ts)
@@ -223,19 +244,31 @@ async def play_meeting(sb: Sandbox, bot: RunningBot) -> str:
     return thread_ts
 
 
-def _step_key(bot: RunningBot, question: dict[str, Any]) -> str:
-    """The step a question message shows, as 'section.question' (its phase prefix dropped)."""
-    for phase in bot.deps.catalogue.phases:
-        for step in phase_steps(phase):
-            if f"*{step.text.nl}*" in str(question.get("blocks")):
-                return step.key.split(".", 1)[1]
-    return ""
+async def _current_key(bot: RunningBot) -> str:
+    """The key of the step the meeting is at now."""
+    meeting = await _latest_meeting(bot)
+    step = machine.current_step(bot.deps.catalogue, load_state(meeting)) if meeting else None
+    return step.key if step is not None else ""
+
+
+def _branch(bot: RunningBot, key: str) -> str | None:
+    """The branch the demo group takes at a decision question (None elsewhere)."""
+    step = step_by_key(bot.deps.catalogue, key)
+    if step is None or not step.is_decision:
+        return None
+    if key in DECISIONS:
+        return DECISIONS[key]
+    return next(d.name for d in step.options if d.outcome is Outcome.STAY)
+
+
+async def _latest_meeting(bot: RunningBot) -> Meeting | None:
+    async with bot.deps.db.session() as session:
+        return (await session.exec(select(Meeting).order_by(col(Meeting.id).desc()))).first()
 
 
 async def _can_move_on(bot: RunningBot) -> bool:
     """Whether "volgende" would be accepted: asks the pure state machine, changes nothing."""
-    async with bot.deps.db.session() as session:
-        meeting = (await session.exec(select(Meeting).order_by(col(Meeting.id).desc()))).first()
+    meeting = await _latest_meeting(bot)
     if meeting is None:
         return False
     try:

@@ -264,6 +264,9 @@ class Workspace:
         # Channel canvases: "on"; "team_tier" (a free team: none can be created); "disabled"
         # (an admin turned canvases off: none can be created or edited).
         self.canvases = "on"
+        # Who may remove members from private channels (Slack's workspace setting): "everyone",
+        # or "admins" — then an app's conversations.kick gets restricted_action.
+        self.kick_by = "everyone"
         self.ts_index: dict[str, str] = {}  # message ts -> channel id
         # What each user selected in a message's inputs, per (user, channel, ts): Slack keeps
         # this client-side per user and sends it along as `state.values`.

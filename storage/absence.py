@@ -11,6 +11,7 @@ Absence is a person's, not a case's: the rows hold Slack ids and a date, no case
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -159,3 +160,21 @@ async def forget_past_absences(session: AsyncSession, *, before: date) -> int:
     who was away when is nobody's business after that."""
     result = await session.exec(delete(Absence).where(col(Absence.until) < before))
     return int(result.rowcount)
+
+
+async def stands_in_for(
+    session: AsyncSession, *, stand_in: str, users: Collection[str], on: date
+) -> str | None:
+    """Whom of `users` `stand_in` stands in for on `on` (so may answer what reached them)."""
+    if not users:
+        return None
+    query = (
+        select(Absence.user_id)
+        .where(
+            Absence.stand_in_user_id == stand_in,
+            col(Absence.user_id).in_(list(users)),
+            col(Absence.until) >= on,
+        )
+        .order_by(col(Absence.user_id))
+    )
+    return (await session.exec(query)).first()

@@ -378,3 +378,30 @@ async def _aftercare_recipient(session: AsyncSession, *, case_id: int) -> str | 
             return member.user_id
     found = await regisseurs(session, case_id=case_id)
     return found[0] if found else None
+
+
+async def closing_meeting(session: AsyncSession, *, case_id: int) -> Meeting | None:
+    """The meeting a close rests on: the one running, else the one that ended last (its
+    afsluitingsplan counts)."""
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.case_id == case_id,
+            col(Meeting.status).in_([MeetingStatus.RUNNING, MeetingStatus.ENDED]),
+        )
+        .order_by(
+            (col(Meeting.status) == MeetingStatus.RUNNING).desc(),
+            col(Meeting.ended_at).desc(),
+            col(Meeting.id).desc(),
+        )
+    )
+    return (await session.exec(query)).first()
+
+
+async def closure_by_id(session: AsyncSession, *, closure_id: int) -> CaseClosure | None:
+    return await session.get(CaseClosure, closure_id)
+
+
+async def aftercare_recipient(session: AsyncSession, *, case_id: int) -> str | None:
+    """Who is asked the aftercare question: the casusregisseur, else a regisseur."""
+    return await _aftercare_recipient(session, case_id=case_id)

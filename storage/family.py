@@ -20,6 +20,16 @@ async def gather_family(
     session: AsyncSession, *, case_id: int, by: str, now: datetime, emergency_text: str
 ) -> FamilyData:
     """The family version as of `now`; making it is audited (who, never what)."""
+    data = await family_data(session, case_id=case_id, now=now, emergency_text=emergency_text)
+    await audit.record(session, actor=by, action="family_agreements_made", case_id=case_id)
+    return data
+
+
+async def family_data(
+    session: AsyncSession, *, case_id: int, now: datetime, emergency_text: str
+) -> FamilyData:
+    """The family version as of `now`, unaudited: for drawing a version whose making was
+    audited when it was asked for."""
     organisations = {
         p.user_id: p.organisation for p in await participants(session, case_id=case_id)
     }
@@ -40,7 +50,6 @@ async def gather_family(
         for b in await active_bodemeisen(session, case_id=case_id)
     )
     meeting = await next_planned(session, case_id=case_id)
-    await audit.record(session, actor=by, action="family_agreements_made", case_id=case_id)
     return FamilyData(
         actions=actions,
         bodemeisen=bodemeisen,

@@ -53,6 +53,8 @@ class CaseLine:
     meeting_overdue: bool = False
     # The scale the latest score was given on (its scale question's key).
     latest_scale: str | None = None
+    # The next planned meeting: its regisseurs read the prep from the home tab.
+    next_meeting_id: int | None = None
 
     @property
     def steering(self) -> bool:
@@ -194,6 +196,14 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
             )
         )
     ).one()
+    next_meeting_id = (
+        await session.exec(
+            select(Meeting.id)
+            .where(Meeting.case_id == case_id, Meeting.status == MeetingStatus.PLANNED)
+            .order_by(col(Meeting.scheduled_at), col(Meeting.id))
+            .limit(1)
+        )
+    ).first()
     rounds = await closed_rounds_of_case(session, case_id=case_id)
     latest = Tally.from_counts(rounds[-1][2]).median if rounds else None
     latest_scale = rounds[-1][1].step_key if rounds else None
@@ -221,6 +231,7 @@ async def _case_line(session: AsyncSession, case: Case, role: str, today: date) 
         latest_median=latest,
         overdue=int(overdue_actions) + broken,
         latest_scale=latest_scale,
+        next_meeting_id=next_meeting_id,
     )
 
 

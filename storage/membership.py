@@ -31,7 +31,16 @@ from storage.cases import (
     regisseurs,
 )
 from storage.escalations import Escalation, hand_over_escalations, open_escalations
-from storage.models import Case, Meeting, MeetingInvitee, MeetingStatus, Participant, Role, row_id
+from storage.models import (
+    Case,
+    CaseStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingStatus,
+    Participant,
+    Role,
+    row_id,
+)
 from storage.reminders import cancel_reminders, readdress
 
 
@@ -231,3 +240,38 @@ async def set_referring_partner(
     case.referring_partner = partner.strip()
     session.add(case)
     await audit.record(session, actor=by, action="referring_partner_set", case_id=case_id)
+
+
+async def guest_only(session: AsyncSession, *, user_id: str) -> bool:
+    """`user_id` takes part in open cases only as a guest (and in at least one): such a person
+    registers no case and fills in no form but their confidentiality confirmation."""
+    query = (
+        select(Participant.role)
+        .join(Case, col(Case.id) == col(Participant.case_id))
+        .where(
+            Participant.user_id == user_id,
+            col(Participant.removed_at).is_(None),
+            Case.status == CaseStatus.OPEN,
+        )
+    )
+    roles = set((await session.exec(query)).all())
+    return roles == {Role.GAST.value}
+
+
+async def decline_as_guest(
+    session: AsyncSession, *, case_id: int, user_id: str, now: datetime
+) -> bool:
+    """A guest declines the confidentiality statement: they stay out of the case (removed at
+    once, audited). False when they are no unconfirmed guest of it (confirmed guests leave
+    through a regisseur)."""
+    member = await participant(session, case_id=case_id, user_id=user_id)
+    if member is None or member.role != Role.GAST or member.confidentiality_confirmed_at:
+        return False
+    removal = await remove_participant(
+        session, case_id=case_id, user_id=user_id, by=user_id, now=now
+    )
+    if removal.removed:
+        await audit.record(
+            session, actor=user_id, action="confidentiality_declined", case_id=case_id
+        )
+    return removal.removed

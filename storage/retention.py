@@ -7,7 +7,9 @@ What goes, from the bot's own record and never from listing Slack's history:
 - every message a table remembers in a `*_ts` column (a reminder's DM, a vote's message, an
   escalation), in the row's channel, else the case channel, else the DM of the row's user;
 - every row that belongs to the case — found through references (storage.case_rows), so tables
-  added later are covered — children before parents, in one transaction.
+  added later are covered — children before parents, in one transaction;
+- and the home tab of each of the case's people is drawn again without it (a published home
+  view stays in Slack until the app publishes another; `people` in the plan says whose).
 
 The protocol (bot.admin.retention runs it): `start_purge` retires the case's outbox rows and
 commits, so no render brings one back (a render in flight deletes what it posts for a retired
@@ -48,7 +50,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.case_rows import all_tables, case_conditions
 from storage.db import Database
-from storage.models import AuditEvent, Case, CaseStatus, SlackObject, row_id
+from storage.models import AuditEvent, Case, CaseStatus, Participant, SlackObject, row_id
 from storage.slack_objects import forget, objects_of_case, retire
 
 # The `type: ignore[call-overload]`s below: sqlmodel types exec() for its own select(); these
@@ -94,6 +96,7 @@ class PurgePlan:
     channel_id: str
     rows: dict[str, int] = field(default_factory=dict)
     targets: list[SlackTarget] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)  # whose home tab may show the case
 
     @property
     def total_rows(self) -> int:
@@ -144,7 +147,20 @@ async def plan_purge(
         if count:
             plan.rows[tbl.name] = int(count)
     plan.targets = await slack_targets(session, case=case, conditions=conditions)
+    plan.people = await people_of_case(session, case_id=case_id)
     return plan
+
+
+async def people_of_case(session: AsyncSession, *, case_id: int) -> list[str]:
+    """Everyone who was ever a participant of the case (removed ones too), by Slack id."""
+    query = (
+        select(col(Participant.user_id))
+        .where(col(Participant.case_id) == case_id)
+        .distinct()
+        .order_by(col(Participant.user_id))
+    )
+    rows = await session.exec(query)  # type: ignore[call-overload]
+    return [str(user) for user in rows.scalars().all()]
 
 
 async def slack_targets(

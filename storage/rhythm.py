@@ -234,3 +234,11 @@ async def overdue_cases(
         )
     found.sort(key=lambda o: (-o.days, o.code))
     return found
+
+
+async def last_meeting_end(session: AsyncSession, *, case_id: int) -> datetime | None:
+    """When the case's last meeting ended (None: it never met)."""
+    query = select(func.max(func.coalesce(Meeting.ended_at, Meeting.started_at))).where(
+        Meeting.case_id == case_id, Meeting.status == MeetingStatus.ENDED
+    )
+    return (await session.exec(query)).one()

@@ -22,13 +22,27 @@ purge deletes them in Slack and `forget`s the rows.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, false, func, literal, or_, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,7 +51,6 @@ from storage.db import Database
 from storage.models import SlackObject
 from storage.reminders import check_error_code, encode_payload
 from storage.types import UTCDateTime, utcnow
-from storage.upsert import insert_for
 
 # Long enough for one render (the engine gives up on a render well before), short enough that
 # a dead process's rows are taken over within seconds.
@@ -99,27 +112,47 @@ async def want(
         if value is not None:
             _check_key(value, name)
     _check_now(now)
-    lease_until = now + timedelta(seconds=lease_seconds) if owner else None
-    values: dict[str, Any] = {
-        "key": key,
-        "kind": kind,
-        "case_id": case_id,
-        "channel_id": channel_id,
-        "thread_ts": thread_ts,
-        "parent_key": parent_key,
-        "lane": lane,
-        "payload": encode_payload(payload),
-        "wanted": 1,
-        "shown": 0,
-        "pending_since": now,
-        "attempts": 0,
-        "next_try_at": now,
-        "lease_owner": owner,
-        "lease_until": lease_until,
-        "created_at": now,
-        "updated_at": now,
+    params = {
+        "p_key": key,
+        "p_kind": kind,
+        "p_case_id": case_id,
+        "p_channel_id": channel_id,
+        "p_thread_ts": thread_ts,
+        "p_parent_key": parent_key,
+        "p_lane": lane,
+        "p_payload": encode_payload(payload),
+        "p_now": now,
+        "p_owner": owner,
+        "p_lease_until": now + timedelta(seconds=lease_seconds) if owner else None,
     }
-    row = SlackObject.__table__.c  # type: ignore[attr-defined]  # SQLModel tables have one
+    statement = _want_statement(
+        _dialect(session), leased=owner is not None, new_payload=payload is not None
+    )
+    result = await session.exec(statement, params=params)
+    return int(result.scalar_one())
+
+
+@functools.cache
+def _want_statement(dialect: str, *, leased: bool, new_payload: bool) -> Any:
+    """`want`'s upsert, built once per shape and dialect (it runs on every click)."""
+    row = _table().c
+    now = bindparam("p_now", type_=UTCDateTime())
+    values: dict[str, Any] = {
+        name: bindparam(f"p_{name}", type_=row[name].type)
+        for name in ("key", "kind", "case_id", "channel_id", "thread_ts", "parent_key", "lane")
+    }
+    values.update(
+        payload=bindparam("p_payload", type_=row.payload.type),
+        wanted=1,
+        shown=0,
+        pending_since=now,
+        attempts=0,
+        next_try_at=now,
+        lease_owner=bindparam("p_owner", type_=row.lease_owner.type),
+        lease_until=bindparam("p_lease_until", type_=UTCDateTime()),
+        created_at=now,
+        updated_at=now,
+    )
     changes: dict[str, Any] = {
         "wanted": row.wanted + 1,
         "next_try_at": now,
@@ -128,9 +161,10 @@ async def want(
         "failed_at": None,
         "updated_at": now,
     }
-    if payload is not None:
+    if new_payload:
         changes["payload"] = values["payload"]
-    if owner is not None:
+    if leased:
+        owner, lease_until = values["lease_owner"], values["lease_until"]
         free = or_(row.lease_owner.is_(None), row.lease_until < now, row.lease_owner == owner)
         # An expired lease (anyone's, ours too) means a render that did not finish: it may
         # have posted without recording it.
@@ -138,15 +172,13 @@ async def want(
         changes["lease_owner"] = case((free, owner), else_=row.lease_owner)
         changes["lease_until"] = case((free, lease_until), else_=row.lease_until)
         changes["last_error"] = case((taken_over, LEASE_EXPIRED), else_=row.last_error)
-    insert = insert_for(session)
-    statement = (
-        insert(SlackObject)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(_table())
         .values(**values)
         .on_conflict_do_update(index_elements=["key"], set_=changes)
-        .returning(col(SlackObject.id))
+        .returning(row.id)
     )
-    result = await session.exec(statement)
-    return int(result.scalar_one())
 
 
 async def retire(session: AsyncSession, *, ids: Iterable[int], now: datetime) -> int:
@@ -273,6 +305,28 @@ async def claim_ready(
     _check_now(now)
     if limit <= 0:
         return []
+    params: dict[str, Any] = {
+        "p_now": now,
+        "p_owner": owner,
+        "p_limit": limit,
+        "p_lease_until": now + timedelta(seconds=lease_seconds),
+    }
+    if ids is not None:
+        params["p_ids"] = list(ids)
+    statement = _claim_statement(db.dialect, named=ids is not None)
+    async with db.session() as session:
+        result = await session.exec(statement, params=params)
+        claimed: list[SlackObject] = list(result.scalars().all())
+    claimed.sort(key=lambda r: (r.next_try_at, r.id))
+    return claimed
+
+
+@functools.cache
+def _claim_statement(dialect: str, *, named: bool) -> Any:
+    """`claim_ready`'s UPDATE, built once per dialect (the fast path runs it on every render):
+    `named` — only the rows in `p_ids`, which may be leased to this owner already."""
+    now = bindparam("p_now", type_=UTCDateTime())
+    owner = bindparam("p_owner", type_=_table().c.lease_owner.type)
     candidate = aliased(SlackObject, name="candidate")
     earlier = aliased(SlackObject, name="earlier")
     lane_waits = exists().where(
@@ -283,7 +337,7 @@ async def claim_ready(
         col(earlier.failed_at).is_(None),
         col(earlier.deleted_at).is_(None),
     )
-    ours = col(candidate.lease_owner) == owner if ids is not None else false()
+    ours = col(candidate.lease_owner) == owner if named else false()
     ready = (
         select(col(candidate.id))
         .where(
@@ -295,13 +349,13 @@ async def claim_ready(
             or_(col(candidate.lane).is_(None), ~_unposted(candidate), ~lane_waits),
         )
         .order_by(col(candidate.next_try_at), col(candidate.id))
-        .limit(limit)
+        .limit(bindparam("p_limit", type_=Integer()))
     )
-    if ids is not None:
-        ready = ready.where(col(candidate.id).in_(list(ids)))
+    if named:
+        ready = ready.where(col(candidate.id).in_(bindparam("p_ids", expanding=True)))
     values = {
         "lease_owner": owner,
-        "lease_until": now + timedelta(seconds=lease_seconds),
+        "lease_until": bindparam("p_lease_until", type_=UTCDateTime()),
         "last_error": case(
             (
                 and_(
@@ -314,24 +368,19 @@ async def claim_ready(
         ),
         "updated_at": now,
     }
-    if db.dialect == "postgresql":
+    if dialect == "postgresql":
         # The fast path names its rows: it waits for a `want` still committing on one of them
         # instead of skipping it, or it would wrongly report that row as someone else's.
-        locked = ready.with_for_update(skip_locked=ids is None, of=candidate).cte("ready")
+        locked = ready.with_for_update(skip_locked=not named, of=candidate).cte("ready")
         locked = locked.prefix_with("MATERIALIZED")
         statement = update(SlackObject).where(col(SlackObject.id) == locked.c.id)
     else:
         statement = update(SlackObject).where(col(SlackObject.id).in_(ready.scalar_subquery()))
-    statement = (
+    return (
         statement.values(**values)
         .returning(SlackObject)
         .execution_options(synchronize_session=False)
     )
-    async with db.session() as session:
-        result = await session.exec(statement)
-        claimed: list[SlackObject] = list(result.scalars().all())
-    claimed.sort(key=lambda r: (r.next_try_at, r.id))
-    return claimed
 
 
 async def take(
@@ -403,27 +452,9 @@ async def mark_shown(
     render (the row stays due; the caller may take it again) — or None when the row was no
     longer this owner's.
     """
-    caught_up = col(SlackObject.wanted) <= seen_wanted
-    changes = {
-        "shown": case(
-            (col(SlackObject.shown) < seen_wanted, seen_wanted), else_=col(SlackObject.shown)
-        ),
-        "pending_since": case((caught_up, None), else_=col(SlackObject.pending_since)),
-        "attempts": 0,
-        "last_error": None,
-        "failed_at": None,
-        "lease_owner": None,
-        "lease_until": None,
-        "updated_at": now or utcnow(),
-    }
-    statement = (
-        update(SlackObject)
-        .where(*_owned(id, owner))
-        .values(**changes)
-        .returning(col(SlackObject.wanted))
-    )
+    params = {"p_id": id, "p_owner": owner, "p_seen": seen_wanted, "p_now": now or utcnow()}
     async with db.session() as session:
-        result = await session.exec(statement)
+        result = await session.exec(_mark_shown_statement(), params=params)
         wanted = result.scalar_one_or_none()
     return None if wanted is None else int(wanted)
 
@@ -498,21 +529,65 @@ async def release(db: Database, *, id: int, owner: str, lease_until: datetime | 
     """
     if lease_until is None:
         return False
-    statement = (
-        update(SlackObject)
-        .where(
-            col(SlackObject.id) == id,
-            col(SlackObject.lease_owner) == owner,
-            col(SlackObject.lease_until) == lease_until,
-        )
-        .values(lease_owner=None, lease_until=None)
-    )
+    params = {"p_id": id, "p_owner": owner, "p_lease_until": lease_until}
     async with db.session() as session:
-        result = await session.exec(statement)
+        result = await session.exec(_release_statement(), params=params)
         return bool(result.rowcount)
 
 
 # ----- helpers -----
+
+
+@functools.cache
+def _mark_shown_statement() -> Any:
+    row = _table().c
+    seen = bindparam("p_seen", type_=Integer())
+    return (
+        update(_table())
+        .where(*_owned_by_params())
+        .values(
+            shown=case((row.shown < seen, seen), else_=row.shown),
+            pending_since=case((row.wanted <= seen, None), else_=row.pending_since),
+            attempts=0,
+            last_error=None,
+            failed_at=None,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=bindparam("p_now", type_=UTCDateTime()),
+        )
+        .returning(row.wanted)
+    )
+
+
+@functools.cache
+def _release_statement() -> Any:
+    row = _table().c
+    return (
+        update(_table())
+        .where(
+            row.id == bindparam("p_id", type_=Integer()),
+            row.lease_owner == bindparam("p_owner", type_=row.lease_owner.type),
+            row.lease_until == bindparam("p_lease_until", type_=UTCDateTime()),
+        )
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+def _owned_by_params() -> tuple[Any, ...]:
+    row = _table().c
+    return (
+        row.id == bindparam("p_id", type_=Integer()),
+        row.lease_owner == bindparam("p_owner", type_=row.lease_owner.type),
+        row.deleted_at.is_(None),
+    )
+
+
+def _table() -> Any:
+    return SlackObject.__table__  # type: ignore[attr-defined]  # SQLModel tables have one
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
 
 
 def _owned(id: int, owner: str) -> tuple[Any, ...]:

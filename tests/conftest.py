@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,27 @@ from storage.migrate import migrate
 
 POSTGRES_URL = os.environ.get("CASUSBOT_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
+
+# The suite runs on several workers (`pytest -n 4 --dist loadgroup`, .ci/run). Every test has
+# its own database (file or PostgreSQL schema), sandbox and ports, so any two may run at once;
+# these folders run on one worker each, one test after another, all the same:
+SERIAL_FOLDERS = {
+    # real bot processes, kill -9, two replicas, outages: their bounds assume a fair share of
+    # the CPU, which four of them at once on two cores would not get
+    "faults": "faults",
+    # a module-scoped Chromium: one browser at a time, started once per module
+    "browser": "browser",
+    # a module-scoped fixture runs the four benchmark parts as processes at once
+    "benchmarks": "benchmarks",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if folder in SERIAL_FOLDERS:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_FOLDERS[folder]))
 
 
 def async_pg_url(url: str) -> str:
@@ -84,12 +106,42 @@ def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, st
     return {"DATABASE_URL": url, "CASUSBOT_DATABASE_SCHEMA": schema}
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the head once per session (and xdist worker), copied by
+    `migrated_env` instead of running every migration again for each test."""
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+
+    async def build() -> None:
+        database = Database(make_engine(f"sqlite+aiosqlite:///{path}"))
+        try:
+            await migrate(database.engine)
+        finally:
+            await database.dispose()  # the last connection checkpoints the WAL into the file
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture
+def migrated_env(database_env: dict[str, str], migrated_sqlite: Path) -> dict[str, str]:
+    """`database_env`, its SQLite file starting as a copy of the migrated template (the
+    migrations then find nothing to do). PostgreSQL schemas start empty: whoever uses them
+    migrates. Tests of the migrations themselves use `database_env`."""
+    url = database_env["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        target = Path(url.removeprefix("sqlite:///"))
+        if not target.exists():
+            shutil.copyfile(migrated_sqlite, target)
+    return database_env
+
+
 @pytest.fixture
 async def db(
-    database_env: dict[str, str], make_settings: Callable[..., Settings]
+    migrated_env: dict[str, str], make_settings: Callable[..., Settings]
 ) -> AsyncIterator[Database]:
     """A migrated, empty database on each backend."""
-    settings = make_settings(**database_env)
+    settings = make_settings(**migrated_env)
     database = Database(make_engine(settings.database_url, schema=settings.database_schema))
     await migrate(database.engine)
     yield database

@@ -16,7 +16,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "flows", "storage", "sandbox", "benchmarks")
-FEATURES = ("cases", "meetings", "votes", "agreements", "prep", "home", "reports", "admin")
+FEATURES = (
+    "cases",
+    "meetings",
+    "votes",
+    "agreements",
+    "prep",
+    "home",
+    "reports",
+    "admin",
+    "closing",
+)
 SURFACE = "bot.surface"
 
 

@@ -39,6 +39,7 @@ from sqlmodel import col, select
 
 from bot.admin import printable
 from bot.config import Settings, SettingsError, load_settings
+from bot.kit.ids import ObjectKind
 from bot.kit.slack import error_code
 from flows.catalogue import load_catalogue
 from flows.errors import CatalogueError
@@ -489,6 +490,12 @@ class Doctor:
                 .group_by(col(SlackObject.last_error))
             )
             refused = {str(code): int(n) for code, n in (await session.exec(query)).all()}
+            # The veiligheidsplan remembers its fallback in its payload (bot/agreements/plan.py).
+            pinned_query = select(func.count()).where(
+                col(SlackObject.kind) == ObjectKind.VEILIGHEIDSPLAN,
+                col(SlackObject.payload).contains('"pinned":true'),
+            )
+            pinned = int((await session.exec(pinned_query)).one())
         with_canvas = [
             c
             for c, info in self._channel_infos.items()
@@ -500,8 +507,8 @@ class Doctor:
                 True,
                 f"in use: {len(with_canvas)} case channel(s) have a channel canvas",
             )
-        elif refused:
-            codes = ", ".join(sorted(refused))
+        elif refused or pinned:
+            codes = ", ".join(sorted(refused)) or f"{pinned} pinned veiligheidsplan(s)"
             self.add(
                 "canvases",
                 True,

@@ -23,11 +23,13 @@ from flows.errors import CatalogueError
 from flows.model import Catalogue
 from flows.personal_data import normalise_case_code
 from flows.text import Text
+from flows.veiligheidsplan import render as render_plan
 from storage import audit
 from storage.cases import case_by_code
 from storage.export import Row, case_rows
 from storage.models import row_id
 from storage.types import utcnow
+from storage.veiligheidsplan import gather_plan
 
 FORMAT = "casusbot-case-file/1"
 EXPORT_ACTION = "case_exported"
@@ -72,8 +74,17 @@ async def export_case(settings: Settings, *, code: str, out: Path | None = None)
             if case is None:
                 raise AdminError(f"no case with code {printable(code)}")
             rows = await case_rows(session, case_id=row_id(case))
-        now = utcnow()
+            now = utcnow()
+            plan = await gather_plan(
+                session,
+                case_id=row_id(case),
+                now=now,
+                tz=settings.timezone,
+                emergency_text=settings.emergency_text,
+            )
         document = case_document(rows, catalogue, exported_at=now, zone=settings.timezone)
+        # The veiligheidsplan as the case channel shows it (issue 16), rewritten from the rows.
+        document["veiligheidsplan"] = render_plan(plan, "nl", settings.timezone)
         stamp = now.astimezone(settings.timezone).strftime("%Y%m%d-%H%M%S")
         base = f"{code}-{stamp}"
         _private_directory(directory)
@@ -257,6 +268,12 @@ def case_markdown(document: dict[str, Any], catalogue: Catalogue, zone: ZoneInfo
     views.update({("informed", v["meeting_id"]): [v] for v in tables.get("outcome_informed", [])})
     for number, meeting in enumerate(document["meetings"], start=1):
         lines += _meeting_markdown(number, meeting, catalogue, zone, rounds, votes, views)
+    if document.get("veiligheidsplan"):
+        lines += ["", "## Veiligheidsplan", ""]
+        lines += [
+            f"##{line}" if line.startswith("#") else line
+            for line in str(document["veiligheidsplan"]).splitlines()
+        ]
     others = {k: v for k, v in tables.items() if k not in (*_VOTES, _LOG)}
     if others:
         lines += ["", "## Overige gegevens"]

@@ -7,7 +7,13 @@ job: first every Slack object the bot recorded for the case, then its rows.
 from __future__ import annotations
 
 from bot.admin import AdminError, admin_database, cli_actor
-from bot.admin.retention import CaseOutcome, PurgeBusy, SlackCleanup, run_retention
+from bot.admin.retention import (
+    CaseOutcome,
+    PurgeBusy,
+    SlackCleanup,
+    home_refresh,
+    run_retention,
+)
 from bot.config import Settings, SettingsError
 from storage.retention import ObjectKind, cutoff
 from storage.types import utcnow
@@ -41,14 +47,24 @@ async def purge(
         f" {before.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z} are purged."
     )
     async with admin_database(settings) as db:
+        homes = None
+        if client is not None:
+            from bot.app import make_deps
+
+            deps = make_deps(settings, db)  # the home tabs are drawn as the bot draws them
+            homes = home_refresh(deps, client)
         try:
             outcomes = await run_retention(
-                db, settings, client, now=now, actor=cli_actor(), dry_run=dry_run
+                db, settings, client, now=now, actor=cli_actor(), dry_run=dry_run, homes=homes
             )
         except PurgeBusy:
             raise AdminError(
                 "another process (the bot's daily job?) is purging right now; try again later"
             ) from None
+        finally:
+            if homes is not None:
+                for stop in deps.on_stop:
+                    await stop()
     for outcome in outcomes:
         print(describe(outcome, settings, dry_run=dry_run))
     if dry_run:
@@ -87,6 +103,10 @@ def _slack(cleanup: SlackCleanup) -> str:
         return ", ".join(f"{counter.get(kind, 0)} {name}" for kind, name in KINDS)
 
     text = f"Slack deleted: {counts(cleanup.deleted)}; already gone: {counts(cleanup.gone)}"
+    if cleanup.homes or cleanup.homes_failed:
+        text += f"; home tabs drawn again: {cleanup.homes}"
+        if cleanup.homes_failed:
+            text += f" ({cleanup.homes_failed} could not be, they are on the next visit)"
     if cleanup.left:
         text += "; could not be deleted: " + ", ".join(
             f"{code} {n}" for code, n in sorted(cleanup.left.items())

@@ -12,6 +12,10 @@ case back, and are counted and logged instead: `cant_delete_message` (a recorded
 not the bot's message) and a DM whose person's account is gone. Logs name cases by code and
 objects by id and Slack's error code, never content.
 
+When the rows are gone, the home tab of each of the case's people is published again (without
+the case): a home view stays in Slack as last published. A refusal there is logged and counted,
+and does not hold the purge back (the person's next visit to the tab draws it again).
+
 Runs once a day in every bot process (`schedule_retention`) and on demand with
 `python -m bot purge`; a lock in the database lets one run at a time.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -31,8 +35,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.home.use_cases import render_home
 from bot.kit.runtime import Deps
 from bot.kit.slack import error_code, open_dm
+from storage.absence import forget_past_absences
 from storage.db import Database
 from storage.retention import (
     ObjectKind,
@@ -71,6 +77,10 @@ TRANSIENT = frozenset(
 )
 
 
+# Publishes one person's home tab again, from what is stored (bot.home.use_cases.render_home).
+HomeRefresh = Callable[[str], Awaitable[None]]
+
+
 class SlackUnavailable(Exception):
     """Slack could not be reached; the case is purged on a later run."""
 
@@ -84,6 +94,8 @@ class SlackCleanup:
     deleted: Counter[str] = field(default_factory=Counter)  # per kind
     gone: Counter[str] = field(default_factory=Counter)  # per kind: deleted before
     unpinned: int = 0
+    homes: int = 0  # home tabs published again without the case
+    homes_failed: int = 0
     left: Counter[str] = field(default_factory=Counter)  # Slack error code -> count
     failed: list[tuple[str, str]] = field(default_factory=list)  # (where recorded, code)
     unavailable: str | None = None  # Slack could not be reached: the rest was not tried
@@ -105,10 +117,13 @@ async def run_retention(
     now: datetime,
     actor: str = SYSTEM_ACTOR,
     dry_run: bool = False,
+    homes: HomeRefresh | None = None,
 ) -> list[CaseOutcome]:
     """Purge every case closed more than `retention_days` before `now`.
 
     `client` None purges the database only (the admin chose to; the objects stay in Slack).
+    `homes` publishes a person's home tab again; it runs for the case's people once its rows
+    are gone (not with `client` None).
     Raises PurgeBusy when another process holds the purge lock (not for a dry run).
     """
     before = cutoff(now, settings.retention_days)
@@ -124,7 +139,9 @@ async def run_retention(
                 outcome.postponed = f"Slack unavailable ({unavailable})"
                 continue
             try:
-                await _purge_one(db, client, outcome, before=before, now=now, actor=actor)
+                await _purge_one(
+                    db, client, outcome, before=before, now=now, actor=actor, homes=homes
+                )
             except SlackUnavailable as error:
                 unavailable = str(error)
                 outcome.postponed = f"Slack unavailable ({unavailable})"
@@ -149,6 +166,7 @@ async def _purge_one(
     before: datetime,
     now: datetime,
     actor: str,
+    homes: HomeRefresh | None = None,
 ) -> None:
     plan = outcome.plan
     if client is not None:
@@ -183,6 +201,8 @@ async def _purge_one(
             log.error("retention: case %s was reopened during its purge", plan.code)
         return
     slack = outcome.slack
+    if client is not None and homes is not None:
+        await _refresh_homes(homes, plan, slack)
     log.info(
         "retention: purged case %s (%d rows; Slack: deleted %s, already gone %s, left %s)",
         plan.code,
@@ -194,6 +214,17 @@ async def _purge_one(
 
 
 # ----- Slack -----
+
+
+async def _refresh_homes(homes: HomeRefresh, plan: PurgePlan, cleanup: SlackCleanup) -> None:
+    for user in plan.people:
+        try:
+            await homes(user)
+            cleanup.homes += 1
+        except Exception as error:  # the case is purged; the tab is drawn again on the next visit
+            cleanup.homes_failed += 1
+            code = error_code(error) if isinstance(error, SlackApiError) else type(error).__name__
+            log.warning("retention: home tab of %s not published again: %s", user, code)
 
 
 async def delete_in_slack(client: AsyncWebClient, targets: list[SlackTarget]) -> SlackCleanup:
@@ -292,6 +323,13 @@ def _status(error: SlackApiError) -> int:
 # ----- the daily job -----
 
 
+def home_refresh(deps: Deps, client: AsyncWebClient) -> HomeRefresh:
+    async def refresh(user_id: str) -> None:
+        await render_home(deps, client, user_id)
+
+    return refresh
+
+
 def schedule_retention(
     scheduler: BaseScheduler,
     deps: Deps,
@@ -303,12 +341,21 @@ def schedule_retention(
 
     async def job() -> None:
         try:
-            await run_retention(deps.db, deps.settings, client, now=utcnow())
+            await run_retention(
+                deps.db, deps.settings, client, now=utcnow(), homes=home_refresh(deps, client)
+            )
         except PurgeBusy:
             log.info("retention: another process is purging; this one skips today's run")
         except Exception:
             # Tomorrow's run tries again; the reason is in the log, the case data is not.
             log.exception("retention run failed")
+        try:
+            # An absence that ended steers nothing any more: who was away when is forgotten.
+            async with deps.db.session() as session:
+                today = utcnow().astimezone(deps.settings.timezone).date()
+                await forget_past_absences(session, before=today)
+        except Exception:
+            log.exception("forgetting past absences failed")
 
     scheduler.add_job(
         job,

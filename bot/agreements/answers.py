@@ -30,6 +30,7 @@ from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.kit.slack import update_message
+from bot.kit.standin import may_answer_for
 from storage.agreements import (
     Agreement,
     AgreementKind,
@@ -66,7 +67,11 @@ async def _target(turn: CaseTurn, kind: AgreementKind) -> tuple[Agreement, date]
         raise Declined("errors.forged")
     expected = agreement.recipient if kind is AgreementKind.ACTION else agreement.monitor_user_id
     steering = Role(turn.member.role) in STEERING_ROLES
-    if turn.user_id != expected and not steering:
+    # A stand-in answers what reached them for someone away (issue 16).
+    standing_in = expected is not None and await may_answer_for(
+        turn.deps, user_id=turn.user_id, for_users=[expected]
+    )
+    if turn.user_id != expected and not steering and not standing_in:
         raise Declined(
             "agreements.not_yours" if kind is AgreementKind.ACTION else "checks.not_yours"
         )
@@ -109,7 +114,10 @@ async def done(turn: CaseTurn) -> Followup:
 
 async def later_due(turn: CaseTurn) -> Followup:
     agreement, due = await _target(turn, AgreementKind.ACTION)
-    new_due, rows = await more_time(turn.deps, agreement=agreement, due=due, actor=turn.user_id)
+    steering = Role(turn.member.role) in STEERING_ROLES  # a regisseur's click is consent
+    new_due, rows = await more_time(
+        turn.deps, agreement=agreement, due=due, actor=turn.user_id, consent=steering
+    )
 
     async def answered() -> None:
         text = turn.t("agreements.moved", due=local_date(turn.lang, new_due))
@@ -161,7 +169,7 @@ async def save_not_possible(turn: CaseTurn) -> Followup:
 async def _answer(turn: CaseTurn, answer: CheckAnswer) -> Followup:
     agreement, occurrence = await _target(turn, AgreementKind.BODEMEIS)
     action = (turn.body.get("actions") or [{}])[0]
-    earlier = await answer_check(
+    earlier, rows = await answer_check(
         turn.deps,
         agreement=agreement,
         occurrence=occurrence,
@@ -182,6 +190,7 @@ async def _answer(turn: CaseTurn, answer: CheckAnswer) -> Followup:
             ref=Ref(case_id=agreement.case_id, choice=token(row_id(agreement), occurrence)),
         )
         await _update_dm(turn, blocks, turn.t(f"checks.answer_{answer.value}"))
+        await turn.show(rows)
         if answer is CheckAnswer.NOT_MET:
             await send_escalations_now(turn.deps)
 

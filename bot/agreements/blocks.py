@@ -50,6 +50,7 @@ from storage.agreements import (
     AgreementStatus,
     Priority,
 )
+from storage.postponements import Postponement
 
 TEXT_MAX = 1000
 PLAN_MAX = 2000
@@ -202,15 +203,17 @@ def interval_options(lang: str) -> list[Option]:
     ]
 
 
-def bodemeis_modal(lang: str, *, ref: Ref, code: str) -> dict[str, Any]:
+def bodemeis_modal(lang: str, *, ref: Ref, code: str, phase: str = "") -> dict[str, Any]:
     options = interval_options(lang)
+    # Herstel asks what must minimally be realised in welzijn, the other phases in veiligheid.
+    herstel = phase.startswith("herstel")
     blocks: list[Block] = [
         context(t(lang, "agreements.case", code=code)),
         _text_input(
             lang,
             Field.AGREEMENT_TEXT,
             "agreements.bodemeis_text",
-            hint_key="agreements.bodemeis_hint",
+            hint_key="agreements.bodemeis_hint_herstel" if herstel else "agreements.bodemeis_hint",
         ),
         InputBlock(
             block_id=Field.MONITOR,
@@ -351,7 +354,30 @@ def interval_text(lang: str, days: int | None) -> str:
         return f"{days} d"
 
 
-def _action_line(lang: str, a: Agreement, meeting_id: int, today: date) -> str:
+def postponed_text(lang: str, moves: Sequence[Postponement]) -> str:
+    """ " · uitgesteld van 3 mrt naar 10 mrt (met toestemming)": every move of a due date, in
+    the open (issue 16)."""
+    if not moves:
+        return ""
+    shown = [
+        t(
+            lang,
+            "postpone.move_consented" if m.consent_by else "postpone.move",
+            old=local_date(lang, m.from_due),
+            new=local_date(lang, m.to_due),
+        )
+        for m in moves
+    ]
+    return t(lang, "postpone.line", moves="; ".join(shown))
+
+
+def _action_line(
+    lang: str,
+    a: Agreement,
+    meeting_id: int,
+    today: date,
+    moves: Sequence[Postponement] = (),
+) -> str:
     if a.status == AgreementStatus.DONE:
         status = t(lang, "agreements.status_done")
     elif a.status == AgreementStatus.NOT_POSSIBLE:
@@ -360,6 +386,7 @@ def _action_line(lang: str, a: Agreement, meeting_id: int, today: date) -> str:
         status = t(lang, "agreements.status_overdue")
     else:
         status = ""
+    status += postponed_text(lang, moves)
     if a.meeting_id != meeting_id:
         status += t(lang, "agreements.earlier")
     return t(
@@ -393,15 +420,20 @@ def agreements_message(
     today: date,
     next_meetings: Mapping[int, datetime | None],
     tz: ZoneInfo,
+    postponed: Mapping[int, Sequence[Postponement]] | None = None,
 ) -> list[dict[str, Any]]:
     """One message with every current agreement, grouped by kind; long parts are split over
-    sections, never cut."""
+    sections, never cut. An action's postponements are shown with it."""
+    moves = postponed or {}
     by_kind: dict[str, list[Agreement]] = {}
     for item in items:
         by_kind.setdefault(item.kind, []).append(item)
     parts: list[str] = []
     if by_kind.get(AgreementKind.ACTION):
-        lines = [_action_line(lang, a, meeting_id, today) for a in by_kind[AgreementKind.ACTION]]
+        lines = [
+            _action_line(lang, a, meeting_id, today, moves.get(a.id or 0, ()))
+            for a in by_kind[AgreementKind.ACTION]
+        ]
         parts.append("\n".join([t(lang, "agreements.actions"), *lines]))
     if by_kind.get(AgreementKind.BODEMEIS):
         lines = [_bodemeis_line(lang, a, meeting_id) for a in by_kind[AgreementKind.BODEMEIS]]

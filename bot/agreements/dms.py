@@ -22,7 +22,11 @@ from storage.agreements import Agreement, CheckAnswer, Priority
 # ----- reminders: an action's due date -----
 
 
-def action_due_dm(lang: str, *, code: str, agreement: Agreement, ref: Ref) -> list[dict[str, Any]]:
+def action_due_dm(
+    lang: str, *, code: str, agreement: Agreement, ref: Ref, more_time: bool = True
+) -> list[dict[str, Any]]:
+    """`more_time`: "een week meer tijd" is offered (once per due date without a regisseur's
+    consent, issue 16)."""
     if agreement.due_date is None:
         raise ValueError("an action-due DM needs the action's due date")
     values = {
@@ -41,24 +45,24 @@ def action_due_dm(lang: str, *, code: str, agreement: Agreement, ref: Ref) -> li
             **values,
         )
     blocks: list[Block] = [SectionBlock(text=md(chunk)) for chunk in split_text(text)]
-    blocks += [
-        context(t(lang, "agreements.action_question")),
-        ActionsBlock(
-            block_id="action_answer",
-            elements=[
-                button(
-                    t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary"
-                ),
-                button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
-                button(
-                    t(lang, "agreements.not_possible_button"),
-                    ActionId.ACTION_NOT_POSSIBLE,
-                    ref,
-                    style="danger",
-                ),
-            ],
+    elements = [
+        button(t(lang, "agreements.done_button"), ActionId.ACTION_DONE, ref, style="primary"),
+        button(t(lang, "agreements.more_time_button"), ActionId.ACTION_MORE_TIME, ref),
+        button(
+            t(lang, "agreements.not_possible_button"),
+            ActionId.ACTION_NOT_POSSIBLE,
+            ref,
+            style="danger",
         ),
     ]
+    if not more_time:
+        elements.pop(1)
+    blocks += [
+        context(t(lang, "agreements.action_question")),
+        ActionsBlock(block_id="action_answer", elements=elements),
+    ]
+    if not more_time:
+        blocks.append(context(t(lang, "postpone.used")))
     return dicts(blocks)
 
 
@@ -127,11 +131,22 @@ class Escalation:
     days: int
 
 
-def escalation_message(lang: str, escalation: Escalation, ref: Ref) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Who picked an escalation up and what was done (issue 16): drawn on its post."""
+
+    escalation_id: int
+    owner: str | None = None
+    resolution: str | None = None  # a storage.escalations.Resolution value
+    resolved_by: str | None = None
+    note: str | None = None
+
+
+def escalation_head(lang: str, escalation: Escalation) -> str:
     key = (
         "escalation.not_met" if escalation.answer is CheckAnswer.NOT_MET else "escalation.no_answer"
     )
-    head = t(
+    return t(
         lang,
         key,
         code=escalation.code,
@@ -141,25 +156,134 @@ def escalation_message(lang: str, escalation: Escalation, ref: Ref) -> list[dict
         days=escalation.days,
         text=escalation.text.strip(),
     )
-    if escalation.plan and escalation.plan.strip():
-        plan = t(lang, "escalation.plan", plan=escalation.plan.strip())
+
+
+def escalation_message(
+    lang: str,
+    escalation: Escalation,
+    ref: Ref,
+    *,
+    owned: Ownership | None = None,
+    emergency: str | None = None,
+) -> list[dict[str, Any]]:
+    return owned_escalation(
+        lang,
+        head=escalation_head(lang, escalation),
+        plan=escalation.plan,
+        ref=ref,
+        owned=owned,
+        emergency=emergency,
+    )
+
+
+def owned_escalation(
+    lang: str,
+    *,
+    head: str,
+    plan: str | None,
+    ref: Ref,
+    owned: Ownership | None = None,
+    emergency: str | None = None,
+) -> list[dict[str, Any]]:
+    """An escalation post: what happened, the agreed plan, who picked it up (or the button to
+    do so), what was done, and the emergency line."""
+    if plan and plan.strip():
+        plan_text = t(lang, "escalation.plan", plan=plan.strip())
     else:
-        plan = t(lang, "escalation.no_plan")
+        plan_text = t(lang, "escalation.no_plan")
     blocks: list[Block] = [
         *(SectionBlock(text=md(chunk)) for chunk in split_text(head)),
-        *(SectionBlock(text=md(chunk)) for chunk in split_text(plan)),
+        *(SectionBlock(text=md(chunk)) for chunk in split_text(plan_text)),
+    ]
+    resolved = owned is not None and owned.resolution is not None
+    if owned is not None:
+        blocks += _ownership(lang, owned)
+    if not resolved:
+        elements = []
+        if owned is not None and owned.owner is None:
+            pick_ref = Ref(case_id=ref.case_id, choice=str(owned.escalation_id))
+            elements.append(
+                button(
+                    t(lang, "escalations.pick_up"),
+                    ActionId.ESCALATION_PICK_UP,
+                    pick_ref,
+                    style="primary",
+                )
+            )
+        elements.append(
+            button(
+                t(lang, "escalation.plan_button"),
+                ActionId.ESCALATION_PLAN_MEETING,
+                ref,
+                style="danger",
+            )
+        )
+        if owned is not None:
+            resolve_ref = Ref(case_id=ref.case_id, choice=str(owned.escalation_id))
+            elements.append(
+                button(
+                    t(lang, "escalations.resolve"), ActionId.ESCALATION_RESOLVE_OPEN, resolve_ref
+                )
+            )
+        blocks += [
+            ActionsBlock(block_id="escalation", elements=elements),
+            context(t(lang, "escalation.button_hint")),
+        ]
+    if emergency:
+        blocks.append(context(f"🆘 *{emergency.strip()}*"))
+    return dicts(blocks)
+
+
+def _ownership(lang: str, owned: Ownership) -> list[Block]:
+    if owned.resolution is not None:
+        text = t(
+            lang,
+            "escalations.resolved_line",
+            by=mention(owned.resolved_by) if owned.resolved_by else "—",
+            resolution=t(lang, f"escalations.resolution_{owned.resolution}"),
+        )
+        if owned.note and owned.note.strip():
+            text += "\n" + t(lang, "escalations.note_line", note=owned.note.strip())
+    elif owned.owner is not None:
+        text = t(lang, "escalations.owned_line", owner=mention(owned.owner))
+    else:
+        text = t(lang, "escalations.unowned_line")
+    return [SectionBlock(text=md(chunk)) for chunk in split_text(text)]
+
+
+def pickup_dm(
+    lang: str,
+    *,
+    code: str,
+    hours: int,
+    again: bool,
+    head: str,
+    ref: Ref,
+    emergency: str,
+) -> list[dict[str, Any]]:
+    """To a regisseur: an escalation nobody picked up (after `hours` working hours, or
+    `again` at the end of the next working day), with the button to pick it up."""
+    intro = t(
+        lang,
+        "escalations.pickup_again" if again else "escalations.pickup_dm",
+        code=code,
+        hours=hours,
+    )
+    blocks: list[Block] = [
+        *(SectionBlock(text=md(chunk)) for chunk in split_text(intro)),
+        *(SectionBlock(text=md(chunk)) for chunk in split_text(head)),
         ActionsBlock(
-            block_id="escalation",
+            block_id="escalation_pickup",
             elements=[
                 button(
-                    t(lang, "escalation.plan_button"),
-                    ActionId.ESCALATION_PLAN_MEETING,
+                    t(lang, "escalations.pick_up"),
+                    ActionId.ESCALATION_PICK_UP,
                     ref,
-                    style="danger",
+                    style="primary",
                 )
             ],
         ),
-        context(t(lang, "escalation.button_hint")),
+        context(f"🆘 *{emergency.strip()}*"),
     ]
     return dicts(blocks)
 

@@ -84,7 +84,9 @@ async def open_bodemeis_form(turn: CaseTurn) -> Followup:
 
 async def _open_bodemeis_form(turn: CaseTurn) -> None:
     meeting = _running(turn)
-    view = bodemeis_modal(turn.lang, ref=_form_ref(meeting), code=turn.case.code)
+    view = bodemeis_modal(
+        turn.lang, ref=_form_ref(meeting), code=turn.case.code, phase=meeting.phase
+    )
     await turn.client.views_open(trigger_id=turn.trigger_id, view=view)
 
 

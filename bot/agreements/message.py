@@ -26,6 +26,7 @@ from storage.agreements import Agreement, agreement_by_id, agreements_to_show
 from storage.cases import case_by_id, lead_of
 from storage.meetings import meeting_by_id, running_meeting
 from storage.models import Case, row_id
+from storage.postponements import postponements_of_case
 from storage.slack_objects import object_by_key
 
 
@@ -64,6 +65,7 @@ async def render_message(deps: Deps, ctx: RenderContext) -> Rendered:
     meeting_id = row_id(meeting)
     async with deps.db.session() as session:
         items = await agreements_to_show(session, case_id=row_id(case), meeting_id=meeting_id)
+        postponed = await postponements_of_case(session, case_id=row_id(case))
         next_meetings: dict[int, datetime | None] = {}
         for other_id in [a.next_meeting_id for a in items if a.next_meeting_id is not None]:
             other = await meeting_by_id(session, meeting_id=other_id)
@@ -77,6 +79,7 @@ async def render_message(deps: Deps, ctx: RenderContext) -> Rendered:
         today=local_today(deps.settings.timezone),
         next_meetings=next_meetings,
         tz=deps.settings.timezone,
+        postponed=postponed,
     )
     return await post_or_update(
         ctx, text=t(lang, "agreements.message_short", code=case.code), blocks=blocks

@@ -1,5 +1,5 @@
 """The agreements' part of the Vooraf overview at the start of a meeting: the case's open
-actions and the bodemeis checks since its previous meeting ended."""
+actions, and the bodemeisen in force with the checks since its previous meeting ended."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from bot.kit.blocks import local_date
 from bot.kit.clock import local_today
 from bot.kit.i18n import t
 from bot.kit.runtime import Deps
-from storage.agreements import Agreement, open_actions
+from storage.agreements import Agreement, BodemeisCheck, open_actions
 from storage.bodemeis_checks import checks_since
+from storage.bodemeisen import active_with_checks
 from storage.meetings import meetings_of_case
 from storage.models import Case, Meeting, row_id
 
@@ -37,7 +38,9 @@ async def open_action_lines(deps: Deps, case: Case, lang: str) -> list[str]:
 
 
 async def check_lines(deps: Deps, case: Case, meeting: Meeting, lang: str) -> list[str]:
-    """Per bodemeis, its answers since the case's previous meeting ended (all, for a first)."""
+    """Every bodemeis in force, with its answers since the case's previous meeting ended (all,
+    for a first) or else its latest check; and a bodemeis checked since but no longer in force
+    (changed or ended) with those answers."""
     case_id = row_id(case)
     async with deps.db.session() as session:
         earlier = [
@@ -46,26 +49,42 @@ async def check_lines(deps: Deps, case: Case, meeting: Meeting, lang: str) -> li
             if m.id != meeting.id and m.ended_at is not None
         ]
         found = await checks_since(session, case_id=case_id, since=max(earlier, default=None))
+        in_force = await active_with_checks(session, case_id=case_id)
+
+    def answer(check: BodemeisCheck) -> str:
+        return t(
+            lang,
+            "agreements.overview_answer",
+            date=local_date(lang, date.fromisoformat(check.occurrence)),
+            answer=t(lang, f"checks.answer_{check.answer}"),
+        )
+
     answers: dict[int, list[str]] = {}
     bodemeisen: dict[int, Agreement] = {}
+    for bodemeis, _ in in_force:
+        bodemeisen[row_id(bodemeis)] = bodemeis
+        answers[row_id(bodemeis)] = []
     for check, agreement in found:
         key = row_id(agreement)
-        bodemeisen[key] = agreement
-        answers.setdefault(key, []).append(
+        bodemeisen.setdefault(key, agreement)
+        answers.setdefault(key, []).append(answer(check))
+    latest_of = {row_id(b): c for b, c in in_force}
+    lines = []
+    for key, said in answers.items():
+        if not said:
+            latest = latest_of.get(key)
+            said = [
+                t(lang, "review.latest", answer=answer(latest))
+                if latest is not None
+                else t(lang, "home.never_checked")
+            ]
+        lines.append(
             t(
                 lang,
-                "agreements.overview_answer",
-                date=local_date(lang, date.fromisoformat(check.occurrence)),
-                answer=t(lang, f"checks.answer_{check.answer}"),
+                "agreements.overview_check",
+                text=" ".join((bodemeisen[key].text or "").split()),
+                monitor=f"<@{bodemeisen[key].monitor_user_id}>",
+                answers=", ".join(said),
             )
         )
-    return [
-        t(
-            lang,
-            "agreements.overview_check",
-            text=" ".join((bodemeisen[key].text or "").split()),
-            monitor=f"<@{bodemeisen[key].monitor_user_id}>",
-            answers=", ".join(lines),
-        )
-        for key, lines in answers.items()
-    ]
+    return lines

@@ -20,7 +20,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.agreements.dms import answered_dm
+from bot.agreements.escalation import raise_and_show
 from bot.agreements.message import bump_for, want_message, want_not_possible
+from bot.agreements.plan import want_plan
+from bot.agreements.postponed import want_past_meeting_notes
 from bot.kit.clock import local_today
 from bot.kit.i18n import t
 from bot.kit.runtime import Declined, Deps
@@ -37,7 +40,6 @@ from storage.agreements import (
     Priority,
     add_action,
     finish_action,
-    move_due_date,
     set_single,
     single_of_meeting,
 )
@@ -48,8 +50,11 @@ from storage.bodemeis_checks import (
     record_check,
     schedule_retry_escalation,
 )
+from storage.cases import case_by_id
+from storage.escalations import EscalationKind
 from storage.meetings import invitees
 from storage.models import Case, row_id
+from storage.postponements import NEEDS_CONSENT, PostponeRefused, postpone
 from storage.reminders import Reminder, ReminderStatus, reminders_for
 from storage.types import utcnow
 
@@ -82,8 +87,16 @@ async def _record(
 ) -> Rows:
     """Store one agreement with its audit line, and want the agreements message that shows it."""
     async with deps.db.session() as session:
-        await _recorded(session, await add(session), actor=actor)
-        return tuple(await want_message(session, deps, meeting_id=meeting_id))
+        agreement = await add(session)
+        await _recorded(session, agreement, actor=actor)
+        rows = await want_message(session, deps, meeting_id=meeting_id)
+        return tuple(rows + await _plan_of(session, deps, agreement.case_id))
+
+
+async def _plan_of(session: AsyncSession, deps: Deps, case_id: int) -> list[int]:
+    """The case's veiligheidsplan follows every change to its agreements."""
+    case = await case_by_id(session, case_id=case_id)
+    return await want_plan(session, deps, case=case) if case is not None else []
 
 
 async def record_action(
@@ -218,36 +231,45 @@ async def action_done(deps: Deps, *, agreement: Agreement, due: date, actor: str
                 case_id=agreement.case_id,
                 detail=str(agreement.id),
             )
-            return tuple(await bump_for(session, deps, agreement))
+            rows = await bump_for(session, deps, agreement)
+            return tuple(rows + await _plan_of(session, deps, agreement.case_id))
     raise Declined("agreements.stale_action")
 
 
 async def more_time(
-    deps: Deps, *, agreement: Agreement, due: date, actor: str
+    deps: Deps, *, agreement: Agreement, due: date, actor: str, consent: bool = False
 ) -> tuple[date, Rows]:
-    """A week from the due date, or from today when the reminder is answered late. Returns
-    the new due date and the rows that show it."""
+    """A week from the due date, or from today when the reminder is answered late. Once per due
+    date without a regisseur's consent (`consent`: the actor is a regisseur and gives it);
+    every move is recorded, and when the new date lies after the next meeting the regisseurs
+    are told (issue 16). Returns the new due date and the rows that show it."""
     settings = deps.settings
     new_due = max(due, local_today(settings.timezone)) + timedelta(days=MORE_TIME_DAYS)
     async with deps.db.session() as session:
-        moved = await move_due_date(
-            session,
-            agreement_id=row_id(agreement),
-            expected_due=due,
-            new_due=new_due,
-            hours=settings.working_hours,
-            tz=settings.timezone,
-        )
-        if moved is not None:
-            await audit.record(
+        try:
+            postponed = await postpone(
                 session,
-                actor=actor,
-                action="action_moved",
-                case_id=agreement.case_id,
-                detail=f"{agreement.id} {due.isoformat()} -> {new_due.isoformat()}",
+                agreement_id=row_id(agreement),
+                expected_due=due,
+                new_due=new_due,
+                by=actor,
+                now=utcnow(),
+                hours=settings.working_hours,
+                tz=settings.timezone,
+                consent_by=actor if consent else None,
             )
-            return new_due, tuple(await bump_for(session, deps, moved))
-    raise Declined("agreements.stale_action")
+        except PostponeRefused as refused:
+            if refused.code == NEEDS_CONSENT:
+                raise Declined("postpone.needs_consent") from None
+            raise Declined("agreements.stale_action") from None
+        moved = postponed.agreement
+        rows = await bump_for(session, deps, moved)
+        rows += await _plan_of(session, deps, moved.case_id)
+        if postponed.past_meeting is not None:
+            rows += await want_past_meeting_notes(
+                session, deps, postponement=postponed.postponement, case_id=moved.case_id
+            )
+        return new_due, tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,9 +310,24 @@ async def action_not_possible(
             detail=str(agreement.id),
         )
         reminders = await reminders_for(session, agreement_id=row_id(agreement))
+        if agreement.priority == Priority.HIGH:
+            # An urgent action that cannot be done is an escalation with an owner (issue 16).
+            _, told = await raise_and_show(
+                session,
+                deps,
+                case=case,
+                kind=EscalationKind.ACTION_NOT_POSSIBLE,
+                agreement_id=row_id(agreement),
+                occurrence=due.isoformat(),
+                raised_by=actor,
+                now=utcnow(),
+            )
+        else:
+            told = await want_not_possible(session, deps, agreement=agreement, case=case)
         rows = (
-            await want_not_possible(session, deps, agreement=agreement, case=case),
+            told,
             *await bump_for(session, deps, agreement),
+            *await _plan_of(session, deps, agreement.case_id),
         )
     return NotPossible(rows, tuple(reminders))
 
@@ -329,9 +366,10 @@ async def answer_check(
     actor: str,
     action_ts: str | None,
     channel_id: str | None = None,
-) -> str | None:
+) -> tuple[str | None, Rows]:
     """Record the monitor's answer; "niet nageleefd" also schedules the escalation in
-    `channel_id` (the case channel). When this occurrence was answered before, nothing changes
+    `channel_id` (the case channel). Returns (None, the rows that show it: the
+    veiligheidsplan's last check). When this occurrence was answered before, nothing changes
     and the earlier answer is returned."""
     if agreement.status != AgreementStatus.OPEN:
         raise Declined("checks.stale")
@@ -363,9 +401,9 @@ async def answer_check(
                     channel_id=channel_id,
                     now=utcnow(),
                 )
-            return None
+            return None, tuple(await _plan_of(session, deps, agreement.case_id))
         existing = await check_for(session, agreement_id=agreement_id, occurrence=day)
-    return existing.answer if existing is not None else CheckAnswer.UNKNOWN.value
+    return (existing.answer if existing is not None else CheckAnswer.UNKNOWN.value), ()
 
 
 async def send_escalations_now(deps: Deps) -> None:

@@ -73,6 +73,13 @@ def new_case_modal(
             element=UserMultiSelectElement(action_id=Field.GUESTS),
         ),
         InputBlock(
+            block_id=Field.REFERRING_PARTNER,
+            label=t(lang, "membership.referring_partner"),
+            hint=t(lang, "membership.referring_partner_hint"),
+            optional=True,
+            element=PlainTextInputElement(action_id=Field.REFERRING_PARTNER, max_length=80),
+        ),
+        InputBlock(
             block_id=Field.CHANNEL,
             label=t(lang, "case_form.channel"),
             element=RadioButtonsElement(
@@ -94,11 +101,16 @@ def registered_text(
     phase_title: str,
     members: Sequence[tuple[str, Role]],
     organisations: Mapping[str, str],
+    referring_partner: str | None = None,
 ) -> str:
-    """The channel's note that the case exists: its phase and who has which role."""
+    """The channel's note that the case exists: its phase, who has which role, and the
+    aanbrengende partner."""
     roles = "\n".join(
         f"• <@{user}> — {t(lang, f'roles.{role.value}')}"
         + (f" ({organisations[user]})" if organisations.get(user) else "")
         for user, role in members
     )
-    return t(lang, "case.registered", code=code, phase=phase_title, roles=roles)
+    text = t(lang, "case.registered", code=code, phase=phase_title, roles=roles)
+    if referring_partner:
+        text += "\n" + t(lang, "membership.referring_partner_line", partner=referring_partner)
+    return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cases.blocks import registered_text
+from bot.cases.members_blocks import joined_notice
 from bot.kit.confidentiality import confirm_blocks
 from bot.kit.i18n import t
 from bot.kit.ids import ObjectKind
@@ -56,6 +57,7 @@ async def render_announcement(deps: Deps, ctx: RenderContext) -> Rendered:
         phase_title=deps.catalogue.phase(case.phase).title.get(lang),
         members=[(m.user_id, Role(m.role)) for m in members],
         organisations={m.user_id: m.organisation for m in members},
+        referring_partner=case.referring_partner,
     )
     return await post_or_update(ctx, text=text)
 
@@ -67,4 +69,22 @@ async def render_statement(deps: Deps, ctx: RenderContext) -> Rendered:
     lang = await deps.users.language(ctx.client, user)
     blocks = confirm_blocks(deps.settings, lang, case_id=row_id(case), code=case.code)
     text = t(lang, "confidentiality.intro", code=case.code)
+    return await post_or_update(ctx, text=text, blocks=blocks)
+
+
+async def render_joined(deps: Deps, ctx: RenderContext) -> Rendered:
+    """A regisseur's DM about someone in the case channel who is not in the case."""
+    case = await case_of(deps, ctx)
+    user = str(ctx.payload.get("user") or "")
+    outcome, by = ctx.payload.get("outcome"), ctx.payload.get("by")
+    lang = await deps.users.language(ctx.client, ctx.row.channel_id)
+    text, blocks = joined_notice(
+        lang,
+        case_id=row_id(case),
+        code=case.code,
+        channel_id=case.channel_id,
+        user=user,
+        outcome=str(outcome) if outcome else None,
+        by=str(by) if by else None,
+    )
     return await post_or_update(ctx, text=text, blocks=blocks)

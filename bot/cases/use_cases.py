@@ -17,11 +17,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases.objects import want_announcement, want_statement
+from bot.kit.notices import want_notice
 from bot.kit.runtime import Declined, Deps
 from bot.kit.slack import error_code
 from storage import audit
-from storage.cases import case_by_code, confirm_confidentiality, create_case
+from storage.cases import (
+    case_by_code,
+    case_by_id,
+    confirm_confidentiality,
+    create_case,
+    open_case_in_channel,
+    regisseurs,
+)
+from storage.membership import decline_as_guest, guest_only
 from storage.models import Case, Role
+from storage.types import utcnow
 
 log = logging.getLogger("casusbot")
 
@@ -81,12 +91,20 @@ async def register_case(
     channel_id: str,
     organisations: Mapping[str, str],
     requester: str,
+    referring_partner: str | None = None,
 ) -> Registered:
     """Register `code` in `phase` with its members in `channel_id`; in the same transaction
-    the channel's announcement and each guest's confidentiality statement are wanted."""
+    the channel's announcement and each guest's confidentiality statement are wanted. A guest
+    registers no case, and a channel holds one open case (checked again here: the form's
+    checks ran before someone else's registration could commit)."""
     async with deps.db.session() as session:
+        if await guest_only(session, user_id=requester):
+            raise Declined("guests.cannot_register")
         if await case_by_code(session, code=code) is not None:
             raise Declined("case_form.code_exists", code=code)
+        taken = await open_case_in_channel(session, channel_id=channel_id)
+        if taken is not None:
+            raise Declined("membership.channel_taken", code=taken.code)
         case = await create_case(
             session,
             code=code,
@@ -94,6 +112,7 @@ async def register_case(
             channel_id=channel_id,
             created_by=requester,
             members=[(user, role, organisations.get(user, "")) for user, role in members],
+            referring_partner=referring_partner,
         )
         await audit.record(session, actor=requester, action="case_created", case_id=case.id)
         rows = [await want_announcement(session, deps, case)]
@@ -102,10 +121,49 @@ async def register_case(
     return Registered(case, tuple(rows))
 
 
-async def confirm_guest(deps: Deps, *, case_id: int, user_id: str) -> None:
-    """Record that a guest confirmed (once). Someone outside the case is told only that the
-    request is not valid: no case is named."""
+async def registration_check(deps: Deps, *, user_id: str, channel_id: str | None) -> str | None:
+    """Before the form opens: a guest may not register a case (Declined); the code of the open
+    case the channel already holds (then the channel is not offered), else None."""
+    async with deps.db.session() as session:
+        if await guest_only(session, user_id=user_id):
+            raise Declined("guests.cannot_register")
+        taken = await open_case_in_channel(session, channel_id=channel_id) if channel_id else None
+    return taken.code if taken else None
+
+
+async def confirm_guest(deps: Deps, *, case_id: int, user_id: str) -> Case:
+    """Record that a guest confirmed (once); the case, whose channel they are invited into
+    now. Someone outside the case is told only that the request is not valid: no case is
+    named."""
     async with deps.db.session() as session:
         member = await confirm_confidentiality(session, case_id=case_id, user_id=user_id)
-    if member is None:
+        case = await case_by_id(session, case_id=case_id) if member is not None else None
+    if case is None:
         raise Declined("errors.forged")
+    return case
+
+
+async def decline_guest(deps: Deps, *, case_id: int, user_id: str) -> tuple[Case, tuple[int, ...]]:
+    """A guest declines the statement: out of the case at once, never invited into its
+    channel; the regisseurs are told. Declined (as forged) for anyone who is no unconfirmed
+    guest of the case."""
+    async with deps.db.session() as session:
+        declined = await decline_as_guest(session, case_id=case_id, user_id=user_id, now=utcnow())
+        case = await case_by_id(session, case_id=case_id) if declined else None
+        if case is None:
+            raise Declined("errors.forged")
+        rows = tuple(
+            [
+                await want_notice(
+                    session,
+                    deps,
+                    key=f"case:{case_id}:declined:{user_id}:{regisseur}",
+                    case_id=case_id,
+                    to=regisseur,
+                    text_key="guests.declined_regisseur",
+                    values={"user": user_id},
+                )
+                for regisseur in await regisseurs(session, case_id=case_id)
+            ]
+        )
+    return case, rows

@@ -14,8 +14,11 @@ def help_blocks(lang: str) -> list[dict[str, Any]]:
     blocks: list[Block] = [
         HeaderBlock(text=t(lang, "help.title")),
         SectionBlock(text=md(t(lang, "help.intro"))),
+        SectionBlock(text=md(f"*{t(lang, 'help.how_title')}*\n{t(lang, 'help.how')}")),
         DividerBlock(),
         SectionBlock(text=md(f"*{t(lang, 'help.commands_title')}*\n{t(lang, 'help.commands')}")),
+        # Who is in a case, a safe close, absence (issue 16).
+        SectionBlock(text=md(t(lang, "membership.help"))),
         context(t(lang, "help.privacy")),
     ]
     return dicts(blocks)

@@ -11,17 +11,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from bot.kit.ids import ActionId
 from bot.kit.payloads import ForgedValue, Ref, decode
 from bot.kit.runtime import CaseTurn, Turn
 from storage import audit
-from storage.cases import (
-    STEERING_ROLES,
-    case_by_id,
-    latest_case_in_channel,
-    open_case_in_channel,
-    participant,
-)
-from storage.meetings import meeting_by_id
+from storage.access import by_case, by_channel, by_meeting
+from storage.cases import STEERING_ROLES
 from storage.models import CaseStatus, Role, row_id
 
 
@@ -31,6 +26,12 @@ class Access(StrEnum):
     READ = "read"  # like MEMBER, also for a closed case: reading its record changes nothing
     STEER = "steer"  # the procesregisseur or casusregisseur of the case
 
+
+# A guest opens no form but their own confirmation (issue 18): these buttons open one for a
+# member, and a guest's submission of any case form is refused.
+GUEST_REFUSED_ACTIONS = frozenset(
+    {ActionId.PREP_OPEN, ActionId.ACTION_NOT_POSSIBLE, ActionId.CHECK_NOTE_OPEN}
+)
 
 # The accesses that need a case: their handlers receive a CaseTurn.
 CaseAccess = Literal[Access.MEMBER, Access.READ, Access.STEER]
@@ -68,44 +69,51 @@ def read_ref(turn: Turn) -> Ref | None:
 
 
 async def guard(turn: Turn, access: CaseAccess) -> CaseTurn:
-    """Load the case, the meeting and the member, and enforce `access`."""
+    """Load the case, the meeting and the member (one statement), and enforce `access`."""
     ref = read_ref(turn)
-    user_id = turn.user_id
+    user_id = turn.user_id or ""
     async with turn.deps.db.session() as session:
-        meeting = None
         if ref is not None and ref.meeting_id is not None:
-            meeting = await meeting_by_id(session, meeting_id=ref.meeting_id)
+            meeting, case, member = await by_meeting(
+                session, meeting_id=ref.meeting_id, user_id=user_id
+            )
             if meeting is None:
                 raise Refused("errors.forged")
-            case = await case_by_id(session, case_id=meeting.case_id)
         elif ref is not None and ref.case_id is not None:
-            case = await case_by_id(session, case_id=ref.case_id)
+            meeting, case, member = await by_case(session, case_id=ref.case_id, user_id=user_id)
             if case is None:
                 raise Refused("errors.forged")
-        elif turn.channel_id and access is Access.READ:
-            case = await latest_case_in_channel(session, channel_id=turn.channel_id)
         elif turn.channel_id:
-            case = await open_case_in_channel(session, channel_id=turn.channel_id)
+            meeting, case, member = await by_channel(
+                session,
+                channel_id=turn.channel_id,
+                user_id=user_id,
+                closed_too=access is Access.READ,
+            )
         else:
-            case = None
+            meeting, case, member = None, None, None
         if case is None:
             raise Refused("access.no_case")
         case_id = row_id(case)
         if case.status != CaseStatus.OPEN and access is not Access.READ:
             raise Refused("access.case_closed", code=case.code)
-        member = await participant(session, case_id=case_id, user_id=user_id) if user_id else None
-    if member is not None and member.role == Role.GAST and not member.confidentiality_confirmed_at:
-        reason = "access.confirm_first"
-    elif member is None or not user_id:
-        reason = "access.not_participant"
-    elif access is Access.STEER and Role(member.role) not in STEERING_ROLES:
-        reason = "access.not_regisseur"
-    else:
-        return CaseTurn.of(
-            turn, user_id=user_id, case=case, case_id=case_id, member=member, meeting=meeting
-        )
-    # Recorded in its own transaction: the refusal must stay on record.
-    async with turn.deps.db.session() as session:
+        if (
+            member is not None
+            and member.role == Role.GAST
+            and not member.confidentiality_confirmed_at
+        ):
+            reason = "access.confirm_first"
+        elif member is not None and member.role == Role.GAST and _opens_a_form(turn):
+            reason = "guests.no_forms"
+        elif member is None or not user_id:
+            reason = "access.not_participant"
+        elif access is Access.STEER and Role(member.role) not in STEERING_ROLES:
+            reason = "access.not_regisseur"
+        else:
+            return CaseTurn.of(
+                turn, user_id=user_id, case=case, case_id=case_id, member=member, meeting=meeting
+            )
+        # Kept when the refusal ends the request: the wiring commits a refused request's work.
         await audit.record(
             session,
             actor=user_id or "?",
@@ -114,3 +122,11 @@ async def guard(turn: Turn, access: CaseAccess) -> CaseTurn:
             detail=f"{access.value}: {turn.body.get('type')}",
         )
     raise Refused(reason, code=case.code, case_id=case_id)
+
+
+def _opens_a_form(turn: Turn) -> bool:
+    if turn.body.get("type") == "view_submission":
+        return True
+    actions = turn.body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    return isinstance(first, dict) and first.get("action_id") in GUEST_REFUSED_ACTIONS

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ConfirmObject,
@@ -151,3 +152,14 @@ def number(lang: str, value: float) -> str:
     """4.5 in English, 4,5 in Dutch."""
     text = f"{value:g}"
     return text.replace(".", ",") if lang == "nl" else text
+
+
+def with_share_button(
+    parts: list[list[dict[str, Any]]], text: str, action_id: str, ref: Ref
+) -> list[list[dict[str, Any]]]:
+    """A private answer's messages with a button under the last to post it in the channel
+    (in a message of its own when the last is full)."""
+    share = ActionsBlock(block_id="share", elements=[button(text, action_id, ref)]).to_dict()
+    if parts and len(parts[-1]) < MESSAGE_BLOCK_LIMIT:
+        return [*parts[:-1], [*parts[-1], share]]
+    return [*parts, [share]]

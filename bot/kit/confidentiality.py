@@ -39,7 +39,13 @@ def confirm_blocks(
                         ActionId.CONFIRM_CONFIDENTIALITY,
                         Ref(case_id=case_id),
                         style="primary",
-                    )
+                    ),
+                    # Declining leaves the guest out of the case (issue 18): never invited.
+                    button(
+                        t(lang, "guests.decline"),
+                        ActionId.CONFIDENTIALITY_DECLINE,
+                        Ref(case_id=case_id),
+                    ),
                 ]
             ),
         ]

@@ -66,6 +66,23 @@ class ActionId(StrEnum):
     CHECK_UNKNOWN = "check_unknown"
     CHECK_NOTE_OPEN = "check_note_open"
     ESCALATION_PLAN_MEETING = "escalation_plan_meeting"
+    # Who is in a case, guests, a safe close, aftercare, absence (issues 16 and 18).
+    CONFIDENTIALITY_DECLINE = "confidentiality_decline"
+    MEMBERS_OPEN = "members_open"
+    JOIN_REGISTER = "join_register"
+    JOIN_REMOVE = "join_remove"
+    CLOSE_CASE_OPEN = "close_case_open"
+    AFTERCARE_WELL = "aftercare_well"
+    AFTERCARE_REOPEN = "aftercare_reopen"
+    ABSENCE_OPEN = "absence_open"
+    ABSENCE_END = "absence_end"
+    # The case between meetings (issue 16): escalations with an owner, bodemeisen reviewed
+    # (blijft / aanpassen / beëindigen), the agreements for the family.
+    ESCALATION_PICK_UP = "escalation_pick_up"
+    ESCALATION_RESOLVE_OPEN = "escalation_resolve_open"
+    BODEMEIS_KEEP = "bodemeis_keep"
+    BODEMEIS_CHANGE_OPEN = "bodemeis_change_open"
+    BODEMEIS_END_OPEN = "bodemeis_end_open"
 
 
 class ObjectKind(StrEnum):
@@ -90,7 +107,21 @@ class ObjectKind(StrEnum):
     TIMELINE = "reports.timeline"
     CASE_ANNOUNCEMENT = "case.announcement"
     CASE_STATEMENT = "case.statement"
+    # The case between meetings (issue 16).
+    ESCALATION = "escalation.post"
+    ESCALATION_NEWS = "escalation.news"
+    VEILIGHEIDSPLAN = "case.veiligheidsplan"
+    POSTPONED_PAST_MEETING = "agreements.postponed"
+    FAMILY_FILE = "family.file"
     PREP_SUMMARY = "prep.summary"
+    # A note about a case to a DM or the channel (bot/kit/notices.py); to a regisseur: someone
+    # not in the case joined its channel, with buttons to register or remove them.
+    CASE_NOTICE = "case.notice"
+    CASE_JOINED = "case.joined"
+    # A safe close (issue 16): the channel is told the case closed or reopened; a regisseur
+    # whose closing meeting could not close the case yet gets the form's button.
+    CASE_CLOSING = "closing.announcement"
+    CLOSE_PROMPT = "closing.prompt"
 
 
 class ViewId(StrEnum):
@@ -107,6 +138,14 @@ class ViewId(StrEnum):
     AGREEMENT_CLOSURE = "agreement_closure"
     ACTION_NOT_POSSIBLE = "action_not_possible"
     CHECK_NOTE = "check_note"
+    # Who is in a case, a safe close, absence (issue 16).
+    MEMBERS = "members"
+    CLOSE_CASE = "close_case"
+    ABSENCE = "absence"
+    # The case between meetings (issue 16).
+    ESCALATION_RESOLVE = "escalation_resolve"
+    BODEMEIS_CHANGE = "bodemeis_change"
+    BODEMEIS_END = "bodemeis_end"
     ATTENDANCE = "attendance"
 
 
@@ -142,6 +181,16 @@ class Field(StrEnum):
     INFORMING = "informing"
     REASON = "reason"
     NOTE = "note"
+    # Who is in a case, a safe close, absence (issue 16). A closing choice per agreement uses
+    # the block id "settle:<agreement id>".
+    REFERRING_PARTNER = "referring_partner"
+    ADD_MEMBERS = "add_members"
+    ADD_ROLE = "add_role"
+    REMOVE_MEMBER = "remove_member"
+    HAND_OVER_TO = "hand_over_to"
+    UNTIL = "until"
+    STAND_IN = "stand_in"
+    RESOLUTION = "resolution"
     ATTENDANCE_PRESENT = "attendance_present"
     ATTENDANCE_EXCUSED = "attendance_excused"
     ATTENDANCE_ABSENT = "attendance_absent"

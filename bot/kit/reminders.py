@@ -63,16 +63,31 @@ def carries_reminder(message: Mapping[str, Any], reminder_id: int) -> bool:
     )
 
 
-async def find_earlier_post(client: AsyncWebClient, reminder: Reminder) -> str | None:
+async def find_earlier_post(
+    client: AsyncWebClient, reminder: Reminder, stand_in: str | None = None
+) -> str | None:
     """The ts of this reminder's message if an earlier try posted it (the process died, or
     Slack's answer was lost, before it was marked sent); None when there is none."""
     if reminder.id is None:
         return None
     if reminder.user_id:
-        channel = await open_dm(client, reminder.user_id)
+        channels = [await open_dm(client, reminder.user_id)]
+        # It may have gone to a stand-in (bot.kit.standin): look in their DM too.
+        if stand_in is not None and stand_in != reminder.user_id:
+            channels.append(await open_dm(client, stand_in))
     elif reminder.channel_id:
-        channel = reminder.channel_id
+        channels = [reminder.channel_id]
     else:
+        return None
+    for channel in channels:
+        found = await _find_in(client, reminder, channel)
+        if found is not None:
+            return found
+    return None
+
+
+async def _find_in(client: AsyncWebClient, reminder: Reminder, channel: str) -> str | None:
+    if reminder.id is None:
         return None
     oldest = f"{(reminder.created_at - CLOCK_MARGIN).timestamp():.6f}"
     cursor: str | None = None

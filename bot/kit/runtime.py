@@ -31,7 +31,7 @@ from bot.kit.payloads import Ref
 from bot.kit.slack import error_code, tell_user
 from bot.outbox import FastPath, Outbox
 from flows.model import Catalogue
-from storage.db import Database
+from storage.db import Database, checkpoint
 from storage.models import Case, Meeting, Participant
 
 log = logging.getLogger("casusbot")
@@ -76,6 +76,7 @@ class UserDirectory:
         if hit is not None:
             return hit
         now = time.monotonic()
+        await checkpoint()  # a request's work waits for Slack outside its transaction
         try:
             user = (await client.users_info(user=user_id, include_locale=True))["user"]
             lang = language_for(user.get("locale"), self._default)
@@ -276,7 +277,8 @@ class Turn:
     async def answer(self, text: str, *, blocks: Sequence[dict[str, Any]] | None = None) -> None:
         """A private answer to a slash command: through its response_url, which works even
         where the bot is no member; other requests are told as `tell` does."""
-        if self.respond is not None:
+        # A click on the home tab carries no response_url: told as `tell` does.
+        if self.respond is not None and self.body.get("response_url"):
             await self.respond(text=text, blocks=blocks, response_type="ephemeral")
         else:
             await self.tell(text, blocks=blocks)

@@ -19,7 +19,10 @@ ERROR_CODE_MAX = 40
 def error_code(error: SlackApiError) -> str:
     """Slack's error code, safe to store and log: its codes are short snake_case, anything
     else becomes 'slack_error'."""
-    code = str((error.response or {}).get("error") or "slack_error")
+    response = error.response
+    # A 5xx answer may carry an HTML page, not JSON: then there is no code to read.
+    data = getattr(response, "data", response)
+    code = str((data.get("error") if isinstance(data, dict) else None) or "slack_error")
     fits = code.replace("_", "").isalnum() and len(code) <= ERROR_CODE_MAX
     return code if fits else "slack_error"
 

@@ -120,9 +120,13 @@ async def before_ack(
 ) -> Followup | None:
     """The committing part of a request. Never raises: whatever went wrong becomes the
     followup that tells the user — Declined: why nothing changed; a database failure: that
-    it was not stored; anything else: a reference to the log."""
+    it was not stored; anything else: a reference to the log.
+
+    The work is one unit (storage.db): the guard's lookups and the use case's writes share a
+    session and commit once, before the ack; whatever raises rolls all of it back."""
     try:
-        return await work()
+        async with turn.deps.db.unit():
+            return await work()
     except Declined as declined:
         return later(_tell_key, turn, declined.key, declined.values)
     except STORE_ERRORS as error:

@@ -445,9 +445,14 @@ def decision_required(lang: str, step: Step, view: DecisionView, ref: Ref) -> li
     return dicts(blocks)
 
 
-def passed_question(lang: str, step: Step, *, skipped: bool) -> list[dict[str, Any]]:
-    """A question the meeting moved on from: same text, no buttons (old clicks do nothing)."""
+def passed_question(
+    lang: str, step: Step, *, skipped: bool, decided: Decision | None = None
+) -> list[dict[str, Any]]:
+    """A question the meeting moved on from: same text, no buttons (old clicks do nothing);
+    at a decision point, what was decided there."""
     note = t(lang, "meeting.skipped_note" if skipped else "meeting.discussed_note")
+    if decided is not None:
+        note = f"{note} · {t(lang, 'meeting.decided_note', decision=decided.text.get(lang))}"
     blocks: list[Block] = [
         SectionBlock(text=md(chunk)) for chunk in split_text(_question_text(lang, step))
     ]
@@ -502,6 +507,7 @@ class Summary:
     phases: Sequence[Phase] = ()
     # The decision question the meeting ended before, if any (its text).
     undecided: str | None = None
+    closing_pending: bool = False  # decided to close; a regisseur finishes it (/casus afsluiten)
     # The next meeting when one is planned already: when (local, formatted) and its phase.
     next_meeting: str | None = None
     next_meeting_phase: Phase | None = None
@@ -548,6 +554,8 @@ def summary_messages(lang: str, summary: Summary) -> list[list[dict[str, Any]]]:
     blocks += [SectionBlock(text=md(chunk)) for chunk in split_text("\n".join(lines))]
     if summary.closed:
         after = t(lang, "summary.closed")
+    elif summary.closing_pending:
+        after = t(lang, "closing.pending_summary")
     elif summary.next_meeting is not None:
         phase = summary.next_meeting_phase or summary.next_phase or summary.phase
         after = t(

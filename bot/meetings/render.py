@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import SectionBlock
 
 from bot.agreements.blocks import agreement_buttons
+from bot.agreements.review import is_review_step, question_review
 from bot.kit.blocks import dicts, local_time, md, mention
 from bot.kit.i18n import t
 from bot.kit.objects import meeting_of, payload_int
@@ -175,6 +176,10 @@ async def render_question(deps: Deps, ctx: RenderContext) -> Rendered:
         blocks = question_message(lang, step, ref, decision=decision)
         # Besluitvorming, Afspraken, Afsluitingsplan: the buttons to record agreements.
         blocks += agreement_buttons(lang, step, ref) or []
+        if is_review_step(step):  # "Zijn hier nog aanpassingen in nodig?" (issue 16)
+            blocks += await question_review(
+                deps, case_id=meeting.case_id, meeting_id=stored.meeting_id
+            )
         text = step.text.get(lang)
     else:
         skipped = step.key in state.skipped

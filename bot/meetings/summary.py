@@ -8,7 +8,6 @@ wanted — to know how many messages it takes — and again whenever it is rende
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +27,7 @@ from flows.steps import Step, StepKind, step_by_key
 from storage.audit import deciders
 from storage.contributions import contributions
 from storage.meetings import load_state, next_planned
-from storage.models import Case, Meeting, row_id
+from storage.models import Case, CaseStatus, Meeting, row_id
 
 
 async def want_summary(session: AsyncSession, deps: Deps, applied: Applied) -> list[int]:
@@ -65,13 +64,16 @@ async def summary_parts(
         condensed = " ".join((reply.text or "").split())
         by_step.setdefault(reply.step_key, []).append(f"<@{reply.user_id}>: {condensed}")
     outcome = machine.course(catalogue, state)
+    # A decision to close closes only on an afsluitingsplan (issue 16): say what happened.
+    closing_pending = outcome.closed and case.status != CaseStatus.CLOSED
     summary = Summary(
         code=case.code,
         phase=phase,
         items=[SummaryItem(step, by_step[step.key]) for step in steps if step.key in by_step],
         decisions=await decision_lines(session, deps, meeting),
         next_phase=catalogue.phase(outcome.next_phase) if outcome.next_phase else None,
-        closed=outcome.closed,
+        closed=outcome.closed and not closing_pending,
+        closing_pending=closing_pending,
         skipped=[s for s in steps if s.key in state.skipped],
         phases=[catalogue.phase(key) for key in state.route],
         undecided=_undecided(deps, state),
@@ -79,18 +81,6 @@ async def summary_parts(
     )
     scale = await scale_part(session, deps, meeting, steps)
     return with_summary_part(summary_messages(lang, summary), scale)
-
-
-async def _next_meeting(session: AsyncSession, deps: Deps, case: Case) -> dict[str, Any]:
-    """The case's next planned meeting, for the summary's last line (no "plan it" when it is)."""
-    planned = await next_planned(session, case_id=row_id(case))
-    if planned is None or planned.scheduled_at is None:
-        return {}
-    lang, tz = deps.settings.language, deps.settings.timezone
-    return {
-        "next_meeting": local_time(lang, planned.scheduled_at, tz),
-        "next_meeting_phase": deps.catalogue.phase(planned.phase),
-    }
 
 
 async def decision_lines(session: AsyncSession, deps: Deps, meeting: Meeting) -> list[DecisionLine]:
@@ -110,12 +100,23 @@ def _undecided(deps: Deps, state: machine.MeetingState) -> str | None:
     """The decision question an ended meeting had not decided yet (it ended before it)."""
     if state.status is not machine.Status.ENDED:
         return None
-    running = replace(state, status=machine.Status.RUNNING)
     try:
-        waiting = machine.undecided(deps.catalogue, running)
+        waiting = machine.undecided(deps.catalogue, state)
     except MoveError:
         return None
     return waiting.text.get(deps.settings.language) if waiting is not None else None
+
+
+async def _next_meeting(session: AsyncSession, deps: Deps, case: Case) -> dict[str, Any]:
+    """The case's next planned meeting, for the summary's last line (no "plan it" when it is)."""
+    planned = await next_planned(session, case_id=row_id(case))
+    if planned is None or planned.scheduled_at is None:
+        return {}
+    lang, tz = deps.settings.language, deps.settings.timezone
+    return {
+        "next_meeting": local_time(lang, planned.scheduled_at, tz),
+        "next_meeting_phase": deps.catalogue.phase(planned.phase),
+    }
 
 
 async def scale_part(

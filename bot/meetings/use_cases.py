@@ -18,6 +18,8 @@ from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.agreements.plan import want_plan
+from bot.closing.rows import close_and_show, want_prompt
 from bot.kit.clock import local_now
 from bot.kit.runtime import Declined, Deps
 from bot.meetings.applied import Applied, applied_move, reached_scale
@@ -40,7 +42,8 @@ from flows.model import Catalogue
 from flows.steps import Step
 from storage import audit
 from storage.attendance import mark
-from storage.cases import add_participants, case_by_id, close_case, participants, set_phase
+from storage.cases import add_participants, case_by_id, participants, set_phase
+from storage.closing import ClosingRefused
 from storage.meetings import (
     dump_state,
     load_state,
@@ -51,8 +54,9 @@ from storage.meetings import (
 )
 from storage.meetings import invitees as invitees_of
 from storage.meetings import plan_meeting as store_meeting
-from storage.models import Attendance, Case, Meeting, MeetingStatus, row_id
+from storage.models import Attendance, Case, CaseStatus, Meeting, MeetingStatus, row_id
 from storage.reminders import cancel_reminders, move_meeting_reminders
+from storage.rhythm import after_meeting_ended
 from storage.types import utcnow
 from storage.votes import close_round, open_round
 
@@ -113,6 +117,19 @@ async def apply_move(
             await _record(session, event, case=case, meeting_id=meeting_id, actor=actor)
         present = await invitees_of(session, meeting_id=meeting_id)
         await session.refresh(meeting)
+        extra: tuple[int, ...] = ()
+        closing = any(isinstance(e, MeetingEnded) and e.closed for e in transition.events)
+        if closing:
+            extra = await _close_safely(session, deps, case=case, meeting=meeting, actor=actor)
+        if meeting.status == MeetingStatus.ENDED and case.status == CaseStatus.OPEN:
+            # Nothing falls between meetings: without a next one the regisseurs hear of it.
+            await after_meeting_ended(
+                session,
+                meeting=meeting,
+                hours=deps.settings.working_hours,
+                tz=deps.settings.timezone,
+                working_days=deps.settings.no_next_meeting_days,
+            )
         moved = applied_move(
             catalogue,
             meeting=meeting,
@@ -123,7 +140,24 @@ async def apply_move(
             present=present,
             actor=actor,
         )
-        return await project(session, deps, moved)
+        projected = await project(session, deps, moved)
+        return replace(projected, rows=projected.rows + extra) if extra else projected
+
+
+async def _close_safely(
+    session: AsyncSession, deps: Deps, *, case: Case, meeting: Meeting, actor: str
+) -> tuple[int, ...]:
+    """The meeting decided to close the case: it closes only on an afsluitingsplan recorded in
+    this meeting with nothing left open (storage.closing); else the case stays open and the
+    regisseur gets the closing form's button in a DM. The rows to show."""
+    meeting_id = row_id(meeting)
+    try:
+        _, rows = await close_and_show(session, deps, case, meeting_id=meeting_id, by=actor)
+    except ClosingRefused:
+        # Nothing was written before the refusal; the regisseur finishes the close.
+        return (await want_prompt(session, deps, case, meeting_id=meeting_id, regisseur=actor),)
+    await session.refresh(case)
+    return rows
 
 
 async def _record(
@@ -164,9 +198,8 @@ async def _record(
                 meeting_id=meeting_id,
             )
         case MeetingEnded():
-            if event.closed:
-                await close_case(session, case=case, actor=actor)
-            elif event.next_phase:
+            # A decision to close is carried out by `_close_safely` (it needs the settings).
+            if event.next_phase and not event.closed:
                 await set_phase(session, case=case, phase=event.next_phase, actor=actor)
             await audit.record(
                 session, actor=actor, action="meeting_ended", case_id=case_id, meeting_id=meeting_id
@@ -265,7 +298,11 @@ async def plan_meeting(
             case_id=case_id,
             meeting_id=meeting.id,
         )
-        rows = (await want_planning(session, deps, meeting, case.channel_id),)
+        rows = (
+            await want_planning(session, deps, meeting, case.channel_id),
+            # The veiligheidsplan names the next meeting (issue 16).
+            *await want_plan(session, deps, case=case),
+        )
     return Planned(meeting, rows)
 
 

@@ -151,6 +151,10 @@ class Outbox:
             return sorted((await session.exec(query)).all(), key=lambda r: r.id or 0)
 
     async def _fast_rows(self, ids: list[int], job: _Job) -> None:
+        if len(ids) == 1:
+            # One row has nothing to go before or after: its claim reads it (a vote's ballot).
+            await self._fast_one(ids[0], job)
+            return
         rows = await self._rows(ids)
         lanes: dict[str, list[SlackObject]] = {}
         alone: list[SlackObject] = []
@@ -163,26 +167,28 @@ class Outbox:
                 lanes.setdefault(row.lane, []).append(row)
         await asyncio.gather(
             *(self._fast_lane(lane_rows, job) for lane_rows in lanes.values()),
-            *(self._fast_one(row, job) for row in alone),
+            *(self._fast_one(id_of(row), job) for row in alone),
         )
-        await asyncio.gather(*(self._fast_one(row, job) for row in rows if row.posted))
+        await asyncio.gather(*(self._fast_one(id_of(row), job) for row in rows if row.posted))
 
     async def _fast_lane(self, rows: list[SlackObject], job: _Job) -> None:
         for position, row in enumerate(rows):
-            if await self._fast_one(row, job) != Outcome.SHOWN:
+            if await self._fast_one(id_of(row), job) != Outcome.SHOWN:
                 for waiting in rows[position + 1 :]:
                     job.results[id_of(waiting)] = Outcome.WAITING
                     await self._hand_back(waiting)
                 return
 
-    async def _fast_one(self, row: SlackObject, job: _Job) -> Outcome:
-        row_id = id_of(row)
+    async def _fast_one(self, row_id: int, job: _Job) -> Outcome:
         outcome: Outcome | None = None
         for _ in range(3):
             # One claim at a time per row in this process: two changes to one row committed
             # together must not see each other's claim as "someone else has it".
             async with self._claiming(row_id):
                 running = self._inflight.get(row_id)
+                # A render yet to look at `wanted` (after our change committed) shows our
+                # change too: many clicks, one render, no claims of their own.
+                covered = running is not None and row_id not in self.rows.looking
                 ours = running is None
                 if ours:
                     claimed = await take(
@@ -196,22 +202,21 @@ class Outbox:
             if running is None:
                 break
             outcome = await asyncio.shield(running)
-            if ours:
+            if ours or covered:
                 break  # our claim read `wanted` after our change committed: it is covered
             # A render that was running already may have finished its last look at `wanted`
             # just before our change: look again.
         if outcome is None:
-            outcome = await self._settled(row)
+            outcome = await self._settled(row_id)
         job.results[row_id] = outcome
         return outcome
 
-    async def _settled(self, row: SlackObject) -> Outcome:
+    async def _settled(self, row_id: int) -> Outcome:
         """Why a row the fast path could not claim is not rendered here."""
-        row_id = id_of(row)
         async with self.db.session() as session:
             current = await object_by_id(session, id=row_id)
         if current is None:
-            log.warning("outbox: row %d (%s) does not exist", row_id, row.key)
+            log.warning("outbox: row %d does not exist", row_id)
             return Outcome.LOST
         if current.wanted <= current.shown:
             return Outcome.SHOWN
@@ -324,6 +329,7 @@ class Outbox:
 
         def done(finished: asyncio.Task[Outcome]) -> None:
             self._inflight.pop(row_id, None)
+            self.rows.looking.discard(row_id)
             if finished.cancelled():
                 self.stats["cancelled"] += 1
             elif finished.exception() is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -69,6 +69,10 @@ class RowRenderer:
     # takes the row over while this one may still post it.
     render_timeout: float
     clock: Callable[[], datetime]
+    # Rows whose render has begun its last look at `wanted` (mark_shown): a change committed
+    # before a render of its row is in here is certain to be seen by it (the fast path need
+    # not claim the row again). The engine forgets a row when its render ends.
+    looking: set[int] = field(default_factory=set)
 
     async def run(self, row: SlackObject) -> Outcome:
         """Render until Slack shows the latest `wanted` (changes that came in meanwhile too)."""
@@ -78,6 +82,7 @@ class RowRenderer:
                 outcome = await self._render_once(row)
                 if outcome != Outcome.SHOWN:
                     return outcome
+                self.looking.add(row_id)
                 wanted = await mark_shown(
                     self.db, id=row_id, owner=self.owner, seen_wanted=row.wanted, now=self.clock()
                 )
@@ -97,6 +102,7 @@ class RowRenderer:
                 )
                 if again is None:
                     return Outcome.SHOWN  # another replica renders the newer changes
+                self.looking.discard(row_id)  # it renders again, and looks again after
                 row = again
         except DBAPIError:
             # The database failed mid-render: the lease runs out and the row is taken up

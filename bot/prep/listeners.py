@@ -12,6 +12,7 @@ from bot.kit.forms import bsn_errors, form_text, form_values, text_errors
 from bot.kit.ids import Field
 from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
+from bot.kit.standin import standing_in_for
 from bot.prep.blocks import (
     closed_dm,
     parse_pre_score,
@@ -56,15 +57,17 @@ async def _open_form(turn: CaseTurn) -> None:
     if meeting.status != MeetingStatus.PLANNED:
         await _closed(turn, case, meeting)
         return
+    # A stand-in prepares for the invitee who is away (issue 16): the DM names them.
+    whose = await _preparing_for(turn, meeting)
     async with turn.deps.db.session() as session:
-        invited = turn.user_id in await invitees(session, meeting_id=row_id(meeting))
-        stored = await prep_of(session, meeting_id=row_id(meeting), user_id=turn.user_id)
+        invited = whose in await invitees(session, meeting_id=row_id(meeting))
+        stored = await prep_of(session, meeting_id=row_id(meeting), user_id=whose)
     if not invited:
         raise Declined("prep.not_invited", code=case.code)
     view = prep_modal(
         turn.lang,
         meeting_info(turn.deps, case, meeting, _phase(turn, meeting)),
-        Ref(meeting_id=meeting.id),
+        Ref(meeting_id=meeting.id, choice=whose if whose != turn.user_id else None),
         answers=stored.texts if stored else None,
         pre_score=stored.pre_score if stored else None,
         scores_named=turn.deps.settings.scores_named,
@@ -131,7 +134,7 @@ async def save(turn: CaseTurn) -> Followup:
         turn.deps,
         case=turn.case,
         meeting=meeting,
-        user_id=turn.user_id,
+        user_id=await _preparing_for(turn, meeting),
         texts=texts,
         pre_score=parse_pre_score(raw_score),
     )
@@ -220,3 +223,17 @@ async def save_summary(turn: CaseTurn) -> Followup:
         raise Declined("errors.forged")
     await write_summary(turn.deps, case=turn.case, meeting=turn.meeting, text=text, by=turn.user_id)
     return later(turn.tell, turn.t("prep.summary_saved", code=turn.case.code))
+
+
+async def _preparing_for(turn: CaseTurn, meeting: Meeting) -> str:
+    """Whose prep this is: one's own, or — when the DM or form names an invitee one stands in
+    for while they are away — theirs (issue 16). A name one does not stand in for is ignored."""
+    named = turn.ref.choice if turn.ref else None
+    if not named or named == turn.user_id:
+        return turn.user_id
+    async with turn.deps.db.session() as session:
+        invited_users = await invitees(session, meeting_id=row_id(meeting))
+    if named not in invited_users:
+        return turn.user_id
+    absent = await standing_in_for(turn.deps, user_id=turn.user_id, for_users=[named])
+    return absent or turn.user_id

@@ -14,6 +14,7 @@ from bot.kit.payloads import Ref
 from bot.kit.reminders import Obsolete, PermanentFailure, reminder_metadata
 from bot.kit.runtime import Deps
 from bot.kit.slack import open_dm
+from bot.kit.standin import addressee, marked
 from bot.prep.blocks import prep_dm
 from bot.prep.use_cases import meeting_info
 from flows.model import Phase
@@ -53,7 +54,9 @@ async def _send(deps: Deps, client: AsyncWebClient, reminder: Reminder, *, nudge
     if answered:
         raise Obsolete("answered")
     phase = _phase(deps, meeting.phase)
-    lang = await deps.users.language(client, user_id)
+    # Someone away: their stand-in prepares, marked as such (issue 16).
+    to = await addressee(deps, reminder=reminder, user_id=user_id)
+    lang = await deps.users.language(client, to.user_id)
     text = t(
         lang,
         "prep.nudge" if nudge else "prep.dm",
@@ -62,10 +65,18 @@ async def _send(deps: Deps, client: AsyncWebClient, reminder: Reminder, *, nudge
         phase=phase.title.get(lang),
     )
     response = await client.chat_postMessage(
-        channel=await open_dm(client, user_id),
+        channel=await open_dm(client, to.user_id),
         text=text,
-        blocks=prep_dm(
-            lang, meeting_info(deps, case, meeting, phase), Ref(meeting_id=meeting_id), nudge=nudge
+        blocks=marked(
+            lang,
+            to,
+            prep_dm(
+                lang,
+                meeting_info(deps, case, meeting, phase),
+                # A stand-in's button names whom they prepare for.
+                Ref(meeting_id=meeting_id, choice=None if to.via_lead else to.stand_in_for),
+                nudge=nudge,
+            ),
         ),
         metadata=reminder_metadata(reminder),
         unfurl_links=False,

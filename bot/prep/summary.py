@@ -1,18 +1,14 @@
 """The regisseurs' summary of the prep in the meeting's thread: wanted when the meeting
 reaches its first Beeldvorming question (the guideline: "samenvatten aan het begin van de
-beeldvorming"), drawn from what is stored. One post per meeting, whatever the walk."""
+beeldvorming"). One post per meeting, whatever the walk; drawn in render.py."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.kit.i18n import t
 from bot.kit.ids import ObjectKind
-from bot.kit.objects import meeting_of
 from bot.kit.runtime import Deps
 from bot.meetings.objects import lane, want_in_thread
-from bot.outbox import RenderContext, Rendered, RenderFailed, post_or_update
-from bot.prep.blocks import summary_post
 from flows.steps import Step
 from storage.models import Meeting, row_id
 from storage.prep import summary_of
@@ -33,17 +29,3 @@ async def want_prep_summary(
         return []
     key = f"{lane(row_id(meeting))}:prep_summary"
     return [await want_in_thread(session, deps, meeting, key=key, kind=ObjectKind.PREP_SUMMARY)]
-
-
-async def render_prep_summary(deps: Deps, ctx: RenderContext) -> Rendered:
-    meeting, case = await meeting_of(deps, ctx)
-    async with deps.db.session() as session:
-        summary = await summary_of(session, meeting_id=row_id(meeting))
-    if summary is None:
-        raise RenderFailed("prep_summary_gone")
-    lang = deps.settings.language
-    return await post_or_update(
-        ctx,
-        text=t(lang, "prep.summary_fallback", code=case.code),
-        blocks=summary_post(lang, text=summary.text, by=summary.written_by),
-    )

@@ -30,12 +30,13 @@ from bot.votes.involved import informed_line, role_name
 from flows import meeting as machine
 from flows.errors import MoveError
 from flows.meeting import MeetingState
-from flows.model import Catalogue, Phase
+from flows.model import Catalogue
 from flows.scale import Tally
 from flows.steps import StepKind, step_by_key
 from storage.agreements import Agreement, AgreementKind, AgreementStatus, agreements_of_meeting
 from storage.attendance import Seat, missing_organisations, seats
 from storage.audit import deciders
+from storage.bodemeisen import BodemeisSeries, bodemeis_history
 from storage.cases import case_by_id, participants
 from storage.contributions import contributions
 from storage.involved import informed_of, views_of_meeting
@@ -61,6 +62,11 @@ async def gather_report(
         round_votes = {
             row_id(r): await votes(session, round_id=row_id(r)) for r in rounds if r.closed_at
         }
+        series = [
+            s
+            for s in await bodemeis_history(session, case_id=case_id)
+            if len(s.versions) > 1 or not s.active
+        ]
         by_decision = await deciders(session, meeting_id=meeting_id)
         views = await views_of_meeting(session, meeting_id=meeting_id)
         informed = await informed_of(session, meeting_id=meeting_id)
@@ -82,6 +88,8 @@ async def gather_report(
     people += list(by_decision.values())
     people += [a.owner_user_id or "" for a in agreed + previous if a.owner_user_id]
     people += [a.monitor_user_id or "" for a in agreed if a.monitor_user_id]
+    people += [v.monitor_user_id or "" for s in series for v in s.versions if v.monitor_user_id]
+    people += [s.current.ended_by or "" for s in series if s.current.ended_by]
     names = await display_names(client, people)
     organisation = {m.user_id: m.organisation for m in members}
 
@@ -91,7 +99,6 @@ async def gather_report(
 
     state = load_state(meeting)
     phases = [catalogue.phase(key) for key in state.route]
-    phase = phases[-1]
     # The questions of every phase the meeting went through, never those a decision passed by.
     steps = machine.walk(catalogue, state)
     by_step: dict[str, list[Contribution]] = {}
@@ -138,6 +145,7 @@ async def gather_report(
 
     return Report(
         code=case.code,
+        referring_partner=case.referring_partner,
         phase=" → ".join(p.title.get(lang) for p in phases),
         goal=phases[0].goal.get(lang),
         date=local_time(lang, meeting.started_at or meeting.scheduled_at, tz),
@@ -158,12 +166,48 @@ async def gather_report(
         decided_by=decisions[-1].by if decisions else None,
         decisions=decisions,
         undecided=_undecided(catalogue, state, lang),
-        next_phase=_next_phase(
-            catalogue, outcome.next_phase, phase, decided=bool(decisions), lang=lang
-        ),
+        next_phase=_next_phase(catalogue, outcome.next_phase, decided=bool(decisions), lang=lang),
         closed=outcome.closed,
         **_agreements(lang, agreed, previous, next_meeting, names, tz),
+        bodemeis_history=tuple(_history(lang, one, names, tz) for one in series),
     )
+
+
+def _interval(lang: str, days: int | None) -> str:
+    if days in (7, 14, 28):
+        return t(lang, f"agreements.interval_{days}")
+    return t(lang, "report.every_days", n=days)
+
+
+def _history(
+    lang: str, series: BodemeisSeries, names: dict[str, str], tz: ZoneInfo
+) -> tuple[str, ...]:
+    """A bodemeis's versions, oldest first, then how it ended: what was agreed when."""
+    lines = [" ".join((series.versions[0].text or "").split())]
+    for v in series.versions:
+        lines.append(
+            t(
+                lang,
+                "report.version",
+                version=v.version,
+                since=local_time(lang, v.created_at, tz),
+                text=" ".join((v.text or "").split()),
+                monitor=names.get(v.monitor_user_id or "", v.monitor_user_id or "—"),
+                interval=_interval(lang, v.interval_days),
+            )
+        )
+    last = series.current
+    if last.status == AgreementStatus.ENDED:
+        lines.append(
+            t(
+                lang,
+                "report.ended",
+                when=local_time(lang, last.ended_at, tz),
+                by=names.get(last.ended_by or "", last.ended_by or "—"),
+                reason=" ".join((last.end_reason or "").split()),
+            )
+        )
+    return tuple(lines)
 
 
 def _attendance(
@@ -261,7 +305,7 @@ def _undecided(catalogue: Catalogue, state: MeetingState, lang: str) -> str | No
 
 
 def _next_phase(
-    catalogue: Catalogue, next_phase: str | None, phase: Phase, *, decided: bool, lang: str
+    catalogue: Catalogue, next_phase: str | None, *, decided: bool, lang: str
 ) -> str | None:
     """The phase of the next meeting, once the meeting decided something."""
     if not decided or next_phase is None:

@@ -55,7 +55,9 @@ def render_markdown(lang: str, report: Report) -> str:
         "",
         f"**{t(lang, 'report.date')}:** {e(report.date)}  ",
         f"**{t(lang, 'report.phase')}:** {e(report.phase)}  ",
-        f"**{t(lang, 'report.goal')}:** {e(report.goal)}",
+        f"**{t(lang, 'report.goal')}:** {e(report.goal)}  ",
+        f"**{t(lang, 'membership.referring_partner')}:** "
+        + (e(report.referring_partner) if report.referring_partner else "—"),
     ]
     lines += _attendance(lang, report, heading, none)
     lines.append(heading("report.confidentiality"))
@@ -120,6 +122,11 @@ def render_markdown(lang: str, report: Report) -> str:
         f"- {e(b.text)} — {t(lang, 'report.monitor')}: {e(b.monitor)} — {e(b.interval)}"
         for b in report.bodemeisen
     ] or none()
+    if report.bodemeis_history:
+        lines.append(heading("report.bodemeis_history"))
+        for first, *rest in report.bodemeis_history:
+            lines.append(f"- {e(first)}")
+            lines += [f"  - {e(line)}" for line in rest]
     lines.append(heading("report.collaboration"))
     lines.append(f"- **{t(lang, 'report.next_meeting')}:** {_or_none(lang, report.next_meeting)}")
     lines.append(f"- **{t(lang, 'report.timeline')}:** {_or_none(lang, report.timeline)}")

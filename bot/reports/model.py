@@ -82,12 +82,17 @@ class Report:
     closed: bool = False
     actions: tuple[ActionItem, ...] = ()
     bodemeisen: tuple[Bodemeis, ...] = ()
+    # Every bodemeis of the case that was changed or ended: one tuple of lines per bodemeis, its
+    # versions oldest first, then its end (issue 16).
+    bodemeis_history: tuple[tuple[str, ...], ...] = ()
     next_meeting: str | None = None
     timeline: str | None = None
     escalation_plan: str | None = None
     informing: str | None = None
     closure_plan: str | None = None
     previous_actions: tuple[ActionItem, ...] = field(default=())
+    # The aanbrengende partner: the organisation that brought the case in (issue 16).
+    referring_partner: str | None = None
     excused: tuple[Person, ...] = ()  # afgemeld
     missing_organisations: tuple[str, ...] = ()  # of the case, with nobody present
     invited_only: tuple[Person, ...] = ()  # held before attendance was kept: the invitees

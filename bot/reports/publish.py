@@ -33,7 +33,6 @@ async def render_report_file(deps: Deps, ctx: RenderContext) -> Rendered:
     name = f"verslag-{report.code}-{meeting_id}"
     if fmt == "md":
         content = markdown.encode()
-        comment: str | None = t(lang, "report.uploaded", code=report.code)
     else:
         # fpdf (with PIL, numpy and fontTools) is imported on the first report, not at start:
         # it costs ~50 MB of resident memory and a second of start-up the bot mostly never needs.
@@ -43,11 +42,12 @@ async def render_report_file(deps: Deps, ctx: RenderContext) -> Rendered:
         content = await asyncio.to_thread(
             render_pdf, markdown, title=t(lang, "report.title", code=report.code)
         )
-        comment = None
+    # No initial comment: that would be a message of its own, whose ts Slack gives only later
+    # (files are shared asynchronously), so the purge could not delete it. The thread's
+    # summary says what the files are.
     response = await ctx.client.files_upload_v2(
         channel=ctx.channel_id,
         thread_ts=ctx.thread_ts,
-        initial_comment=comment,
         file_uploads=[{"content": content, "filename": f"{name}.{fmt}", "title": f"{name}.{fmt}"}],
     )
     file_id = uploaded_id(response)

@@ -105,9 +105,13 @@ def timeline_messages(lang: str, timeline: Timeline, tz: ZoneInfo) -> list[list[
     return messages(blocks)
 
 
-async def timeline_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
-    """The case's timeline messages, from what is stored now."""
-    lang, catalogue, case_id = deps.settings.language, deps.catalogue, row_id(case)
+async def timeline_for(
+    session: AsyncSession, deps: Deps, case: Case, *, lang: str | None = None
+) -> list[list[dict[str, Any]]]:
+    """The case's timeline messages, from what is stored now (in the channel's language unless
+    `lang` is given for a private answer)."""
+    lang = lang or deps.settings.language
+    catalogue, case_id = deps.catalogue, row_id(case)
 
     def title(phase_key: str) -> str:
         known = phase_key in catalogue.phase_keys

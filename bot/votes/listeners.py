@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 
+from bot.kit.blocks import with_share_button
 from bot.kit.i18n import t
-from bot.kit.ids import vote_action
+from bot.kit.ids import ActionId, vote_action
+from bot.kit.payloads import Ref
 from bot.kit.runtime import CaseTurn, Declined, Followup, later
 from bot.kit.scale_words import direction, score_words
 from bot.kit.slack import tell_user
@@ -18,6 +20,7 @@ from bot.meetings.show import show_move
 from bot.meetings.use_cases import Move, Stale, steer, step_of
 from bot.votes.blocks import shown
 from bot.votes.objects import want_trend
+from bot.votes.render import trend_for
 from bot.votes.use_cases import VoteOutcome, record_vote
 from flows import meeting as machine
 from flows.errors import MoveCode, MoveError
@@ -171,7 +174,25 @@ async def new_round(turn: CaseTurn) -> Followup:
 
 
 async def show_trend(turn: CaseTurn) -> Followup:
-    """The case's trend as new posts in its channel (objects the purge finds again)."""
+    """The case's trend, privately in the asker's language, with a button to share it."""
+    return later(_private_trend, turn)
+
+
+async def _private_trend(turn: CaseTurn) -> None:
+    await turn.settle_language()
+    async with turn.deps.db.session() as session:
+        parts = await trend_for(session, turn.deps, turn.case, lang=turn.lang)
+    if not parts:
+        await turn.answer(turn.t("trend.none", code=turn.case.code))
+        return
+    title = turn.t("trend.title", code=turn.case.code)
+    share = turn.t("trend.share_button")
+    for blocks in with_share_button(parts, share, ActionId.SHARE_TREND, Ref(case_id=turn.case_id)):
+        await turn.answer(title, blocks=blocks)
+
+
+async def share_trend(turn: CaseTurn) -> Followup:
+    """The shared trend: new posts in the case channel (objects the purge finds again)."""
     async with turn.deps.db.session() as session:
         rows, chart = await want_trend(session, turn.deps, turn.case)
     if not rows:

@@ -8,6 +8,7 @@ its round's ballot: many votes, few chat.update calls (the outbox coalesces).
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,3 +124,10 @@ async def want_trend(
         payload={"case": case_id},
     )
     return rows, [chart]
+
+
+async def trend_parts(
+    session: AsyncSession, deps: Deps, case: Case, *, lang: str
+) -> list[list[dict[str, Any]]]:
+    """The trend's messages in `lang`, for a private answer (the timeline's, say)."""
+    return await trend_for(session, deps, case, lang=lang)

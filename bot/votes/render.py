@@ -147,13 +147,16 @@ async def render_back_at_scale(deps: Deps, ctx: RenderContext) -> Rendered:
     )
 
 
-async def trend_for(session: AsyncSession, deps: Deps, case: Case) -> list[list[dict[str, Any]]]:
-    """The case's trend: its messages, none while no round was revealed."""
+async def trend_for(
+    session: AsyncSession, deps: Deps, case: Case, *, lang: str | None = None
+) -> list[list[dict[str, Any]]]:
+    """The case's trend: its messages (in the channel's language unless `lang` is given for a
+    private answer), none while no round was revealed."""
     _, points = await scores_of_case(session, row_id(case))
     if not points:
         return []
     phases = {phase.key: phase for phase in deps.catalogue.phases}
-    lang = deps.settings.language
+    lang = lang or deps.settings.language
     return trend_message(
         lang,
         code=case.code,
@@ -206,6 +209,6 @@ async def render_trend_chart(deps: Deps, ctx: RenderContext) -> Rendered:
         alt_txt=t(lang, "trend.chart_title", code=case.code),
         filename=f"trend-{case.code}-{last}.png",
         title=t(lang, "trend.chart_title", code=case.code),
-        initial_comment=t(lang, "trend.chart_note"),
+        # No initial comment: a message whose ts comes only later, which the purge would miss.
     )
     return Rendered(file_id=uploaded_id(response))

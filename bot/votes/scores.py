@@ -28,3 +28,4 @@ async def scores_of_case(
         for meeting, scale_round, counts in rows
     ]
     return rounds, trend(rounds)
+

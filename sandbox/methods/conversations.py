@@ -78,8 +78,12 @@ async def kick(call: Call) -> dict[str, Any]:
         raise ApiError("user_not_found")
     if user_id == call.app.bot_user_id:
         raise ApiError("cant_kick_self")
+    if channel.name == "general":
+        raise ApiError("cant_kick_from_general")
     if user_id not in channel.members:
         raise ApiError("not_in_channel")
+    if call.sb.ws.kick_by == "admins":  # a workspace setting keeps apps from removing members
+        raise ApiError("restricted_action")
     listeners = events.listening_apps(call.sb, channel)
     channel.members.discard(user_id)
     events.member_left(call.sb, channel, user_id, listeners)

@@ -148,7 +148,7 @@ async def seed_case(
         )
         assert meeting.id is not None
         meeting.thread_ts, meeting.channel_id = "1700000000.000100", "C0CASUSDEMO"
-        meeting.decision = "blijven"
+        meeting.decision = f"{PHASE}.oordeelsvorming.zorgen_of_risicos.nog_zorgen"
         await audit.record(
             session,
             actor="U0PETRA",

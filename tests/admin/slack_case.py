@@ -288,11 +288,12 @@ def pins_left(world: World) -> list[str]:
 
 
 async def case_keys(db: Database, case_id: int) -> dict[str, set[tuple[Any, ...]]]:
-    """{table: primary keys of its rows of the case}: looked up again after the purge."""
+    """{table: its rows of the case, whole}: looked up again after the purge. Whole rows, not
+    primary keys: SQLite gives a new row the id of a deleted one (the purge's audit line)."""
     found: dict[str, set[tuple[Any, ...]]] = {}
     async with db.engine.connect() as conn:
         for tbl, condition in case_conditions(all_tables(), case_id).items():
-            rows = (await conn.execute(select(*tbl.primary_key.columns).where(condition))).all()
+            rows = (await conn.execute(select(tbl).where(condition))).all()
             if rows:
                 found[tbl.name] = {tuple(r) for r in rows}
     return found
@@ -305,7 +306,7 @@ async def still_there(db: Database, keys: dict[str, set[tuple[Any, ...]]]) -> di
     async with db.engine.connect() as conn:
         for name, wanted in keys.items():
             tbl = tables[name]
-            rows = (await conn.execute(select(*tbl.primary_key.columns))).all()
+            rows = (await conn.execute(select(tbl))).all()
             count = len(wanted & {tuple(r) for r in rows})
             if count:
                 left[name] = count

@@ -80,6 +80,20 @@ def test_export_writes_the_whole_case_file_owner_only_and_audits_it(admin: Admin
     assert admin.db_call(audited)[-1] == "case_exported"
 
 
+def test_export_holds_the_veiligheidsplan_rewritten_from_the_rows(admin: Admin) -> None:
+    """Issue 16: the case file carries the veiligheidsplan, with the emergency line."""
+    seeded = admin.db_call(lambda db: seed_case(db))
+    out_dir = Path(admin.env["CASUSBOT_DATA_DIR"]) / "plan"
+    code, _, err = admin.run("export", "--case", seeded.code, "--out", str(out_dir))
+    assert code == 0, err
+    json_file, md_file = sorted(out_dir.iterdir())
+    document = json.loads(json_file.read_text(encoding="utf-8"))
+    assert document["veiligheidsplan"].startswith(f"# Veiligheidsplan {seeded.code}")
+    markdown = md_file.read_text(encoding="utf-8")
+    assert "## Veiligheidsplan" in markdown and f"### Veiligheidsplan {seeded.code}" in markdown
+    assert "Bij acuut gevaar: 112" in markdown
+
+
 def test_export_of_an_unknown_case_writes_nothing(admin: Admin, tmp_path: Path) -> None:
     code, _, err = admin.run("export", "--case", "ZVH-0000-000", "--out", str(tmp_path / "x"))
     assert code == 2 and err == "casusbot: no case with code ZVH-0000-000\n"

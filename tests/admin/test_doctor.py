@@ -250,3 +250,22 @@ async def test_python_m_bot_doctor_runs_against_the_sandbox(
     assert code == 1
     [line] = [line for line in out.splitlines() if line.startswith("✗")]
     assert line.startswith("✗ case channels:") and "/invite @Casusbot" in line
+
+
+async def test_a_pinned_veiligheidsplan_says_canvases_are_not_available(install: Install) -> None:
+    from storage.slack_objects import want
+
+    async with install.db.session() as session:
+        await want(
+            session,
+            key="case:1:veiligheidsplan",
+            kind="case.veiligheidsplan",
+            case_id=None,
+            channel_id="C0CASUSDEMO",
+            payload={"case": 1, "pinned": True},
+            now=utcnow(),
+        )
+
+    checks = await install.doctor()
+
+    assert checks["canvases"].ok and "pinned message instead" in checks["canvases"].found

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select
 
-from bot.admin.purge import describe
+from bot.admin.purge import describe, purge
 from bot.admin.retention import CaseOutcome, PurgeBusy, run_retention, schedule_retention
 from bot.app import make_deps
 from bot.config import Settings
@@ -22,7 +22,7 @@ from bot.outbox import Outbox
 from sandbox import Sandbox, Workspace
 from storage.case_rows import all_tables
 from storage.db import Database
-from storage.models import AuditEvent
+from storage.models import AuditEvent, Case
 from storage.retention import due_for_purge, plan_purge, purge_case, purge_lock, purge_started
 from storage.slack_objects import objects_of_case
 from tests.admin.conftest import SECRET_REPLY, Admin, Seeded, case_exists, seed_case
@@ -37,6 +37,15 @@ from tests.admin.slack_case import (
     pins_left,
     still_there,
 )
+from tests.admin.whole_case import (
+    caught_up,
+    database_leftovers,
+    play_whole_case,
+    slack_leftovers,
+    slack_objects,
+    table_counts,
+)
+from tests.e2e.conftest import Harness, running_harness
 
 OLD, RECENT, OPEN = "ZVH-2024-001", "ZVH-2025-002", "ZVH-2025-003"
 
@@ -370,3 +379,75 @@ async def test_tables_added_later_are_purged_without_changes_to_the_purge(
     async with db.engine.connect() as conn:
         for table in new:
             assert [r.id for r in (await conn.execute(select(table.c.id))).all()] == [2]
+
+
+# ----- a whole case, played through the bot -----
+
+
+@pytest.fixture
+async def whole_case_bot(
+    make_settings: Callable[..., Settings], migrated_env: dict[str, str]
+) -> AsyncIterator[Harness]:
+    """The real bot over signed HTTP on each backend, as tests/e2e's `harness`; its renders
+    may take longer (a loaded machine lays out a PDF slowly; a render cut short is retried)."""
+
+    def settings(**env: str) -> Settings:
+        return make_settings(**env, CASUSBOT_OUTBOX_LEASE_SECONDS="120")
+
+    async with running_harness(settings, migrated_env, socket_mode=False) as running:
+        yield running
+
+
+async def test_a_whole_case_played_through_the_bot_leaves_nothing_after_its_purge(
+    whole_case_bot: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Meetings, votes, agreements, reports, trend, timeline, reminders, an escalation, the
+    home tab and the closing — then the purge `python -m bot purge` runs: 0 messages, files,
+    canvases and pins of the bot left in Slack, 0 rows of the case in any table, one audit
+    line. PURGE lines (run with -s) give the counts for the README."""
+    h = whole_case_bot
+    await play_whole_case(h)
+    await caught_up(h)
+    made = slack_objects(h.sb)
+    assert made["messages"] and made["files"]
+    rows_before = await table_counts(h.db)
+
+    # Closed longer ago than the retention period; the admin runs the purge (the bot runs on).
+    async with h.db.session() as session:
+        case = (await session.exec(select(Case))).scalars().one()  # type: ignore[call-overload]
+        assert case.status == "closed" and case.id is not None
+        keys = await case_keys(h.db, case.id)
+        case.closed_at = datetime.now(UTC) - timedelta(days=h.settings.retention_days + 1)
+        session.add(case)
+    calls_before = len(h.sb.api_calls)
+    [outcome] = await purge(h.settings)
+    await h.settle()
+    purge_calls = {c.method for c in h.sb.api_calls[calls_before:]}
+    printed = capsys.readouterr().out
+
+    assert outcome.rows is not None and not outcome.postponed, printed
+    left = slack_leftovers(h.sb)
+    assert left.counts() == dict.fromkeys(left.counts(), 0), left.explain(h.sb)
+    assert await still_there(h.db, keys) == {}
+    assert await database_leftovers(h.db) == {}
+    [line] = await purge_lines(h.db)
+    assert line.detail.startswith("code=ZVH-2026-014 ")
+    # From the bot's own record: nothing was looked up in Slack's history.
+    assert not {"conversations.history", "conversations.replies"} & purge_calls
+
+    slack = outcome.slack
+    with capsys.disabled():
+        print(
+            f"\nPURGE whole case ({h.db.dialect}): in Slack before {made};"
+            f" deleted messages={slack.deleted['message']} files={slack.deleted['file']}"
+            f" canvases={slack.deleted['canvas']} unpinned={slack.unpinned}"
+            f" home_tabs_redrawn={slack.homes}"
+            f" already_gone={dict(slack.gone)} left={dict(slack.left)}"
+        )
+        print(
+            f"PURGE whole case ({h.db.dialect}): rows deleted {sum(outcome.rows.values())}:"
+            f" {dict(sorted(outcome.rows.items()))}; tables with rows before"
+            f" {len([n for n, c in rows_before.items() if c])}"
+        )
+    # A file's share message without text goes with the file.
+    assert slack.deleted["message"] + slack.deleted["file"] >= made["messages"]

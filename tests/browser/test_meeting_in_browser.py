@@ -63,7 +63,7 @@ def steer_to_the_decision(page: ChatPage) -> None:
         before = question_ts(page)
         page.click(NEXT, "thread")
         page.wait_for(lambda d, before=before: question_ts(page) not in (None, before))
-    raise AssertionError("the meeting never reached the Oordeelsvorming")
+    raise AssertionError("the meeting never reached the decision question")
 
 
 def test_a_whole_case_meeting_in_the_browser(page: ChatPage) -> None:
@@ -104,14 +104,22 @@ def test_a_whole_case_meeting_in_the_browser(page: ChatPage) -> None:
     page.sees(REPLY, "thread")
     page.screenshot("02-thread-with-reply")
 
-    # The procesregisseur steers to the decision and takes it.
+    # The procesregisseur steers to the guideline's decision question and decides there, with
+    # the button in the guideline's words.
     page.act_as("petra")
     steer_to_the_decision(page)
-    page.click_in_block("decision:door_naar_risicogestuurde_zorg", "Kiezen")
-    page.sees("Besluit vastgelegd", "thread")
-    # The note is posted first, then the question is redrawn with the choice (and its buttons
-    # with the meeting's new version): she ends from that drawing.
-    page.sees("Gekozen:", "thread")
+    page.sees("Zijn er nog zorgen om de directe veiligheid of kunnen we gaan werken", "thread")
+    page.click_in_block(
+        "decision:door_naar_risicogestuurde_zorg",
+        "Indien het laatste, ga door naar de fase van risicogestuurde zorg",
+    )
+    page.sees("Besluit bij", "thread")
+    # The note is posted first, then the question is redrawn with the decision and the choice
+    # how to go on (its buttons carry the meeting's new version): straight to the Afspraken of
+    # risicogestuurde zorg, where the next meeting is planned.
+    page.sees("Besluit bij deze vraag:", "thread")
+    page.click_in_block("onward", "Naar de Afspraken over samenwerking")
+    page.sees("direct naar de Afspraken over samenwerking", "thread")
 
     # Ending asks for confirmation first.
     page.click("Overleg afronden", "thread")

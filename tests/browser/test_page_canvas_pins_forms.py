@@ -50,6 +50,7 @@ class BareSandbox:
     def open_form(self, person: str) -> None:
         async def open_it() -> None:
             modals.open_modal(self.sb, self.app, self.sb.user(person).id, check_view(SCORE_MODAL))
+
         self.run(open_it())
 
     def stop(self) -> None:
@@ -80,12 +81,17 @@ def canvas_text(page: ChatPage) -> str:
 
 
 def test_the_canvas_follows_the_bots_edits_and_pins_are_marked(
-        bare: BareSandbox, chat: ChatPage) -> None:
+    bare: BareSandbox, chat: ChatPage
+) -> None:
     chat.open("petra")
     chat.sees("casus-demo", "header")
-    bare.run(bare.client.conversations_canvases_create(
-        channel_id="C0CASUSDEMO", title="Veiligheidsplan",
-        document_content={"type": "markdown", "markdown": PLAN}))
+    bare.run(
+        bare.client.conversations_canvases_create(
+            channel_id="C0CASUSDEMO",
+            title="Veiligheidsplan",
+            document_content={"type": "markdown", "markdown": PLAN},
+        )
+    )
     chat.press(lambda: chat.region("header").find_elements(By.CSS_SELECTOR, "[data-tab=canvas]"))
     chat.wait_for(lambda d: "Geen alcohol" in canvas_text(chat))
     doc = chat.driver.find_element(By.CSS_SELECTOR, "#messages .canvas-doc")
@@ -94,8 +100,17 @@ def test_the_canvas_follows_the_bots_edits_and_pins_are_marked(
 
     edited = PLAN + "- Dagelijks contact met school\n"
     canvas_id = bare.sb.ws.channels["C0CASUSDEMO"].canvas.id  # type: ignore[union-attr]
-    bare.run(bare.client.canvases_edit(canvas_id=canvas_id, changes=[
-        {"operation": "replace", "document_content": {"type": "markdown", "markdown": edited}}]))
+    bare.run(
+        bare.client.canvases_edit(
+            canvas_id=canvas_id,
+            changes=[
+                {
+                    "operation": "replace",
+                    "document_content": {"type": "markdown", "markdown": edited},
+                }
+            ],
+        )
+    )
     chat.wait_for(lambda d: "Dagelijks contact met school" in canvas_text(chat))
     chat.screenshot("canvas-tab")
 
@@ -107,18 +122,31 @@ def test_the_canvas_follows_the_bots_edits_and_pins_are_marked(
 
 
 def field_error(page: ChatPage, block_id: str) -> str:
-    return str(page.region("modal").find_element(
-        By.CSS_SELECTOR, f".b-input[data-block-id='{block_id}'] .field-error").text)
+    return str(
+        page.region("modal")
+        .find_element(By.CSS_SELECTOR, f".b-input[data-block-id='{block_id}'] .field-error")
+        .text
+    )
 
 
-@pytest.mark.parametrize(("person", "refusal", "question"), [
-    ("petra", "Kies een getal van 1 tot en met 10.",
-     "Je hebt al iets ingevuld. Sluiten zonder op te slaan?"),
-    ("ilse", "Choose a number from 1 to 10.",
-     "You have already filled something in. Close without saving?"),
-])
+@pytest.mark.parametrize(
+    ("person", "refusal", "question"),
+    [
+        (
+            "petra",
+            "Kies een getal van 1 tot en met 10.",
+            "Je hebt al iets ingevuld. Sluiten zonder op te slaan?",
+        ),
+        (
+            "ilse",
+            "Choose a number from 1 to 10.",
+            "You have already filled something in. Close without saving?",
+        ),
+    ],
+)
 def test_a_half_filled_form_is_explained_and_not_lost_by_accident(
-        bare: BareSandbox, chat: ChatPage, person: str, refusal: str, question: str) -> None:
+    bare: BareSandbox, chat: ChatPage, person: str, refusal: str, question: str
+) -> None:
     chat.open(person)
     bare.open_form(person)
     chat.modal("Voorbereiding")

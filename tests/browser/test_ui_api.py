@@ -97,23 +97,40 @@ async def test_the_event_stream_announces_changes(sb: Sandbox, http: aiohttp.Cli
 
 # A form with what Slack's client checks itself: a bounded number and a required text.
 SCORE_MODAL = {
-    "type": "modal", "callback_id": "prep",
+    "type": "modal",
+    "callback_id": "prep",
     "title": {"type": "plain_text", "text": "Voorbereiding"},
     "submit": {"type": "plain_text", "text": "Opslaan"},
     "blocks": [
-        {"type": "input", "block_id": "score", "label": {"type": "plain_text", "text": "Score"},
-         "element": {"type": "number_input", "action_id": "v", "is_decimal_allowed": False,
-                     "min_value": "1", "max_value": "10"}},
-        {"type": "input", "block_id": "why", "label": {"type": "plain_text", "text": "Waarom"},
-         "element": {"type": "plain_text_input", "action_id": "v", "max_length": 20}},
+        {
+            "type": "input",
+            "block_id": "score",
+            "label": {"type": "plain_text", "text": "Score"},
+            "element": {
+                "type": "number_input",
+                "action_id": "v",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "max_value": "10",
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "why",
+            "label": {"type": "plain_text", "text": "Waarom"},
+            "element": {"type": "plain_text_input", "action_id": "v", "max_length": 20},
+        },
     ],
 }
 
 
-@pytest.mark.parametrize(("person", "score", "why"), [
-    ("petra", "Kies een getal van 1 tot en met 10.", "Vul dit veld in."),
-    ("ilse", "Choose a number from 1 to 10.", "Please fill in this field."),
-])
+@pytest.mark.parametrize(
+    ("person", "score", "why"),
+    [
+        ("petra", "Kies een getal van 1 tot en met 10.", "Vul dit veld in."),
+        ("ilse", "Choose a number from 1 to 10.", "Please fill in this field."),
+    ],
+)
 async def test_a_refused_form_is_explained_in_the_persons_language(
     sb: Sandbox, http: aiohttp.ClientSession, person: str, score: str, why: str
 ) -> None:
@@ -124,11 +141,13 @@ async def test_a_refused_form_is_explained_in_the_persons_language(
     assert answer["ok"] is False
     assert answer["field_errors"] == {"score": score, "why": why}
     assert sb.user(person).modal is not None  # nothing was sent; the form stays open
-    answer = await act(http, person, "submit",
-                       values={"score": {"v": "7.5"}, "why": {"v": "x" * 25}})
+    answer = await act(
+        http, person, "submit", values={"score": {"v": "7.5"}, "why": {"v": "x" * 25}}
+    )
     assert answer["field_errors"]["score"] in (
         "Vul een heel getal in, zonder komma. Kies een getal van 1 tot en met 10.",
-        "Please enter a whole number. Choose a number from 1 to 10.")
+        "Please enter a whole number. Choose a number from 1 to 10.",
+    )
     assert "25" in answer["field_errors"]["why"]
 
 
@@ -137,15 +156,19 @@ async def test_the_page_gets_the_channel_canvas_and_pins(
 ) -> None:
     client = AsyncWebClient(token=sb.app.bot_token, base_url=sb.api_url)
     await client.conversations_canvases_create(
-        channel_id="C0CASUSDEMO", title="Veiligheidsplan",
-        document_content={"type": "markdown", "markdown": "# Veiligheidsplan\n- **112**"})
+        channel_id="C0CASUSDEMO",
+        title="Veiligheidsplan",
+        document_content={"type": "markdown", "markdown": "# Veiligheidsplan\n- **112**"},
+    )
     plan = await client.chat_postMessage(channel="C0CASUSDEMO", text="Plan")
     await client.pins_add(channel="C0CASUSDEMO", timestamp=plan["ts"])
     async with http.get("/ui/api/state", params={"user": "karim", "channel": "casus-demo"}) as r:
         seen = await r.json()
     canvas = seen["conversation"]["canvas"]
-    assert (canvas["title"], canvas["markdown"]) == ("Veiligheidsplan",
-                                                     "# Veiligheidsplan\n- **112**")
+    assert (canvas["title"], canvas["markdown"]) == (
+        "Veiligheidsplan",
+        "# Veiligheidsplan\n- **112**",
+    )
     assert seen["conversation"]["messages"][0]["pinned_to"] == ["C0CASUSDEMO"]
 
 

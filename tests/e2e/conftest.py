@@ -5,6 +5,7 @@ stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,11 @@ class Harness:
     def db(self) -> Database:
         return self.bot.deps.db
 
-    async def settle(self, max_wait: float = 10.0) -> None:
-        """Quiet in the sandbox AND no bot task still working (the sandbox cannot see those)."""
+    async def settle(self, max_wait: float = 60.0) -> None:
+        """Quiet in the sandbox AND no bot task still working (the sandbox cannot see those).
+
+        Returns as soon as all is quiet; the long limit only serves a busy machine, where the
+        report's PDF alone can take many seconds of a starved thread."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_wait
         while True:
@@ -73,12 +77,13 @@ async def start_harness(
     return sb, app, running, settings
 
 
-@pytest.fixture
-async def harness(
-    make_settings: Callable[..., Settings], database_env: dict[str, str]
+@contextlib.asynccontextmanager
+async def running_harness(
+    make_settings: Callable[..., Settings], database_env: dict[str, str], *, socket_mode: bool
 ) -> AsyncIterator[Harness]:
-    """The bot over signed HTTP, on SQLite and on PostgreSQL."""
-    sb, app, running, settings = await start_harness(make_settings, database_env, socket_mode=False)
+    sb, app, running, settings = await start_harness(
+        make_settings, database_env, socket_mode=socket_mode
+    )
     try:
         yield Harness(sb, app, running, settings)
     finally:
@@ -88,16 +93,21 @@ async def harness(
 
 @pytest.fixture
 async def named_harness(
-    make_settings: Callable[..., Settings], database_env: dict[str, str]
+    make_settings: Callable[..., Settings], migrated_env: dict[str, str]
 ) -> AsyncIterator[Harness]:
     """The bot over signed HTTP with CASUSBOT_SCORES_NAMED=true: revealed scores carry names."""
-    env = {**database_env, "CASUSBOT_SCORES_NAMED": "true"}
-    sb, app, running, settings = await start_harness(make_settings, env, socket_mode=False)
-    try:
-        yield Harness(sb, app, running, settings)
-    finally:
-        await running.stop()
-        await sb.stop()
+    env = {**migrated_env, "CASUSBOT_SCORES_NAMED": "true"}
+    async with running_harness(make_settings, env, socket_mode=False) as running:
+        yield running
+
+
+@pytest.fixture
+async def harness(
+    make_settings: Callable[..., Settings], migrated_env: dict[str, str]
+) -> AsyncIterator[Harness]:
+    """The bot over signed HTTP, on SQLite and on PostgreSQL."""
+    async with running_harness(make_settings, migrated_env, socket_mode=False) as running:
+        yield running
 
 
 @pytest.fixture
@@ -106,11 +116,6 @@ async def socket_harness(
 ) -> AsyncIterator[Harness]:
     """The bot over Socket Mode (SQLite)."""
     db_file = tmp_path_factory.mktemp("socket") / "casusbot.sqlite3"
-    sb, app, running, settings = await start_harness(
-        make_settings, {"DATABASE_URL": f"sqlite:///{db_file}"}, socket_mode=True
-    )
-    try:
-        yield Harness(sb, app, running, settings)
-    finally:
-        await running.stop()
-        await sb.stop()
+    database = {"DATABASE_URL": f"sqlite:///{db_file}"}
+    async with running_harness(make_settings, database, socket_mode=True) as running:
+        yield running

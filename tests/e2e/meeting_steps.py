@@ -82,9 +82,7 @@ async def start_meeting(h: Harness, by: str = "petra") -> str:
 async def confirm_early_start(h: Harness, by: str = "petra") -> bool:
     """Answer "start it now already?" (asked privately when a meeting is started well before
     its planned time) with 'Nu starten'; False when it was not asked."""
-    asked = [
-        e for e in h.sb.user(by).ephemerals(CASE_CHANNEL) if "meeting_start" in action_ids(e)
-    ]
+    asked = [e for e in h.sb.user(by).ephemerals(CASE_CHANNEL) if "meeting_start" in action_ids(e)]
     if not asked:
         return False
     await h.sb.user(by).click("meeting_start", channel=CASE_CHANNEL)
@@ -267,5 +265,15 @@ async def hold_meeting(
         await click(h, "petra", onward, current_question(h, thread_ts), block_id="onward")
     await walk_to_end(h, thread_ts)
     if end:
-        await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+        await end_meeting(h, thread_ts)
     return thread_ts
+
+
+async def end_meeting(h: Harness, thread_ts: str, who: str = "petra") -> None:
+    """Overleg afronden. The report's PDF is laid out after it, which on a busy machine takes
+    longer than a click: wait for it (its files are part of what the meeting shows)."""
+    question = current_question(h, thread_ts)
+    await h.sb.user(who).click(
+        "meeting_end", message=(CASE_CHANNEL, question["ts"]), block_id="navigation"
+    )
+    await h.settle(max_wait=90)

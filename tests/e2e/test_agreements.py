@@ -248,6 +248,15 @@ async def test_an_afsluitingsplan_when_herstel_closes_the_case_and_closing_cance
     )
 
     await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    # The open action is settled first (a safe close, issue 16): the regisseur's form.
+    case = await stored_case(h)
+    assert case is not None and case.status == "open"
+    petra = h.sb.user("petra")
+    prompt = petra.dms()[-1]
+    await petra.click("close_case_open", message=(petra.dm_channel(), prompt["ts"]))
+    await h.settle()
+    [action] = [a for a in await stored_agreements(h) if a.kind == "action"]
+    assert await submit(h, "petra", {f"settle:{action.id}": "ended"}) is None
     case = await stored_case(h)
     assert case is not None and case.status == "closed"
     [reminder] = await stored_reminders(h, ReminderKind.ACTION_DUE)
@@ -345,7 +354,9 @@ async def test_lukt_niet_asks_a_reason_stores_it_encrypted_and_tells_the_lead(
     assert "Lukt niet" in text_of(fresh(h, "sanne", dm)) and action_ids(fresh(h, "sanne", dm)) == []
     told = text_of(h.sb.messages(CASE_CHANNEL)[-1])
     assert "<@U0PETRA>" in told and "Moeder weigert het huisbezoek" in told
-    assert all(r.status != ReminderStatus.PENDING for r in await stored_reminders(h))
+    # A high-priority action escalates: only its "nobody picked this up" DMs still wait.
+    waiting = [r.kind for r in await stored_reminders(h) if r.status == ReminderStatus.PENDING]
+    assert set(waiting) == {"escalation_pickup", "escalation_pickup_again"}
 
 
 async def test_forged_clicks_on_a_dm_change_nothing(harness: Harness) -> None:

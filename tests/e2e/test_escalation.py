@@ -64,9 +64,17 @@ async def record_bodemeis(h: Harness, *, phase: str = "directe_veiligheid", plan
 
 async def check_dm(h: Harness) -> dict:
     check = await pending(h, ReminderKind.BODEMEIS_CHECK)
-    assert (await poll(h, check.due_at)).sent == 1
+    # A meeting that ended without a next one also reminds the regisseurs (issue 16).
+    others = [
+        r
+        for r in await stored_reminders(h)
+        if r.status == ReminderStatus.PENDING
+        and r.kind == ReminderKind.NO_NEXT_MEETING
+        and r.due_at <= check.due_at
+    ]
+    assert (await poll(h, check.due_at)).sent == 1 + len(others)
     dm = last_dm(h, "sanne")
-    assert BODEMEIS in text_of(dm) and "Wordt deze bodemeis nageleefd?" in text_of(dm)
+    assert BODEMEIS in text_of(dm) and "Wordt deze bodemeis nagekomen?" in text_of(dm)
     assert {"check_met", "check_not_met", "check_unknown"} <= set(action_ids(dm))
     return dm
 
@@ -90,8 +98,8 @@ async def test_niet_nageleefd_alerts_the_procesregisseur_with_the_plan_and_a_but
     [check] = await stored_checks(h)
     assert (check.answer, check.answered_by) == ("niet_nageleefd", "U0SANNE")
     answered = fresh(h, "sanne", dm)
-    assert "niet nageleefd" in text_of(answered) and action_ids(answered) == ["check_note_open"]
-    alerts = [m for m in h.sb.messages(CASE_CHANNEL) if "Bodemeis niet nageleefd" in text_of(m)]
+    assert "niet nagekomen" in text_of(answered) and action_ids(answered) == ["check_note_open"]
+    alerts = [m for m in h.sb.messages(CASE_CHANNEL) if "Bodemeis niet nagekomen" in text_of(m)]
     [alert] = alerts  # one, however often she clicked
     shown = text_of(alert)
     assert "<@U0PETRA>" in shown and "<@U0SANNE>" in shown and BODEMEIS in shown
@@ -101,8 +109,8 @@ async def test_niet_nageleefd_alerts_the_procesregisseur_with_the_plan_and_a_but
     cancelled, told = await stored_reminders(h, ReminderKind.BODEMEIS_ESCALATION)
     assert cancelled.status == ReminderStatus.CANCELLED
     assert (told.status, told.message_ts) == (ReminderStatus.SENT, alert["ts"])
-    # Like every reminder's post, it carries its reminder's id: a retry finds it, not resends.
-    assert alert["metadata"]["event_payload"] == {"reminder_id": told.id}
+    # The post is the escalation's outbox object: a retry finds it by its key, not resends.
+    assert alert["metadata"]["event_payload"] == {"key": "escalation:1"}
     assert check.escalation_ts == alert["ts"]
 
     # A participant cannot plan; the procesregisseur gets the plan modal in directe veiligheid.
@@ -286,8 +294,8 @@ async def test_the_next_meeting_opens_with_the_checks_since_the_last_one(
     await click_dm(h, "sanne", "check_not_met", dm)
     second = await start_meeting(h)
     overview = text_of(thread(h, second)[0])
-    assert "Controles van bodemeisen sinds het vorige overleg" in overview
-    assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nageleefd" in overview
+    assert "Bodemeisen van kracht, met de controles sinds het vorige overleg" in overview
+    assert f"{BODEMEIS} (bewaakt door <@U0SANNE>)" in overview and "niet nagekomen" in overview
 
 
 async def test_a_niet_nageleefd_alert_that_could_not_be_posted_is_retried_by_the_poller(
@@ -317,7 +325,7 @@ async def test_a_niet_nageleefd_alert_that_could_not_be_posted_is_retried_by_the
         )
     assert (await poll(h, check.due_at + timedelta(seconds=30))).sent == 1
     alert = h.sb.messages(CASE_CHANNEL)[-1]
-    assert "Bodemeis niet nageleefd" in text_of(alert) and PLAN in text_of(alert)
+    assert "Bodemeis niet nagekomen" in text_of(alert) and PLAN in text_of(alert)
     [stored] = await stored_checks(h)
     assert stored.escalation_ts == alert["ts"]
     # Scheduled again (a second process, say): it finds the alert was posted and stays quiet.

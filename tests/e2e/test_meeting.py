@@ -15,6 +15,7 @@ from tests.e2e.meeting_steps import (
     click,
     current_question,
     decision_value,
+    end_meeting,
     move_on,
     register_case,
     start_meeting,
@@ -81,7 +82,7 @@ async def test_a_whole_meeting_in_directe_veiligheid(harness: Harness) -> None:
     case = await stored_case(h)
     assert case is not None and case.phase == "risicogestuurde_zorg"
 
-    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    await end_meeting(h, thread_ts)
     ended = await stored_meeting(h)
     assert ended is not None and ended.status == "ended"
     summary = "\n".join(text_of(m) for m in thread(h, thread_ts)[-3:])

@@ -124,3 +124,22 @@ async def test_no_planned_meeting_means_nothing_to_read(harness: Harness) -> Non
     await h.sb.user("petra").slash("/casus", "voorbereiding", channel=CASE_CHANNEL)
     await h.settle()
     assert "geen overleg gepland" in private(h, "petra")
+
+
+async def test_the_home_tab_lets_a_regisseur_read_the_prep(harness: Harness) -> None:
+    """From the home tab there is no channel: the prep comes as a DM, only to her."""
+    h = harness
+    await register_case(h)
+    await plan(h)
+    await send_prep_dms(h)
+    await answer(h, "sanne", {BEELD: "Oma helpt elke dag."})
+    petra, sanne = h.sb.user("petra"), h.sb.user("sanne")
+    await sanne.open_home()
+    await h.settle()
+    assert "prep_review" not in json.dumps(sanne.home)  # participants have no such button
+    await petra.open_home()
+    await h.settle()
+    await petra.click("prep_review", view="home")
+    await h.settle()
+    read = "\n".join(text_of(m) for m in petra.dms())
+    assert "Oma helpt elke dag." in read and "Samenvatting schrijven" in json.dumps(petra.dms())

@@ -45,8 +45,8 @@ async def test_the_report_is_uploaded_when_the_meeting_ends(harness: Harness) ->
 async def _finish(h: Harness, thread_ts: str) -> None:
     from tests.e2e.meeting_steps import (
         click,
-        current_question,
         decision_value,
+        end_meeting,
         walk_to_decision,
         walk_to_end,
     )
@@ -55,7 +55,7 @@ async def _finish(h: Harness, thread_ts: str) -> None:
     value = decision_value(question, "nog_zorgen")
     await click(h, "karim", "meeting_decide", question, value=value)
     await walk_to_end(h, thread_ts)
-    await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    await end_meeting(h, thread_ts)
 
 
 async def test_a_participant_can_ask_for_the_report_of_a_closed_case(harness: Harness) -> None:

@@ -343,7 +343,14 @@ async def test_summary_and_trend_show_the_scores_per_meeting(harness: Harness) -
     assert "Ronde 1: mediaan 6" in summary
     assert "mediaan per overleg): 3 → 6" in summary
 
-    await h.sb.user("sanne").slash("/casus", "trend", channel=CASE_CHANNEL)
+    sanne = h.sb.user("sanne")
+    before = len(h.sb.messages(CASE_CHANNEL))
+    await sanne.slash("/casus", "trend", channel=CASE_CHANNEL)
+    await h.settle()
+    assert len(h.sb.messages(CASE_CHANNEL)) == before  # privately first
+    private = sanne.ephemerals(CASE_CHANNEL)[-1]
+    assert "mediaan 3" in text_of(private) and "share_trend" in action_ids(private)
+    await sanne.click("share_trend", message=(CASE_CHANNEL, private["ts"]))
     await h.settle()
     posted = h.sb.messages(CASE_CHANNEL)
     trend_message = next(m for m in reversed(posted) if "Verloop van de schaalvraag" in text_of(m))

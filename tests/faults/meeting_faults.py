@@ -112,16 +112,17 @@ def posed(stage: Stage, thread_ts: str) -> Counter[str]:
 
 
 def next_click(stage: Stage, thread_ts: str) -> tuple[str, dict[str, Any], str | None]:
-    """What the regisseur clicks to move the meeting on: reveal an open round first, choose an
-    outcome at the decision point (the first, "stay"), else Volgende. (action id, message,
-    value)."""
+    """What the regisseur clicks to move the meeting on: reveal an open round first, choose a
+    branch at a decision question (the first, "ga door hieronder"), else Volgende. (action id,
+    message, value)."""
     for message in reversed(thread(stage, thread_ts)):
         if "vote_reveal" in action_ids(message):
             return "vote_reveal", message, None
     [question] = with_buttons(stage, thread_ts)
     if "meeting_decide" in action_ids(question):
+        # One button per branch, in the catalogue's order: the first goes on below.
         meeting_decision = [
-            block["accessory"]["value"]
+            block["elements"][0]["value"]
             for block in question["blocks"]
             if str(block.get("block_id", "")).startswith("decision:")
         ]

@@ -28,8 +28,11 @@ def test_section_text_limit_is_3000(length: int):
 @settings(max_examples=30, deadline=None)
 @given(st.integers(min_value=1, max_value=40))
 def test_modal_title_limit_is_24(length: int):
-    view = {"type": "modal", "title": {"type": "plain_text", "text": "t" * length},
-            "blocks": [section("x")]}
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "t" * length},
+        "blocks": [section("x")],
+    }
     if length <= 24:
         assert check_view(view)["title"]["text"] == "t" * length
     else:
@@ -45,10 +48,16 @@ def test_form_encoded_blocks_are_json_strings():
 
 
 def test_ids_are_filled_in_but_kept_when_given():
-    blocks = check_message_blocks([
-        {"type": "actions", "block_id": "mine", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Go"}}]},
-        {"type": "divider"}])
+    blocks = check_message_blocks(
+        [
+            {
+                "type": "actions",
+                "block_id": "mine",
+                "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Go"}}],
+            },
+            {"type": "divider"},
+        ]
+    )
     assert blocks[0]["block_id"] == "mine" and blocks[0]["elements"][0]["action_id"]
     assert blocks[1]["block_id"]
 

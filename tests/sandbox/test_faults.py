@@ -42,12 +42,19 @@ async def test_each_kind_fails_like_slack_and_changes_nothing(sb: Sandbox, app: 
     for _ in range(4):
         err = await failure(client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1"))
         seen.append((err.response.status_code, err.response["error"]))
-    assert seen == [(429, "ratelimited"), (503, "service_unavailable"), (500, "internal_error"),
-                    (200, "fatal_error")]
+    assert seen == [
+        (429, "ratelimited"),
+        (503, "service_unavailable"),
+        (500, "internal_error"),
+        (200, "fatal_error"),
+    ]
     assert sb.messages("casus-demo") == []
     assert [(c.ok, c.error, c.fault) for c in sb.calls("chat.postMessage")] == [
-        (False, "ratelimited", "ratelimited"), (False, "service_unavailable", "http_503"),
-        (False, "internal_error", "http_500"), (False, "fatal_error", "error:fatal_error")]
+        (False, "ratelimited", "ratelimited"),
+        (False, "service_unavailable", "http_503"),
+        (False, "internal_error", "http_500"),
+        (False, "fatal_error", "error:fatal_error"),
+    ]
     # The queue is spent: the next call goes through.
     await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1")
     assert [m["text"] for m in sb.messages("casus-demo")] == ["Vraag 1"]
@@ -60,18 +67,29 @@ async def test_retry_after_is_sent_with_a_429(sb: Sandbox, app: App):
 
 
 async def test_slack_sdk_retry_handlers_ride_out_a_burst(sb: Sandbox, app: App):
-    client = AsyncWebClient(token=app.bot_token, base_url=sb.api_url, retry_handlers=[
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(
-            max_retry_count=2, interval_calculator=FixedValueRetryIntervalCalculator(0.05)),
-    ])
+    client = AsyncWebClient(
+        token=app.bot_token,
+        base_url=sb.api_url,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(
+                max_retry_count=2, interval_calculator=FixedValueRetryIntervalCalculator(0.05)
+            ),
+        ],
+    )
     sb.faults.add("ratelimited", method="chat.postMessage", times=2, retry_after=0)
     sb.faults.add("http_503", method="chat.update", times=2)
     posted = await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1")
     await client.chat_update(channel="C0CASUSDEMO", ts=posted["ts"], text="Vraag 1 (klaar)")
     assert [m["text"] for m in sb.messages("casus-demo")] == ["Vraag 1 (klaar)"]
-    assert [c.fault for c in sb.api_calls] == ["ratelimited", "ratelimited", None,
-                                               "http_503", "http_503", None]
+    assert [c.fault for c in sb.api_calls] == [
+        "ratelimited",
+        "ratelimited",
+        None,
+        "http_503",
+        "http_503",
+        None,
+    ]
     # A third failure is more than the handlers allow: the caller sees it.
     sb.faults.add("http_500", method="chat.postMessage", times=3)
     err = await failure(client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 2"))
@@ -102,15 +120,18 @@ async def test_a_lost_answer_after_the_effect_makes_a_duplicate(sb: Sandbox, app
     await client.chat_postMessage(channel="C0CASUSDEMO", text="Herinnering")
     assert [m["text"] for m in sb.messages("casus-demo")] == ["Herinnering", "Herinnering"]
     assert [(c.ok, c.fault) for c in sb.calls("chat.postMessage")] == [
-        (False, "timeout+effect"), (True, None)]
+        (False, "timeout+effect"),
+        (True, None),
+    ]
 
 
 async def test_a_seeded_storm_is_reproducible(app: App):
     async def run(seed: int) -> list[str | None]:
         async with Sandbox() as storm:
             installed = storm.install_app(events=())
-            storm.faults.randomly(0.5, kinds=("ratelimited", "http_503"), seed=seed,
-                                  method="auth.test")
+            storm.faults.randomly(
+                0.5, kinds=("ratelimited", "http_503"), seed=seed, method="auth.test"
+            )
             client = bare(storm, installed)
             for _ in range(12):
                 try:
@@ -128,9 +149,10 @@ async def test_a_seeded_storm_is_reproducible(app: App):
 async def test_faults_over_the_control_api(sb: Sandbox, app: App):
     client = bare(sb, app)
     async with aiohttp.ClientSession(base_url=sb.url) as http:
-        async with http.post("/_sandbox/faults", json={
-                "kind": "http_503", "method": ["chat.postMessage", "chat.update"],
-                "times": 2}) as resp:
+        async with http.post(
+            "/_sandbox/faults",
+            json={"kind": "http_503", "method": ["chat.postMessage", "chat.update"], "times": 2},
+        ) as resp:
             assert resp.status == 200
             assert (await resp.json())["pending"][0]["times"] == 2
         async with http.post("/_sandbox/faults", json={"kind": "nonsense"}) as resp:

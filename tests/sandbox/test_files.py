@@ -14,25 +14,34 @@ async def test_upload_v2_round_trip_into_a_thread(sb: Sandbox, client: AsyncWebC
     parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg 14 maart")
     content = "Afspraken\n- Huisbezoek (Karim)\n"
     resp = await client.files_upload_v2(
-        channel="C0CASUSDEMO", thread_ts=parent["ts"], content=content,
-        filename="verslag.md", title="Verslag", initial_comment="Het verslag")
+        channel="C0CASUSDEMO",
+        thread_ts=parent["ts"],
+        content=content,
+        filename="verslag.md",
+        title="Verslag",
+        initial_comment="Het verslag",
+    )
     file_id = resp["file"]["id"]
     assert sb.file(file_id).content == content.encode()
     [reply] = sb.messages("casus-demo", thread_ts=parent["ts"])
     assert reply["text"] == "Het verslag" and reply["bot_id"] == sb.app.bot_id
     assert [(f["id"], f["title"]) for f in reply["files"]] == [(file_id, "Verslag")]
     info = await client.files_info(file=file_id)
-    async with aiohttp.ClientSession() as http, http.get(
-            info["file"]["url_private"],
-            headers={"Authorization": f"Bearer {sb.app.bot_token}"}) as download:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            info["file"]["url_private"], headers={"Authorization": f"Bearer {sb.app.bot_token}"}
+        ) as download,
+    ):
         assert await download.read() == content.encode()
 
 
 async def test_completion_without_upload_fails(client: AsyncWebClient):
     url = await client.files_getUploadURLExternal(filename="leeg.txt", length=3)
     with pytest.raises(SlackApiError) as info:
-        await client.files_completeUploadExternal(files=[{"id": url["file_id"]}],
-                                                  channel_id="C0CASUSDEMO")
+        await client.files_completeUploadExternal(
+            files=[{"id": url["file_id"]}], channel_id="C0CASUSDEMO"
+        )
     assert info.value.response["error"] == "file_upload_not_completed"
 
 
@@ -43,17 +52,21 @@ async def test_upload_to_channel_without_bot(client: AsyncWebClient):
 
 
 async def download_status(sb: Sandbox, url: str) -> int:
-    async with aiohttp.ClientSession() as http, http.get(
-            url, headers={"Authorization": f"Bearer {sb.app.bot_token}"}) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers={"Authorization": f"Bearer {sb.app.bot_token}"}) as response,
+    ):
         return response.status
 
 
 async def test_files_delete_removes_the_file_everywhere(sb: Sandbox, client: AsyncWebClient):
     parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg 14 maart")
     report = await client.files_upload_v2(
-        channel="C0CASUSDEMO", thread_ts=parent["ts"], content="verslag", filename="v.md")
+        channel="C0CASUSDEMO", thread_ts=parent["ts"], content="verslag", filename="v.md"
+    )
     chart = await client.files_upload_v2(
-        channel="C0CASUSDEMO", content=b"png", filename="trend.png", initial_comment="Trend")
+        channel="C0CASUSDEMO", content=b"png", filename="trend.png", initial_comment="Trend"
+    )
     report_id, chart_id = report["file"]["id"], chart["file"]["id"]
     # files.info says where each was shared, so a purge can find the messages to delete.
     shares = (await client.files_info(file=chart_id))["file"]["shares"]["private"]

@@ -46,8 +46,11 @@ class Receiver:
         return web.json_response(self.reply) if self.reply else web.Response()
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        return [d["event"] for _, d in self.requests if d.get("type") == "event_callback"
-                and (kind is None or d["event"]["type"] == kind)]
+        return [
+            d["event"]
+            for _, d in self.requests
+            if d.get("type") == "event_callback" and (kind is None or d["event"]["type"] == kind)
+        ]
 
 
 @pytest.fixture
@@ -70,7 +73,8 @@ async def test_slash_command_is_signed_form_data_and_ack_is_shown(sb: Sandbox, r
     assert (form["command"], form["text"], form["user_id"]) == ("/casus", "help", "U0PETRA")
     assert form["channel_id"] == "C0CASUSDEMO" and form["response_url"].startswith(sb.url)
     assert [m["text"] for m in sb.user("petra").ephemerals("casus-demo")] == [
-        "Casusbot helpt je door het overleg."]
+        "Casusbot helpt je door het overleg."
+    ]
     assert sb.user("karim").ephemerals() == []
 
 
@@ -86,7 +90,10 @@ async def test_events_go_only_where_the_bot_is(sb: Sandbox, receiver: Receiver):
     messages = receiver.events("message")
     plain = [e for e in messages if "subtype" not in e]
     assert [(e["text"], e["channel_type"]) for e in plain] == [
-        ("Goedemorgen", "group"), ("Reactie", "group"), ("Hallo bot", "im")]
+        ("Goedemorgen", "group"),
+        ("Reactie", "group"),
+        ("Hallo bot", "im"),
+    ]
     assert plain[1]["thread_ts"] == ts and "thread_ts" not in plain[0]
     changed = next(e for e in messages if e.get("subtype") == "message_changed")
     assert changed["message"]["text"] == "Goedemiddag"
@@ -116,26 +123,44 @@ async def test_mentions_member_joined_and_home(sb: Sandbox, receiver: Receiver):
     assert mention["text"].endswith("start overleg")
     [joined] = receiver.events("member_joined_channel")
     assert (joined["user"], joined["channel"], joined["inviter"]) == (
-        sb.app.bot_user_id, "C0ALGEMEEN", "U0PETRA")
+        sb.app.bot_user_id,
+        "C0ALGEMEEN",
+        "U0PETRA",
+    )
     [home] = receiver.events("app_home_opened")
     assert home["user"] == "U0PETRA" and home["tab"] == "home"
 
 
 async def test_interaction_payload_is_form_field_payload(sb: Sandbox, receiver: Receiver):
     client = AsyncWebClient(token=sb.app.bot_token, base_url=sb.api_url)
-    blocks = [{"type": "actions", "block_id": "stem", "elements": [
-        {"type": "button", "action_id": "vote", "value": str(n),
-         "text": {"type": "plain_text", "text": str(n)}} for n in (1, 5, 10)]}]
-    posted = await client.chat_postMessage(channel="C0CASUSDEMO", text="Schaalvraag",
-                                           blocks=blocks)
+    blocks = [
+        {
+            "type": "actions",
+            "block_id": "stem",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "vote",
+                    "value": str(n),
+                    "text": {"type": "plain_text", "text": str(n)},
+                }
+                for n in (1, 5, 10)
+            ],
+        }
+    ]
+    posted = await client.chat_postMessage(channel="C0CASUSDEMO", text="Schaalvraag", blocks=blocks)
     await sb.settle()
     receiver.requests.clear()
     await sb.user("lotte").click("vote", message=("casus-demo", posted["ts"]), value="5")
     _, payload = receiver.requests[0]
     assert payload["type"] == "block_actions"
     assert payload["actions"][0]["value"] == "5"
-    assert payload["container"] == {"type": "message", "message_ts": posted["ts"],
-                                    "channel_id": "C0CASUSDEMO", "is_ephemeral": False}
+    assert payload["container"] == {
+        "type": "message",
+        "message_ts": posted["ts"],
+        "channel_id": "C0CASUSDEMO",
+        "is_ephemeral": False,
+    }
     assert payload["message"]["ts"] == posted["ts"] and payload["user"]["id"] == "U0LOTTE"
 
 
@@ -164,10 +189,13 @@ async def test_event_retries_carry_retry_headers():
 
 
 async def test_bare_bolt_app_over_http_answers_a_slash_command(sb: Sandbox):
-    installed = sb.install_app(name="Casusbot", request_url="http://placeholder",
-                               join=["casus-demo"])
-    bolt = AsyncApp(client=AsyncWebClient(token=installed.bot_token, base_url=sb.api_url),
-                    signing_secret=installed.signing_secret)
+    installed = sb.install_app(
+        name="Casusbot", request_url="http://placeholder", join=["casus-demo"]
+    )
+    bolt = AsyncApp(
+        client=AsyncWebClient(token=installed.bot_token, base_url=sb.api_url),
+        signing_secret=installed.signing_secret,
+    )
 
     @bolt.command("/casus")
     async def casus(ack, respond, command):

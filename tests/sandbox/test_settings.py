@@ -30,8 +30,9 @@ async def test_latency_delays_each_call_without_queueing_them(app: App):
     assert app
 
 
-async def test_latency_is_switched_at_runtime_over_the_control_api(sb: Sandbox,
-                                                                   client: AsyncWebClient):
+async def test_latency_is_switched_at_runtime_over_the_control_api(
+    sb: Sandbox, client: AsyncWebClient
+):
     async with aiohttp.ClientSession(base_url=sb.url) as http:
         async with http.post("/_sandbox/settings", json={"latency": 0.4}) as resp:
             assert (await resp.json())["latency"] == 0.4
@@ -40,22 +41,28 @@ async def test_latency_is_switched_at_runtime_over_the_control_api(sb: Sandbox,
         assert time.monotonic() - started >= 0.4
         async with http.post("/_sandbox/settings", json={"latency": -1}) as resp:
             assert resp.status == 400
-        async with http.post("/_sandbox/settings", json={"canvases": "team_tier",
-                                                         "latency": 0}) as resp:
+        async with http.post(
+            "/_sandbox/settings", json={"canvases": "team_tier", "latency": 0}
+        ) as resp:
             assert await resp.json() == {"ok": True, "latency": 0.0, "canvases": "team_tier"}
     assert sb.ws.canvases == "team_tier"
     assert parse_args(["--latency", "0.1"]).latency == 0.1
 
 
 async def test_every_answer_names_granted_and_accepted_scopes(sb: Sandbox):
-    app = sb.install_app(name="Casusbot", join=["casus-demo"], events=(),
-                         scopes=["chat:write", "groups:read", "users:read"])
+    app = sb.install_app(
+        name="Casusbot",
+        join=["casus-demo"],
+        events=(),
+        scopes=["chat:write", "groups:read", "users:read"],
+    )
     client = AsyncWebClient(token=app.bot_token, base_url=sb.api_url)
     resp = await client.conversations_info(channel="C0CASUSDEMO")
     assert resp.headers["X-OAuth-Scopes"] == "chat:write,groups:read,users:read"
     assert resp.headers["X-Accepted-OAuth-Scopes"] == "channels:read,groups:read,im:read"
     assert (await client.auth_test()).headers["X-OAuth-Scopes"] == (
-        "chat:write,groups:read,users:read")
+        "chat:write,groups:read,users:read"
+    )
     with pytest.raises(SlackApiError) as info:
         await client.pins_add(channel="C0CASUSDEMO", timestamp="1.1")
     assert info.value.response.headers["X-Accepted-OAuth-Scopes"] == "pins:write"
@@ -67,10 +74,14 @@ async def test_a_scope_taken_away_at_runtime(sb: Sandbox, app: App, client: Asyn
     with pytest.raises(SlackApiError) as info:
         await client.chat_postMessage(channel="C0CASUSDEMO", text="x")
     assert (info.value.response["error"], info.value.response["needed"]) == (
-        "missing_scope", "chat:write")
+        "missing_scope",
+        "chat:write",
+    )
     async with aiohttp.ClientSession(base_url=sb.url) as http:
-        async with http.post("/_sandbox/apps/casusbot/scopes",
-                             json={"grant": ["chat:write"], "revoke": ["pins:write"]}) as resp:
+        async with http.post(
+            "/_sandbox/apps/casusbot/scopes",
+            json={"grant": ["chat:write"], "revoke": ["pins:write"]},
+        ) as resp:
             scopes = (await resp.json())["scopes"]
         assert "chat:write" in scopes and "pins:write" not in scopes
         async with http.post("/_sandbox/apps/nobody/scopes", json={"grant": []}) as resp:
@@ -86,8 +97,9 @@ async def test_the_bot_removed_from_a_channel(sb: Sandbox, app: App, client: Asy
     assert info.value.response["error"] == "channel_not_found"  # private: gone for the bot
     sb.invite("casus-demo", "casusbot", by="petra")
     async with aiohttp.ClientSession(base_url=sb.url) as http:
-        async with http.post("/_sandbox/channels/casus-demo/kick",
-                             json={"user": "casusbot"}) as resp:
+        async with http.post(
+            "/_sandbox/channels/casus-demo/kick", json={"user": "casusbot"}
+        ) as resp:
             assert app.bot_user_id not in (await resp.json())["members"]
         async with http.post("/_sandbox/channels/nope/kick", json={"user": "petra"}) as resp:
             assert resp.status == 404

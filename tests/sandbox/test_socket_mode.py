@@ -13,16 +13,35 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sandbox import Sandbox
 
 VOTE_BLOCKS = [
-    {"type": "section", "block_id": "vraag",
-     "text": {"type": "mrkdwn", "text": "*Schaalvraag* — hoe bezorgd ben je?"}},
-    {"type": "actions", "block_id": "stem", "elements": [
-        {"type": "static_select", "action_id": "fase",
-         "placeholder": {"type": "plain_text", "text": "Fase"},
-         "options": [{"text": {"type": "plain_text", "text": t}, "value": v}
-                     for t, v in (("Directe veiligheid", "1"), ("Risicogestuurde zorg", "2"))]},
-        *({"type": "button", "action_id": "vote", "value": str(n),
-           "text": {"type": "plain_text", "text": str(n)}} for n in (1, 5, 10)),
-    ]},
+    {
+        "type": "section",
+        "block_id": "vraag",
+        "text": {"type": "mrkdwn", "text": "*Schaalvraag* — hoe bezorgd ben je?"},
+    },
+    {
+        "type": "actions",
+        "block_id": "stem",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": "fase",
+                "placeholder": {"type": "plain_text", "text": "Fase"},
+                "options": [
+                    {"text": {"type": "plain_text", "text": t}, "value": v}
+                    for t, v in (("Directe veiligheid", "1"), ("Risicogestuurde zorg", "2"))
+                ],
+            },
+            *(
+                {
+                    "type": "button",
+                    "action_id": "vote",
+                    "value": str(n),
+                    "text": {"type": "plain_text", "text": str(n)},
+                }
+                for n in (1, 5, 10)
+            ),
+        ],
+    },
 ]
 
 
@@ -36,8 +55,9 @@ async def bolt(sb: Sandbox) -> AsyncIterator[tuple[AsyncApp, list[dict[str, Any]
     async def casus(ack, respond, command, client):
         await ack()
         if command["text"] == "stem":
-            await client.chat_postMessage(channel=command["channel_id"], text="Stem",
-                                          blocks=VOTE_BLOCKS)
+            await client.chat_postMessage(
+                channel=command["channel_id"], text="Stem", blocks=VOTE_BLOCKS
+            )
         else:
             await respond("pong")
 
@@ -82,8 +102,13 @@ async def test_block_actions_carry_message_state(sb: Sandbox, bolt):
     select_body, click_body = (b for b in seen if b.get("type") == "block_actions")
     assert select_body["actions"][0]["selected_option"]["value"] == "2"
     state = click_body["state"]["values"]["stem"]["fase"]
-    assert state == {"type": "static_select", "selected_option": {
-        "text": {"type": "plain_text", "text": "Risicogestuurde zorg"}, "value": "2"}}
+    assert state == {
+        "type": "static_select",
+        "selected_option": {
+            "text": {"type": "plain_text", "text": "Risicogestuurde zorg"},
+            "value": "2",
+        },
+    }
     assert [m["text"] for m in lotte.ephemerals("casus-demo")] == ["Je stem: 5"]
     assert sb.user("petra").ephemerals("casus-demo") == []
 
@@ -93,7 +118,8 @@ async def test_user_messages_reach_the_bot_over_the_socket(sb: Sandbox, bolt):
     await sb.user("sanne").post("casus-demo", "Nieuwe zorg over de situatie thuis")
     await sb.settle()
     assert [e["text"] for e in seen if e.get("type") == "message"] == [
-        "Nieuwe zorg over de situatie thuis"]
+        "Nieuwe zorg over de situatie thuis"
+    ]
 
 
 async def test_deliveries_continue_after_a_refresh_disconnect(sb: Sandbox, bolt):

@@ -11,17 +11,27 @@ from sandbox import ElementError, Sandbox, SettleTimeout
 
 
 def button(action_id: str, label: str, value: str) -> dict[str, Any]:
-    return {"type": "button", "action_id": action_id, "value": value,
-            "text": {"type": "plain_text", "text": label}}
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": label},
+    }
 
 
 CONFIRM = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "Bevestig geheimhouding"}},
-    {"type": "actions", "block_id": "keuze", "elements": [
-        button("confirm", "Akkoord", "ja"), button("dismiss", "Weg", "x"),
-        button("everyone", "Deel", "x"),
-        {"type": "datepicker", "action_id": "datum"},
-        {"type": "users_select", "action_id": "wie"}]},
+    {
+        "type": "actions",
+        "block_id": "keuze",
+        "elements": [
+            button("confirm", "Akkoord", "ja"),
+            button("dismiss", "Weg", "x"),
+            button("everyone", "Deel", "x"),
+            {"type": "datepicker", "action_id": "datum"},
+            {"type": "users_select", "action_id": "wie"},
+        ],
+    },
 ]
 
 
@@ -100,7 +110,9 @@ async def test_pickers_send_their_values(sb: Sandbox, responder):
     assert date_body["actions"][0]["selected_date"] == "2025-04-01"
     assert user_body["actions"][0]["selected_user"] == "U0LOTTE"
     assert user_body["state"]["values"]["keuze"]["datum"] == {
-        "type": "datepicker", "selected_date": "2025-04-01"}
+        "type": "datepicker",
+        "selected_date": "2025-04-01",
+    }
 
 
 async def test_missing_elements_and_foreign_messages_are_clear_errors(sb: Sandbox, responder):
@@ -124,7 +136,9 @@ async def test_people_post_in_threads_and_dms(sb: Sandbox):
     reply = await karim.post("casus-demo", "Donderdag kan ik", thread_ts=parent)
     await petra.post("casus-demo", "Prima", thread_ts=reply)  # lands in the same thread
     assert [m["text"] for m in sb.messages("casus-demo", thread_ts=parent)] == [
-        "Donderdag kan ik", "Prima"]
+        "Donderdag kan ik",
+        "Prima",
+    ]
     assert sb.message("casus-demo", parent)["reply_count"] == 2
     await karim.post_dm("Vraagje")
     assert [m["text"] for m in karim.dms()] == ["Vraagje"]

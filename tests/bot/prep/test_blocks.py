@@ -196,3 +196,62 @@ def test_a_single_pre_score_is_not_shown_even_as_a_distribution() -> None:
     assert not any("7: 1×" in line for line in lines)
     shown = overview_lines("nl", phase, preps=[], missing=[], distribution={7: 1, 4: 1})
     assert any("4: 1× · 7: 1×" in line for line in shown)
+
+
+# ----- the regisseurs' read and summary -----
+
+
+def test_a_long_prep_is_split_over_messages_never_cut() -> None:
+    from bot.prep.blocks import review_messages
+
+    answer = "x" * 2900
+    preps = [
+        PrepContent(
+            organisation=f"Organisatie {i}", texts={q.key: answer for q in prep_questions(PHASE2)}
+        )
+        for i in range(20)
+    ]
+    overview = overview_lines("nl", PHASE2, preps=preps, missing=[], distribution={3: 2, 6: 1})
+    status = PrepStatus(meeting_id=7, entries=())
+    parts = review_messages(
+        "nl", INFO, overview=overview, status=status, summary="Kort & <goed>", summary_ref=REF
+    )
+    assert len(parts) > 1
+    for blocks in parts:
+        assert len(blocks) <= 50
+        Block.parse_all(blocks)
+        for block in blocks:
+            assert len((block.get("text") or {}).get("text", "")) <= 3000
+    shown = "".join(texts(blocks) for blocks in parts)
+    assert shown.count(answer) == 20 * len(prep_questions(PHASE2))  # everything, nothing cut
+    assert "Kort &amp; &lt;goed&gt;" in shown  # the summary is inert mrkdwn
+    [button] = [b for b in parts[-1] if b["type"] == "actions"]
+    assert button["elements"][0]["action_id"] == ActionId.PREP_SUMMARY_OPEN
+    assert decode(button["elements"][0]["value"]) == REF
+    assert "Samenvatting aanpassen" in str(button)
+
+
+def test_once_the_meeting_started_the_read_has_no_summary_button() -> None:
+    from bot.prep.blocks import review_messages
+
+    parts = review_messages(
+        "en",
+        INFO,
+        overview=[],
+        status=PrepStatus(meeting_id=7, entries=()),
+        summary=None,
+        summary_ref=None,
+    )
+    assert all(b["type"] != "actions" for blocks in parts for b in blocks)
+    assert "No summary yet." in texts(parts[0])
+
+
+def test_the_summary_modal_holds_what_was_written() -> None:
+    from bot.prep.blocks import summary_modal
+
+    view = summary_modal("nl", INFO, REF, text="Eerste versie")
+    View(**view)  # a valid view
+    assert view["callback_id"] == ViewId.PREP_SUMMARY and len(view["title"]["text"]) <= 24
+    [field] = [b for b in view["blocks"] if b.get("block_id") == Field.PREP_SUMMARY_TEXT]
+    assert field["element"]["initial_value"] == "Eerste versie"
+    assert field["element"]["max_length"] == 3000

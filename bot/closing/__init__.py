@@ -1,0 +1,1 @@
+"""A safe close, aftercare and reopening (issue 16 point 4)."""
