@@ -4,7 +4,7 @@ at the table; one running meeting per case
 Plain ADD COLUMNs: existing invitees keep their rows, with no attendance recorded.
 
 Revision ID: 0010
-Revises: 0011 (re-chained after main's 0011 at the merge of main)
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0010"
-down_revision: str | None = "0011"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
