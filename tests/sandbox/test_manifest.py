@@ -93,9 +93,11 @@ CONVERSATION_KINDS = {
     "conversations.kick": ("private",),
 }
 KIND_INDEX = {"public": 0, "private": 1, "dm": 2}
-# Methods Slack asks no scope for (views need a trigger or the user's home; auth.test any token).
+# Methods Slack asks no scope for (views need a trigger or the user's home; auth.test any token;
+# chat.getPermalink: "No scope required" in Slack's method reference).
 NO_SCOPE_METHODS = {
     "auth.test",
+    "chat.getPermalink",
     "views.open",
     "views.push",
     "views.update",
