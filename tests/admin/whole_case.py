@@ -36,6 +36,7 @@ from tests.e2e.agreement_steps import (
     last_dm,
     open_form,
     poll,
+    stored_agreements,
     submit,
     walk_to,
 )
@@ -44,7 +45,10 @@ from tests.e2e.meeting_steps import (
     CODE,
     action_ids,
     click,
+    confirm_early_start,
     current_question,
+    decided_here,
+    go_on_below,
     register_case,
     start_meeting,
     stored_meeting,
@@ -125,6 +129,7 @@ async def answer_prep(h: Harness, who: str) -> None:
 async def start_planned(h: Harness) -> str:
     planning = next(m for m in h.sb.messages(CASE_CHANNEL) if "meeting_start" in action_ids(m))
     await click(h, "petra", "meeting_start", planning)
+    await confirm_early_start(h)  # planned for later: "start it now already?"
     meeting = await stored_meeting(h)
     assert meeting is not None and meeting.thread_ts
     return meeting.thread_ts
@@ -136,6 +141,8 @@ async def vote_blind(h: Harness, thread_ts: str) -> None:
         ballot = next((m for m in thread(h, thread_ts) if "vote_reveal" in action_ids(m)), None)
         if ballot is not None:
             break
+        if not await decided_here(h):  # a decision question: "go on below" first
+            await go_on_below(h, thread_ts)
         await click(h, "petra", "meeting_next", current_question(h, thread_ts))
     else:
         raise AssertionError("never reached the Schaalvraag")
@@ -146,7 +153,8 @@ async def vote_blind(h: Harness, thread_ts: str) -> None:
     results = next(m for m in reversed(thread(h, thread_ts)) if "family_view_open" in action_ids(m))
     await click(h, "karim", "family_view_open", results)
     assert h.sb.user("karim").modal is not None
-    assert await submit(h, "karim", {"family_score": "5", "family_text": FAMILY_VIEW}) is None
+    views = {"involved_score:gezin": "5", "involved_text:gezin": FAMILY_VIEW}
+    assert await submit(h, "karim", views) is None
 
 
 async def record_agreements(h: Harness, thread_ts: str) -> None:
@@ -225,6 +233,18 @@ async def play_whole_case(h: Harness) -> None:
     assert await open_form(h, "petra", "agreement_closure_open", question) is not None
     assert await submit(h, "petra", {"agreement_text": CLOSURE_PLAN}) is None
     await click(h, "petra", "meeting_end", current_question(h, thread_ts))
+    await h.settle()
+    # A safe close: the open action and bodemeis are each settled in the close form first.
+    petra = h.sb.user("petra")
+    await petra.slash("/casus", "afsluiten", channel=CASE_CHANNEL)
+    await h.settle()
+    assert petra.modal is not None
+    kinds = ("action", "bodemeis")
+    still_open = [a for a in await stored_agreements(h) if a.status == "open" and a.kind in kinds]
+    assert still_open, "the first meeting's action and bodemeis"
+    choices = {f"settle:{a.id}": {f"settle:{a.id}": "handed_over"} for a in still_open}
+    ack = await petra.submit(choices)
+    assert ack is None or not ack.get("errors"), ack
     await h.settle()
     assert last_dm(h, "sanne")  # the DMs above did arrive
 

@@ -31,7 +31,7 @@ async def test_the_regisseurs_are_reminded_weekly_until_a_meeting_is_planned(
 ) -> None:
     h = harness
     await register_case(h)
-    await hold_meeting(h, "blijven")
+    await hold_meeting(h, "nog_zorgen")
     first = await _pending(h)
     petra, karim = h.sb.user("petra").id, h.sb.user("karim").id
     assert sorted(r.user_id for r in first) == sorted([petra, karim])
@@ -78,7 +78,7 @@ async def test_the_home_tab_marks_a_case_whose_meetings_lie_too_far_apart(
 ) -> None:
     h = harness
     await register_case(h)
-    await hold_meeting(h, "blijven")
+    await hold_meeting(h, "nog_zorgen")
     petra = h.sb.user("petra")
     await petra.open_home()
     await h.settle()

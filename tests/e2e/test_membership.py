@@ -202,7 +202,7 @@ async def test_the_aanbrengende_partner_is_recorded_and_in_the_report(harness: H
     async with h.db.session() as session:
         raw = (await session.exec(select(Case))).one()
     assert raw.referring_partner == "Veilig Thuis Midden-Nederland"
-    thread_ts = await hold_meeting(h, "blijven")
+    thread_ts = await hold_meeting(h, "nog_zorgen")
     markdown = next(
         h.sb.file(info["id"]).content or b""
         for message in h.sb.messages(CASE_CHANNEL, thread_ts=thread_ts)

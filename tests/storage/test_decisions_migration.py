@@ -64,6 +64,8 @@ async def test_old_meetings_and_their_thread_rows_upgrade_to_decisions_at_their_
                 text(
                     'INSERT INTO "case" (id, code, phase, status, channel_id, created_by,'
                     " created_at) VALUES (1, 'ZVH-1', 'risicogestuurde_zorg', 'open', 'G1', 'U1',"
+                    " '2027-03-01 10:00:00+00'),"
+                    " (2, 'ZVH-2', 'herstelgerichte_zorg', 'open', 'G2', 'U1',"
                     " '2027-03-01 10:00:00+00')"
                 )
             )
@@ -72,11 +74,13 @@ async def test_old_meetings_and_their_thread_rows_upgrade_to_decisions_at_their_
                 await connection.execute(
                     text(
                         "INSERT INTO meeting (id, case_id, phase, status, planned_by, state,"
-                        " version, decision) VALUES (:id, 1, :phase, :status, 'U1', :state, 3,"
-                        " :decision)"
+                        " version, decision) VALUES (:id, :case, :phase, :status, 'U1', :state,"
+                        " 3, :decision)"
                     ),
                     {
                         "id": meeting_id,
+                        # One running meeting per case (migration 0010): the herstel one in its own.
+                        "case": 2 if meeting_id == 3 else 1,
                         "phase": phase,
                         "status": status,
                         "state": state,
